@@ -1,0 +1,18 @@
+"""Judge every implementation against every rule, on every scenario."""
+
+import pytest
+
+
+@pytest.fixture
+def verdict(case, pipeline, request):
+    """The verdict of case's rule; a rule that could not be judged errors here."""
+    impl, scenario, rule = case
+    found = pipeline.verdicts(impl, scenario)[rule.id]
+    request.node.user_properties.append(("message", found.message))
+    if found.outcome == "error":
+        raise RuntimeError(found.message)
+    return found
+
+
+def test_rule(verdict):
+    assert verdict.outcome == "passed", verdict.message

@@ -1,0 +1,25 @@
+"""Top-level pytest configuration: the harness's options and plugins.
+
+The conformance suite lives in conformance/, the harness's own tests in
+tests/; both share these options and fixtures.
+"""
+
+pytest_plugins = ["fixtures.plugin", "reports.plugin"]
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("bitmap harness")
+    group.addoption("--impl", action="append", default=[], metavar="NAME",
+                    help="implementation under test: reference (default),"
+                         " reference-qemu-img, or exec:PATH; may be repeated")
+    group.addoption("--qemu-img", default=None, metavar="PATH",
+                    help="qemu-img under test (default: the one on PATH);"
+                         " qemu-io and qemu-storage-daemon come from its folder")
+    group.addoption("--results", default="reports/out/results.json", metavar="PATH",
+                    help="where to write the results file; JUnit XML goes beside it")
+    group.addoption("--impl-timeout", type=float, default=300, metavar="SECONDS",
+                    help="kill an implementation that runs longer (default 300)")
+    group.addoption("--scenarios", default=None, metavar="DIR",
+                    help="folder of scenario TOML files (default: scenarios/)")
+    group.addoption("--target-host", default="local://", metavar="SPEC",
+                    help="testinfra host that runs every command (default local://)")

@@ -1,0 +1,1 @@
+"""Implementations of the snapshot procedure that the harness judges."""

@@ -1,0 +1,1 @@
+"""Observed images: facts read from the image files after a run."""

@@ -1,0 +1,118 @@
+"""Collect one record per conformance test and write the results at the end.
+
+Runs on the xdist controller (or the only process): workers send their test
+reports there, each carrying its case in user_properties.
+"""
+
+import datetime
+import os
+
+import pytest
+
+from fixtures.plugin import settings
+from reports import HARNESS_VERSION, results, summary
+from tools import qemu_img
+
+CONFORMANCE_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                               "conformance")
+
+
+def _now():
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+
+
+def is_conformance_run(config):
+    paths = [os.path.abspath(str(a).split("::")[0]) for a in config.args]
+    return any(p == CONFORMANCE_DIR or p.startswith(CONFORMANCE_DIR + os.sep) for p in paths)
+
+
+def _is_worker(config):
+    return hasattr(config, "workerinput")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config):
+    if not is_conformance_run(config) or _is_worker(config):
+        return
+    settings(config).check_results_path()
+    if not config.option.xmlpath:
+        config.option.xmlpath = os.path.splitext(settings(config).results)[0] + ".junit.xml"
+    config.pluginmanager.register(Collector(config), "harness-results")
+
+
+class Collector:
+    def __init__(self, config):
+        self.config = config
+        self.started = _now()
+        self.records = {}
+
+    @pytest.hookimpl
+    def pytest_runtest_logreport(self, report):
+        props = dict(report.user_properties)
+        case = props.get("case")
+        if case is None:
+            return
+        outcome, message = _outcome(report, props)
+        if outcome is None:
+            return
+        known = self.records.get(report.nodeid)
+        # A setup error or a failed teardown outranks an earlier pass.
+        if known is None or known["outcome"] == "passed":
+            self.records[report.nodeid] = {**case, "outcome": outcome, "message": message}
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session):
+        if not self.records:
+            return
+        harness = settings(self.config)
+        tools = harness.tools()
+        run = {
+            "implementation": ", ".join(harness.impl_specs),
+            "qemu_img": tools.qemu_img,
+            "qemu_version": qemu_img.version(tools),
+            "host": harness.host_spec,
+            "started": self.started,
+            "finished": _now(),
+            "harness_version": HARNESS_VERSION,
+        }
+        self.document = results.document(run, list(self.records.values()))
+        results.write(harness.results, self.document)
+
+    def pytest_terminal_summary(self, terminalreporter):
+        if not self.records:
+            return
+        terminalreporter.section("rule verdicts")
+        for line in summary.table(self.document["results"]):
+            terminalreporter.write_line(line)
+        terminalreporter.write_line(f"results: {settings(self.config).results}")
+
+
+def _outcome(report, props):
+    if report.when == "setup":
+        if report.failed:
+            return "error", _crash_message(report)
+        if report.skipped:
+            return "skipped", _skip_reason(report)
+        return None, None
+    if report.when == "call":
+        if report.passed:
+            return "passed", props.get("message", "")
+        if report.skipped:
+            return "skipped", _skip_reason(report)
+        return "failed", props.get("message") or _crash_message(report)
+    if report.failed:
+        return "error", "teardown: " + _crash_message(report)
+    return None, None
+
+
+def _crash_message(report):
+    crash = getattr(report.longrepr, "reprcrash", None)
+    if crash is not None:
+        return crash.message.splitlines()[0] if crash.message else ""
+    return str(report.longrepr).strip().splitlines()[-1] if report.longrepr else ""
+
+
+def _skip_reason(report):
+    if isinstance(report.longrepr, tuple):
+        return report.longrepr[2].removeprefix("Skipped: ")
+    return _crash_message(report)

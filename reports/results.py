@@ -1,0 +1,34 @@
+"""The results file: one record per (implementation, scenario, rule).
+
+Schema:
+    {"run": {"implementation", "qemu_img", "qemu_version", "host", "started",
+             "finished", "harness_version"},
+     "results": [{"implementation", "scenario", "rule", "family",
+                  "outcome", "message"}]}
+"""
+
+import json
+import os
+
+OUTCOMES = ("passed", "failed", "error", "skipped")
+
+
+def document(run, records):
+    order = {o: i for i, o in enumerate(OUTCOMES)}
+    records = sorted(records, key=lambda r: (r["implementation"], r["scenario"], r["rule"],
+                                             order.get(r["outcome"], 9)))
+    return {"run": run, "results": records}
+
+
+def write(path, doc):
+    """Write doc as JSON to path atomically: a reader never sees half a file."""
+    partial = f"{path}.partial-{os.getpid()}"
+    with open(partial, "w", encoding="utf-8") as f:
+        json.dump(doc, f, indent=1, ensure_ascii=False)
+        f.write("\n")
+    os.replace(partial, path)
+
+
+def read(path):
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)

@@ -1,0 +1,73 @@
+"""What a scenario describes: a chain of images, bottom to top, and their bitmaps."""
+
+from dataclasses import dataclass
+
+RECORDING = "recording"
+DISABLED = "disabled"
+INCONSISTENT_RECORDING = "inconsistent-recording"
+INCONSISTENT_DISABLED = "inconsistent-disabled"
+STATES = (RECORDING, DISABLED, INCONSISTENT_RECORDING, INCONSISTENT_DISABLED)
+
+FORMATS = ("qcow2", "qcow2-v2", "raw")
+
+
+@dataclass(frozen=True)
+class Bitmap:
+    name: str
+    state: str
+    granularity: int | None  # None: qemu's default for the cluster size
+    dirty: tuple  # (offset, length) guest ranges written while it recorded
+
+    @property
+    def inconsistent(self):
+        return self.state.startswith("inconsistent")
+
+    @property
+    def recording(self):
+        return self.state in (RECORDING, INCONSISTENT_RECORDING)
+
+
+@dataclass(frozen=True)
+class Image:
+    format: str
+    size: int | None  # None: the size of the image below
+    cluster_size: int | None
+    data: tuple  # (offset, length) ranges written before any bitmap existed
+    bitmaps: tuple
+
+    @property
+    def qemu_format(self):
+        return "raw" if self.format == "raw" else "qcow2"
+
+    @property
+    def compat(self):
+        return {"qcow2": "1.1", "qcow2-v2": "0.10"}.get(self.format)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    family: str  # the catalog file it comes from
+    description: str
+    images: tuple  # bottom to top; the last one is ACTIVE
+    source: str  # file path, for messages
+
+    @property
+    def active(self):
+        return self.images[-1]
+
+    def virtual_size(self, index):
+        """The virtual size of image index, following 'same as below'."""
+        for image in reversed(self.images[:index + 1]):
+            if image.size is not None:
+                return image.size
+        raise ValueError(f"scenario {self.name!r}: no image states a size")
+
+    def summary(self):
+        """A compact one-line view of the chain, bottom to top."""
+        layers = []
+        for image in self.images:
+            marks = ",".join(f"{b.name[:12]!r}:{b.state}" for b in image.bitmaps[:4])
+            more = f",+{len(image.bitmaps) - 4}" if len(image.bitmaps) > 4 else ""
+            layers.append(f"{image.format}[{marks}{more}]")
+        return " <- ".join(layers)

@@ -1,0 +1,71 @@
+"""Run one command line on a testinfra host.
+
+The single place that turns an argument list into a shell command, so every
+tool wrapper quotes the same way and every failure reads the same way.
+"""
+
+import shlex
+from dataclasses import dataclass
+
+# Exit status of coreutils timeout(1) when the time limit hit.
+TIMEOUT_STATUSES = (124, 137)
+# Grace period between SIGTERM and SIGKILL for a timed out command.
+KILL_AFTER = 5
+
+
+class CommandError(Exception):
+    """A command exited with a status the caller did not accept."""
+
+    def __init__(self, argv, result):
+        self.argv = list(argv)
+        self.result = result
+        detail = last_line(result.stderr) or last_line(result.stdout) or "no output"
+        super().__init__(
+            f"{shlex.quote(self.argv[0])} {self.argv[1] if len(self.argv) > 1 else ''}"
+            f" failed with exit status {result.rc}: {detail}")
+
+
+@dataclass(frozen=True)
+class Result:
+    rc: int
+    stdout: str
+    stderr: str
+    timed_out: bool = False
+
+
+def last_line(text):
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return lines[-1].strip() if lines else ""
+
+
+def command_line(argv, *, env=None, timeout=None, stdin=None, cwd=None):
+    """Return argv as one shell command, with optional environment and limits.
+
+    The timeout uses coreutils timeout(1): it runs the command in a process
+    group of its own and signals the whole group, so a hung command cannot
+    leave children behind.
+    """
+    words = [shlex.quote(str(a)) for a in argv]
+    if timeout is not None:
+        words = ["timeout", "-k", str(KILL_AFTER), str(timeout)] + words
+    if env:
+        words = ["env"] + [shlex.quote(f"{k}={v}") for k, v in env.items()] + words
+    line = " ".join(words)
+    if stdin is not None:
+        line += " < " + shlex.quote(str(stdin))
+    if cwd is not None:
+        line = f"cd {shlex.quote(str(cwd))} && {line}"
+    return line
+
+
+def run(host, argv, *, check=True, env=None, timeout=None, stdin=None, cwd=None):
+    """Run argv on host and return a Result; raise CommandError if check and rc != 0."""
+    out = host.run(command_line(argv, env=env, timeout=timeout, stdin=stdin, cwd=cwd))
+    result = Result(
+        rc=out.rc,
+        stdout=out.stdout,
+        stderr=out.stderr,
+        timed_out=timeout is not None and out.rc in TIMEOUT_STATUSES)
+    if check and result.rc != 0:
+        raise CommandError(argv, result)
+    return result

@@ -1,0 +1,56 @@
+"""File operations on the host (coreutils), so the harness can target any host."""
+
+import shlex
+
+from tools import command
+
+# Below the kernel's limit for one argument (MAX_ARG_STRLEN, 128 KiB).
+_CHUNK = 64 * 1024
+
+
+def exists(host, path):
+    return command.run(host, ["test", "-e", path], check=False).rc == 0
+
+
+def mkdir(host, path):
+    command.run(host, ["mkdir", "-p", path])
+
+
+def copy_tree(host, src, dst):
+    """Copy folder src to dst, keeping sparse files sparse."""
+    command.run(host, ["cp", "-a", "--sparse=always", "--", src, dst])
+
+
+def remove(host, *paths):
+    if paths:
+        command.run(host, ["rm", "-rf", "--", *paths])
+
+
+def rename_no_clobber(host, src, dst):
+    """Move src to dst atomically; fail if dst exists.
+
+    A hard link never replaces an existing name, unlike rename(2), so a file
+    that appeared meanwhile at dst is kept.
+    """
+    command.run(host, ["ln", "-T", "--", src, dst])
+    command.run(host, ["rm", "-f", "--", src])
+
+
+def write_text(host, path, text):
+    """Write text to path on the host, in pieces small enough for one argv."""
+    command.run(host, ["truncate", "-s", "0", path])
+    for start in range(0, len(text), _CHUNK):
+        piece = text[start:start + _CHUNK]
+        command.run(host, ["sh", "-c", 'printf %s "$1" >> "$2"', "sh", piece, path])
+
+
+def listing(host, folder):
+    """Return {relative path: (size, mtime_ns)} of every file under folder."""
+    out = command.run(host, ["find", folder, "-printf", r"%P\0%s\0%T@\0"]).stdout
+    fields = out.split("\0")[:-1]
+    return {fields[i]: (int(fields[i + 1]), fields[i + 2])
+            for i in range(0, len(fields) - 2, 3)}
+
+
+def quote(path):
+    return shlex.quote(path)

@@ -1,0 +1,71 @@
+"""qemu-img, through the host of a Toolset."""
+
+import json
+
+from tools import command
+
+
+def version(tools):
+    """Return the first line of qemu-img --version, e.g. 'qemu-img version 7.2.22 (...)'."""
+    return command.run(tools.host, [tools.qemu_img, "--version"]).stdout.splitlines()[0].strip()
+
+
+def create(tools, path, *, fmt="qcow2", size=None, cluster_size=None, compat=None,
+           backing=None, backing_fmt=None, timeout=None):
+    argv = [tools.qemu_img, "create", "-q", "-f", fmt]
+    options = []
+    if cluster_size is not None:
+        options.append(f"cluster_size={cluster_size}")
+    if compat is not None:
+        options.append(f"compat={compat}")
+    if options:
+        argv += ["-o", ",".join(options)]
+    if backing is not None:
+        argv += ["-b", backing, "-F", backing_fmt]
+    argv.append(path)
+    if size is not None:
+        argv.append(str(size))
+    command.run(tools.host, argv, timeout=timeout)
+
+
+def info(tools, path, *, fmt=None, force_share=False, timeout=None):
+    """Return qemu-img info --output=json of path, as a dict."""
+    argv = [tools.qemu_img, "info", "--output=json"]
+    if fmt is not None:
+        argv += ["-f", fmt]
+    if force_share:
+        argv.append("-U")
+    argv.append(path)
+    return json.loads(command.run(tools.host, argv, timeout=timeout).stdout)
+
+
+def bitmaps(info_dict):
+    """The bitmap list inside a qemu-img info dict ([] when there is none)."""
+    return info_dict.get("format-specific", {}).get("data", {}).get("bitmaps", [])
+
+
+def bitmap(tools, path, name, *operations, granularity=None, fmt="qcow2", timeout=None):
+    """Run one qemu-img bitmap call: operations such as '--add', '--disable'.
+
+    '--' ends the options, so a name that starts with '-' stays a name.
+    """
+    argv = [tools.qemu_img, "bitmap", "-f", fmt, *operations]
+    if granularity is not None:
+        argv += ["-g", str(granularity)]
+    argv += ["--", path, name]
+    command.run(tools.host, argv, timeout=timeout)
+
+
+def check(tools, path, *, fmt="qcow2", timeout=None):
+    """Return qemu-img check --output=json as a dict, whatever its exit status.
+
+    Exit status 2 (corruption) and 3 (leaks) still print a report; only a
+    check that could not run at all (status 1) raises.
+    """
+    argv = [tools.qemu_img, "check", "--output=json", "-f", fmt, path]
+    out = command.run(tools.host, argv, check=False, timeout=timeout)
+    if out.rc not in (0, 2, 3) or not out.stdout.strip():
+        raise command.CommandError(argv, out)
+    report = json.loads(out.stdout)
+    report["exit-status"] = out.rc
+    return report
