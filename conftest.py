@@ -21,5 +21,7 @@ def pytest_addoption(parser):
                     help="kill an implementation that runs longer (default 300)")
     group.addoption("--scenarios", default=None, metavar="DIR",
                     help="folder of scenario TOML files (default: scenarios/)")
+    group.addoption("--scenario", action="append", default=[], metavar="NAME",
+                    help="run only this scenario; may be repeated")
     group.addoption("--target-host", default="local://", metavar="SPEC",
                     help="testinfra host that runs every command (default local://)")

@@ -6,7 +6,6 @@ on one worker and the implementation runs once for them.
 
 import pytest
 
-from conformance.pipeline import Pipeline
 from fixtures.plugin import settings
 from rules import load_rules
 
@@ -30,14 +29,8 @@ def pytest_generate_tests(metafunc):
 def pytest_collection_modifyitems(items):
     for item in items:
         callspec = getattr(item, "callspec", None)
-        if callspec and "case" in callspec.params:
+        if callspec and isinstance(callspec.params.get("case"), tuple):
             impl, scenario, rule = callspec.params["case"]
             item.user_properties.append(("case", {
                 "implementation": impl.name, "scenario": scenario.name,
                 "rule": rule.id, "family": rule.family}))
-
-
-@pytest.fixture(scope="session")
-def pipeline(pytestconfig, tools, chain_cache, tmp_path_factory):
-    return Pipeline(tools, chain_cache, str(tmp_path_factory.mktemp("runs")),
-                    settings(pytestconfig).timeout)

@@ -34,7 +34,13 @@ def _is_worker(config):
 def pytest_configure(config):
     if not is_conformance_run(config) or _is_worker(config):
         return
-    settings(config).check_results_path()
+    harness = settings(config)
+    # Every input is checked here, before xdist starts workers, so bad input
+    # stops the run at once with one line.
+    harness.check_results_path()
+    harness.tools()
+    harness.implementations()
+    harness.scenarios()
     if not config.option.xmlpath:
         config.option.xmlpath = os.path.splitext(settings(config).results)[0] + ".junit.xml"
     config.pluginmanager.register(Collector(config), "harness-results")

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from rules import NotEvaluated, RULES
+from rules import NotEvaluated, RULES, load_rules
 
 PASSED, FAILED, ERROR, SKIPPED = "passed", "failed", "error", "skipped"
 
@@ -33,4 +33,4 @@ def judge(rule_id, obs):
 
 
 def judge_all(obs, rule_ids=None):
-    return {r: judge(r, obs) for r in (rule_ids or RULES)}
+    return {r: judge(r, obs) for r in (rule_ids or load_rules())}

@@ -28,7 +28,13 @@ class CatalogError(Exception):
 
 def load_catalog(folder=CATALOG_DIR):
     """Return every scenario of every *.toml file in folder, in file order."""
-    names = sorted(f for f in os.listdir(folder) if f.endswith(".toml"))
+    try:
+        names = sorted(f for f in os.listdir(folder) if f.endswith(".toml"))
+    except OSError as e:
+        raise CatalogError(f"{folder}: cannot read scenario folder: {e.strerror}") from None
+    if not names:
+        raise CatalogError(f"{folder}: no scenario files (*.toml); point --scenarios at a"
+                           " folder of scenario files")
     scenarios = []
     seen = {}
     for filename in names:

@@ -63,8 +63,9 @@ def run(host, argv, *, check=True, env=None, timeout=None, stdin=None, cwd=None)
     out = host.run(command_line(argv, env=env, timeout=timeout, stdin=stdin, cwd=cwd))
     result = Result(
         rc=out.rc,
-        stdout=out.stdout,
-        stderr=out.stderr,
+        # A program under test may print anything; keep it readable.
+        stdout=out.stdout_bytes.decode("utf-8", "replace"),
+        stderr=out.stderr_bytes.decode("utf-8", "replace"),
         timed_out=timeout is not None and out.rc in TIMEOUT_STATUSES)
     if check and result.rc != 0:
         raise CommandError(argv, result)

@@ -1,0 +1,41 @@
+"""Built chains hold exactly what their scenario describes, read back from the files."""
+
+import pytest
+
+from observe import inspect
+from scenarios import load_catalog
+
+
+def granule_extents(ranges, granularity, size):
+    """The byte ranges of the granules that writes to ranges dirty, merged."""
+    granules = sorted({g for off, length in ranges
+                       for g in range(off // granularity, -(-(off + length) // granularity))})
+    merged = []
+    for g in granules:
+        start, end = g * granularity, min((g + 1) * granularity, size)
+        if merged and merged[-1][1] == start:
+            merged[-1][1] = end
+        else:
+            merged.append([start, end])
+    return [(start, end - start) for start, end in merged]
+
+
+@pytest.mark.parametrize("scenario", load_catalog(), ids=lambda s: s.name)
+def test_built_chain_matches_its_description(scenario, chain_cache):
+    facts = inspect.chain_facts(chain_cache.pristine(scenario).paths)
+    assert len(facts) == len(scenario.images)
+    for index, (image, seen) in enumerate(zip(scenario.images, facts)):
+        assert seen.format == image.qemu_format
+        assert seen.virtual_size == scenario.virtual_size(index)
+        if image.cluster_size:
+            assert seen.cluster_size == image.cluster_size
+        assert [b.name for b in seen.bitmaps] == [b.name for b in image.bitmaps]
+        for wanted, got in zip(image.bitmaps, seen.bitmaps):
+            assert (got.in_use, got.auto) == (wanted.inconsistent, wanted.recording), got.name
+            if wanted.granularity:
+                assert got.granularity == wanted.granularity
+            expected = granule_extents(wanted.dirty, got.granularity, seen.virtual_size)
+            assert list(got.dirty) == expected, got.name
+        if index:
+            assert seen.backing_path == facts[index - 1].path
+            assert seen.backing_format == scenario.images[index - 1].qemu_format

@@ -1,0 +1,80 @@
+"""The conformance suite as users run it: a separate pytest, results on disk."""
+
+import json
+import os
+import sys
+
+import pytest
+
+from rules import load_rules
+from tools import command
+
+from conftest import FAULTY
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RUN_FIELDS = {"implementation", "qemu_img", "qemu_version", "host", "started", "finished",
+              "harness_version"}
+
+
+def conformance(tools, *args):
+    argv = [sys.executable, "-m", "pytest", "conformance", "-p", "no:cacheprovider", *args]
+    return command.run(tools.host, argv, cwd=ROOT, check=False, timeout=600)
+
+
+def test_exec_program_is_judged_and_results_written(tools, tmp_path):
+    results = tmp_path / "r.json"
+    program = os.path.join(FAULTY, "omits_granularity.py")
+    out = conformance(tools, f"--impl=exec:{program}", f"--results={results}", "-n", "2",
+                      "--scenario=granularity-128k", "--scenario=recording-alone")
+    assert out.rc == 1, out.stdout[-2000:]
+    doc = json.loads(results.read_text())
+    assert set(doc["run"]) == RUN_FIELDS
+    assert doc["run"]["implementation"] == f"exec:{program}"
+    assert doc["run"]["qemu_version"].startswith("qemu-img version")
+    records = doc["results"]
+    assert {r["rule"] for r in records} == set(load_rules())
+    assert len(records) == 2 * len(load_rules())
+    for record in records:
+        assert {"scenario", "rule", "outcome", "message"} <= set(record)
+        assert record["outcome"] in ("passed", "failed", "error", "skipped")
+    failed = [r for r in records if r["outcome"] == "failed"]
+    assert [(r["scenario"], r["rule"]) for r in failed] == [("granularity-128k", "same-granularity")]
+    assert failed[0]["message"] == ("bitmap 'g128k': granularity 65536 in OVERLAY,"
+                                    " 131072 in ACTIVE")
+    assert (tmp_path / "r.junit.xml").exists()
+    assert "rule verdicts" in out.stdout and "same-granularity" in out.stdout
+
+
+def test_reference_passes_with_parallel_workers(tools, tmp_path):
+    results = tmp_path / "r.json"
+    out = conformance(tools, f"--results={results}", "-n", "2", "--scenario=mixed-interleaved",
+                      "--scenario=chain-depth-5", "--scenario=names-shell")
+    assert out.rc == 0, out.stdout[-2000:]
+    records = json.loads(results.read_text())["results"]
+    assert {r["outcome"] for r in records} == {"passed"}
+    assert {r["implementation"] for r in records} == {"reference"}
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--impl=nonsense"], ["--impl nonsense", "unknown implementation", "exec:PATH"]),
+    (["--impl=exec:/does/not/exist"], ["/does/not/exist does not exist"]),
+    (["--impl=exec:" + os.path.join(FAULTY, "recipe.py")], ["not executable", "chmod +x"]),
+    (["--qemu-img=/does/not/exist/qemu-img"], ["qemu-img not found", "--qemu-img"]),
+    (["--scenario=no-such-scenario"], ["--scenario no-such-scenario", "unknown scenario"]),
+    (["--results=/does/not/exist/r.json"], ["folder /does/not/exist does not exist"]),
+])
+def test_bad_input_stops_the_run_with_one_line(tools, args, words):
+    out = conformance(tools, *args)
+    assert out.rc == 2
+    lines = [line for line in (out.stdout + out.stderr).splitlines() if line.strip()]
+    assert len(lines) == 1, lines
+    for word in words:
+        assert word in lines[0]
+
+
+def test_a_broken_scenario_file_stops_the_run(tools, tmp_path):
+    (tmp_path / "mine.toml").write_text('[[scenario]]\nname = "x"\n[[scenario.image]]\nsize = 1\n'
+                                        'wrong = 2\n')
+    out = conformance(tools, f"--scenarios={tmp_path}")
+    assert out.rc == 2
+    assert "mine.toml: scenario 'x': image 1: unknown field 'wrong'" in out.stdout + out.stderr
