@@ -3,13 +3,14 @@
     scenario -> built chain -> implementation run -> observed images -> verdicts
 
 The implementation runs once per scenario; every rule is judged from the
-same Observation.
+same Observation. What does not depend on the implementation (the pristine
+chain's facts) is read once per scenario.
 """
 
 import os
 import re
 
-from observe import inspect
+from observe import baseline, run
 from rules import verdict
 
 
@@ -19,31 +20,32 @@ class Pipeline:
         self.cache = cache
         self.workdir = workdir
         self.timeout = timeout
-        self._before = {}
+        self._baselines = {}
         self._verdicts = {}
 
-    def before(self, scenario):
-        """Facts of the pristine chain, read once per scenario."""
-        if scenario.name not in self._before:
+    def baseline(self, scenario):
+        if scenario.name not in self._baselines:
             built = self.cache.pristine(scenario)
-            self._before[scenario.name] = inspect.chain_facts(built.paths)
-        return self._before[scenario.name]
+            scratch = os.path.join(self.workdir, "baseline", scenario.name)
+            self._baselines[scenario.name] = baseline.baseline(self.tools, scenario, built, scratch)
+        return self._baselines[scenario.name]
 
     def observe(self, impl, scenario):
         """Run impl on a fresh copy of scenario's chain and observe the result."""
+        facts = self.baseline(scenario)
         folder = os.path.join(self.workdir, _slug(impl.name), scenario.name)
         os.makedirs(os.path.dirname(folder), exist_ok=True)
         built = self.cache.copy(scenario, folder)
         overlay = os.path.join(folder, "overlay.qcow2")
-        run = impl.run(self.tools, built.active, overlay, cwd=folder, timeout=self.timeout)
-        return inspect.observe(self.tools, run, self.before(scenario), built.paths, overlay)
+        result = impl.run(self.tools, built.active, overlay, cwd=folder, timeout=self.timeout)
+        return run.observe(self.tools, result, facts, built.paths, overlay)
 
     def verdicts(self, impl, scenario):
-        """{rule id: Verdict} for impl on scenario, computed once."""
+        """{(rule id, subject label): Verdict} for impl on scenario, computed once."""
         key = (impl.name, scenario.name)
         if key not in self._verdicts:
             try:
-                self._verdicts[key] = verdict.judge_all(self.observe(impl, scenario))
+                self._verdicts[key] = verdict.judge_all(self.observe(impl, scenario), scenario)
             except Exception as e:
                 # Remembered, so the other rules report it without a rerun.
                 self._verdicts[key] = e

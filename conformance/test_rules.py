@@ -6,11 +6,13 @@ import pytest
 @pytest.fixture
 def verdict(case, pipeline, request):
     """The verdict of case's rule; a rule that could not be judged errors here."""
-    impl, scenario, rule = case
-    found = pipeline.verdicts(impl, scenario)[rule.id]
+    impl, scenario, rule, subject = case
+    found = pipeline.verdicts(impl, scenario)[(rule.id, subject.label)]
     request.node.user_properties.append(("message", found.message))
     if found.outcome == "error":
         raise RuntimeError(found.message)
+    if found.outcome == "skipped":
+        pytest.skip(found.message)
     return found
 
 

@@ -49,15 +49,60 @@ class ImageFacts:
 
 
 @dataclass(frozen=True)
+class Baseline:
+    """Facts of a scenario's pristine chain: the same for every implementation."""
+    images: tuple  # ImageFacts, bottom to top
+    qemu_info: dict  # role -> qemu-img info dict
+    merged: dict  # checkpoint name -> (reader's union, qemu's merge) of its dirty bits
+    declared_writes: dict  # checkpoint name -> the ranges written while it recorded
+
+
+@dataclass(frozen=True)
+class ProbeFacts:
+    """What the backup probe wrote through OVERLAY, and the chain afterwards."""
+    writes: tuple  # (offset, length)
+    chain: tuple  # ImageFacts after the writes: OVERLAY first, then ACTIVE and below
+    qemu_info: dict | None  # qemu-img info of OVERLAY after the writes
+    error: str | None
+
+
+@dataclass(frozen=True)
 class Observation:
     """Everything known about one run of an implementation on one scenario."""
     run: object  # implementations.base.RunFacts
-    before: tuple  # ImageFacts of the pristine chain, bottom to top
-    after: tuple  # ImageFacts of the same images after the run
+    baseline: Baseline
+    after: tuple  # ImageFacts of the chain's images after the run, bottom to top
     overlay: ImageFacts | None  # None: missing or unreadable (see overlay_error)
     overlay_error: str | None
     overlay_check: dict | None  # qemu-img check --output=json of OVERLAY
+    qemu_info: dict  # role -> qemu-img info dict, after the run
+    probe: ProbeFacts | None  # None: no probe ran (the run failed)
+
+    @property
+    def before(self):
+        return self.baseline.images
 
     @property
     def active(self):
         return self.before[-1]
+
+    @property
+    def declared_writes(self):
+        return self.baseline.declared_writes
+
+    def chain_after(self):
+        """The chain from OVERLAY down, right after the run."""
+        return (self.overlay,) + tuple(reversed(self.after))
+
+    def view(self, role, side):
+        """(ImageFacts, qemu-img info) of image role on side before/after/written."""
+        if side == "before":
+            images, infos = self.before, self.baseline.qemu_info
+        elif side == "after":
+            images, infos = self.after + ((self.overlay,) if self.overlay else ()), self.qemu_info
+        else:
+            probe = self.probe
+            images = probe.chain[:1] if probe and not probe.error else ()
+            infos = {"OVERLAY": probe.qemu_info} if images else {}
+        facts = next((i for i in images if i.role == role), None)
+        return facts, infos.get(role)

@@ -1,20 +1,26 @@
 """Read the facts of images with the harness's own qcow2 reader.
 
-qemu-img is the tool under test in a regression run, so what the rules judge
-comes from the files themselves. Files are read locally: the harness reads
-images on the machine it runs on.
+qemu-img is under test in a regression run, so the rules judge what the
+files hold; qemu-img's account is collected beside it for the cross-check.
+Files are read on the machine that runs the harness.
 """
 
 import hashlib
 import os
 
 import qcow2
-from observe.facts import ImageFacts, BitmapFacts, Observation
+from observe.extents import merge
+from observe.facts import BitmapFacts, ImageFacts
 from tools import qemu_img
+
+
+class InspectError(Exception):
+    """An image of the chain could not be read."""
 
 
 def image_facts(path, role):
     """Return ImageFacts of the image at path; raise qcow2.Qcow2Error if damaged."""
+    path = os.path.realpath(path)
     if qcow2.probe_format(path) == "raw":
         return _raw_facts(path, role)
     with qcow2.open_image(path) as img:
@@ -31,24 +37,30 @@ def image_facts(path, role):
             data_digest=img.data_digest())
 
 
+def roles(count):
+    """Roles of a chain's images, bottom to top: layer0, layer1, ..., ACTIVE."""
+    return [f"layer{i}" for i in range(count - 1)] + ["ACTIVE"]
+
+
 def chain_facts(paths):
     """ImageFacts of a chain's files, bottom to top; the top one is ACTIVE."""
-    roles = [f"layer{i}" for i in range(len(paths) - 1)] + ["ACTIVE"]
-    return tuple(image_facts(p, r) for p, r in zip(paths, roles))
-
-
-def observe(tools, run, before, chain_paths, overlay_path):
-    """Observe the chain and OVERLAY after an implementation ran."""
-    after = chain_facts(chain_paths)
-    overlay, error, check = None, None, None
-    if run.overlay_exists:
+    facts = []
+    for path, role in zip(paths, roles(len(paths))):
         try:
-            overlay = image_facts(overlay_path, "OVERLAY")
-        except (qcow2.Qcow2Error, OSError) as e:
-            error = f"OVERLAY is not a readable image: {e}"
-        if overlay is not None and overlay.format == "qcow2":
-            check = qemu_img.check(tools, overlay_path)
-    return Observation(run, before, after, overlay, error, check)
+            facts.append(image_facts(path, role))
+        except qcow2.Qcow2Error as e:
+            raise InspectError(f"{role} ({path}): {e}") from None
+    return tuple(facts)
+
+
+def qemu_infos(tools, images):
+    """qemu-img info of each image, by role; -U, as another process may hold it."""
+    return {i.role: qemu_img.info(tools, i.path, fmt=i.format, force_share=True) for i in images}
+
+
+def union_of(images, name):
+    """The merged dirty ranges of every bitmap called name in images."""
+    return merge(e for image in images if image.bitmap(name) for e in image.bitmap(name).dirty)
 
 
 def _resolve(path, backing):

@@ -1,5 +1,6 @@
 """The snapshot rules: what must hold after an implementation returns."""
 
+from observe.extents import describe
 from rules import NotEvaluated, rule
 
 
@@ -106,10 +107,10 @@ def no_foreign_bitmaps(obs):
 @rule("overlay-fresh")
 def overlay_fresh(obs):
     """overlay-fresh: OVERLAY's bitmaps have no dirty bits and OVERLAY maps no data of its own."""
-    problems = [f"bitmap {b.name!r} in OVERLAY has dirty bits at {_ranges(b.dirty)}, expected none"
+    problems = [f"bitmap {b.name!r} in OVERLAY has dirty bits at {describe(b.dirty)}, expected none"
                 for b in obs.overlay.bitmaps if b.dirty]
     if obs.overlay.allocated:
-        problems.append(f"OVERLAY maps guest data of its own at {_ranges(obs.overlay.allocated)},"
+        problems.append(f"OVERLAY maps guest data of its own at {describe(obs.overlay.allocated)},"
                         " expected none: the guest must see exactly ACTIVE's content")
     return problems
 
@@ -147,11 +148,6 @@ def image_check(obs):
     return problems
 
 
-def _ranges(extents, limit=3):
-    shown = ", ".join(f"{e[0]}+{e[1]}" for e in extents[:limit])
-    return shown + (f" and {len(extents) - limit} more" if len(extents) > limit else "")
-
-
 def _bitmap_change(before, after):
     old = {b.name: b for b in before.bitmaps}
     new = {b.name: b for b in after.bitmaps}
@@ -164,6 +160,6 @@ def _bitmap_change(before, after):
     for name, b in old.items():
         if b != new[name]:
             if b.dirty != new[name].dirty:
-                return f"{name!r}: dirty bits {_ranges(b.dirty) or 'none'} became {_ranges(new[name].dirty) or 'none'}"
+                return f"{name!r}: dirty bits {describe(b.dirty)} became {describe(new[name].dirty)}"
             return f"{b.describe()} became {new[name].describe()}"
     return "their order changed"

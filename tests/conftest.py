@@ -26,5 +26,6 @@ def faulty(program):
     return ExternalProgram(os.path.join(FAULTY, program))
 
 
-def outcomes(verdicts, outcome):
-    return sorted(r for r, v in verdicts.items() if v.outcome == outcome)
+def failed_rules(verdicts, outcome="failed"):
+    """The rule ids with at least one verdict of outcome."""
+    return {rule for (rule, _), v in verdicts.items() if v.outcome == outcome}

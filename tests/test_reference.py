@@ -1,5 +1,6 @@
 """The reference implementation passes every rule on every scenario, both ways."""
 
+import dataclasses
 import os
 import sys
 
@@ -9,7 +10,7 @@ from implementations import reference
 from implementations.registry import Reference
 from tools import command, files
 
-from conftest import outcomes
+from conftest import failed_rules
 
 
 @pytest.mark.parametrize("use_daemon", [True, False], ids=["storage-daemon", "qemu-img"])
@@ -20,9 +21,9 @@ def test_reference_passes_the_catalog(use_daemon, pipeline, catalog, tools):
     failures = {}
     for scenario in catalog.values():
         verdicts = pipeline.verdicts(impl, scenario)
-        bad = outcomes(verdicts, "failed") + outcomes(verdicts, "error")
+        bad = {k: v.message for k, v in verdicts.items() if v.outcome in ("failed", "error")}
         if bad:
-            failures[scenario.name] = {r: verdicts[r].message for r in bad}
+            failures[scenario.name] = bad
     assert failures == {}
 
 
@@ -45,7 +46,7 @@ def test_leaves_nothing_behind_when_a_step_fails(tools, built, tmp_path):
     broken = tmp_path / "broken-daemon"
     broken.write_text("#!/bin/sh\necho 'injected failure' >&2\nexit 1\n")
     broken.chmod(0o755)
-    failing = type(tools)(tools.host, tools.qemu_img, tools.qemu_io, str(broken))
+    failing = dataclasses.replace(tools, qemu_storage_daemon=str(broken))
     folder = tmp_path / "out"
     folder.mkdir()
     with pytest.raises(command.CommandError, match="injected failure"):

@@ -19,7 +19,7 @@ class CommandError(Exception):
     def __init__(self, argv, result):
         self.argv = list(argv)
         self.result = result
-        detail = last_line(result.stderr) or last_line(result.stdout) or "no output"
+        detail = summary(result.stderr) or summary(result.stdout) or "no output"
         super().__init__(
             f"{shlex.quote(self.argv[0])} {self.argv[1] if len(self.argv) > 1 else ''}"
             f" failed with exit status {result.rc}: {detail}")
@@ -33,9 +33,10 @@ class Result:
     timed_out: bool = False
 
 
-def last_line(text):
-    lines = [line for line in text.strip().splitlines() if line.strip()]
-    return lines[-1].strip() if lines else ""
+def summary(text, lines=3, width=400):
+    """The last few non-empty lines of text, on one line."""
+    kept = [line.strip() for line in text.strip().splitlines() if line.strip()][-lines:]
+    return " | ".join(kept)[:width]
 
 
 def command_line(argv, *, env=None, timeout=None, stdin=None, cwd=None):

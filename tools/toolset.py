@@ -4,6 +4,7 @@ qemu-io and qemu-storage-daemon are taken from the folder of the chosen
 qemu-img, so a run never mixes two qemu releases.
 """
 
+import dataclasses
 import os
 from dataclasses import dataclass
 
@@ -26,9 +27,10 @@ class Toolset:
     qemu_img: str
     qemu_io: str
     qemu_storage_daemon: str | None  # None: this qemu build has none
+    qemu_nbd: str | None = None
 
     def without_storage_daemon(self):
-        return Toolset(self.host, self.qemu_img, self.qemu_io, None)
+        return dataclasses.replace(self, qemu_storage_daemon=None)
 
     @property
     def bindir(self):
@@ -47,7 +49,8 @@ def find(host, qemu_img=None):
     if qemu_io is None:
         raise ToolError(f"qemu-io not found beside {path}: install qemu-utils")
     qsd = _executable(host, os.path.join(bindir, "qemu-storage-daemon"))
-    return Toolset(host, path, qemu_io, qsd)
+    nbd = _executable(host, os.path.join(bindir, "qemu-nbd"))
+    return Toolset(host, path, qemu_io, qsd, nbd)
 
 
 def _resolve(host, name):

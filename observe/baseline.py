@@ -1,0 +1,60 @@
+"""Facts of a scenario's pristine chain, read once and shared by every implementation.
+
+It also proves the reader's bit order against qemu: for each checkpoint with
+dirty bits, qemu merges the checkpoint's bitmaps of every layer into a
+scratch image (qemu-img bitmap --merge) and reports the result through a
+read-only qemu-nbd export; the reader's union of the same bitmaps must match.
+"""
+
+import os
+
+from observe import inspect
+from observe.facts import Baseline
+from tools import files, qemu_img, qemu_nbd
+
+MERGED = "merged"
+
+
+def declared_writes(scenario):
+    """Checkpoint name -> every range written while a bitmap of that name recorded."""
+    writes = {}
+    for image in scenario.images:
+        for bitmap in image.bitmaps:
+            writes.setdefault(bitmap.name, []).extend(bitmap.dirty)
+    return {name: tuple(ranges) for name, ranges in writes.items()}
+
+
+def dirty_checkpoints(scenario):
+    """Names with dirty bits in a consistent bitmap somewhere in the chain, in order.
+
+    qemu refuses to merge from an inconsistent bitmap, so those are left out.
+    """
+    return list(dict.fromkeys(b.name for image in scenario.images for b in image.bitmaps
+                              if b.dirty and not b.inconsistent))
+
+
+def baseline(tools, scenario, built, scratch):
+    """Return the Baseline of scenario's pristine chain; scratch is a folder for qemu's merge."""
+    images = inspect.chain_facts(built.paths)
+    merged = {}
+    for name in dirty_checkpoints(scenario):
+        holders = [i for i in images if i.bitmap(name) and not i.bitmap(name).in_use]
+        merged[name] = (inspect.union_of(holders, name),
+                        _qemu_merge(tools, holders, name, scratch))
+    return Baseline(images, inspect.qemu_infos(tools, images), merged, declared_writes(scenario))
+
+
+def _qemu_merge(tools, holders, name, scratch):
+    files.mkdir(tools.host, scratch)
+    target = os.path.join(scratch, "merge.qcow2")
+    qemu_img.create(tools, target, size=holders[-1].virtual_size)
+    try:
+        # The finest granularity of the layers keeps the union exact.
+        finest = min(i.bitmap(name).granularity for i in holders)
+        qemu_img.bitmap(tools, target, MERGED, "--add", "--disable", granularity=finest)
+        for image in holders:
+            qemu_img.bitmap(tools, target, MERGED, "--merge", name, "-b", image.path,
+                            "-F", image.format)
+        return qemu_nbd.dirty_extents(tools, target, MERGED, folder=scratch)
+    finally:
+        files.remove(tools.host, target)

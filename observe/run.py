@@ -1,0 +1,50 @@
+"""Observe the images after an implementation ran, then probe OVERLAY with writes.
+
+The probe writes through OVERLAY with qemu-io, as a guest would after the
+snapshot, so backup-ready can see whether the new bitmaps track them. It
+runs after everything else about OVERLAY was read.
+"""
+
+import qcow2
+from observe import inspect
+from observe.facts import Observation, ProbeFacts
+from tools import command, qemu_img, qemu_io
+
+PROBE_PATTERN = 0x99
+
+
+def probe_writes(virtual_size):
+    """Writes at the start, across a granule boundary in the middle, and at the end."""
+    middle = virtual_size // 2 // (1 << 20) * (1 << 20)
+    return ((0, 4096), (middle - 512, 65536 + 1024), (virtual_size - 4096, 4096))
+
+
+def observe(tools, run, baseline, chain_paths, overlay_path):
+    after = inspect.chain_facts(chain_paths)
+    infos = inspect.qemu_infos(tools, after)
+    overlay, error, check, probe = None, None, None, None
+    if run.overlay_exists:
+        try:
+            overlay = inspect.image_facts(overlay_path, "OVERLAY")
+        except (qcow2.Qcow2Error, OSError) as e:
+            error = f"OVERLAY is not a readable image: {e}"
+    if overlay is not None:
+        infos["OVERLAY"] = qemu_img.info(tools, overlay_path, fmt=overlay.format,
+                                         force_share=True)
+        if overlay.format == "qcow2":
+            check = qemu_img.check(tools, overlay_path)
+            if run.exit_status == 0:
+                probe = _probe(tools, overlay, chain_paths)
+    return Observation(run, baseline, after, overlay, error, check, infos, probe)
+
+
+def _probe(tools, overlay, chain_paths):
+    writes = probe_writes(overlay.virtual_size)
+    try:
+        qemu_io.write(tools, overlay.path, writes, pattern=PROBE_PATTERN)
+        written = inspect.image_facts(overlay.path, "OVERLAY")
+        info = qemu_img.info(tools, overlay.path, force_share=True)
+    except (command.CommandError, qcow2.Qcow2Error) as e:
+        return ProbeFacts(writes, (), None, str(e))
+    chain = (written,) + tuple(reversed(inspect.chain_facts(chain_paths)))
+    return ProbeFacts(writes, chain, info, None)

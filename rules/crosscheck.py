@@ -1,0 +1,48 @@
+"""The cross-check: qemu-img's account of an image against the harness's reader.
+
+A failure is a finding about the qemu release under test, not about the
+implementation; reports keep it apart.
+"""
+
+from observe.extents import describe
+from rules import image_rule
+from tools.qemu_img import bitmaps as info_bitmaps
+
+
+@image_rule("qemu-img-agrees")
+def qemu_img_agrees(image, info):
+    """qemu-img-agrees: qemu-img info reports what the reader reads from the file."""
+    problems = []
+    where = image.role
+    pairs = [
+        ("format", info.get("format"), image.format),
+        ("virtual size", info.get("virtual-size"), image.virtual_size),
+        ("backing file", info.get("backing-filename"), image.backing_file),
+        ("backing format", info.get("backing-filename-format"),
+         image.backing_format if image.backing_file else None),
+    ]
+    for what, qemu, reader in pairs:
+        if qemu != reader:
+            problems.append(f"{where}: {what} {qemu!r} says qemu-img, {reader!r} says the file")
+    qemu_bitmaps = [(b["name"], "in-use" in b["flags"], "auto" in b["flags"], b["granularity"])
+                    for b in info_bitmaps(info)]
+    file_bitmaps = [(b.name, b.in_use, b.auto, b.granularity) for b in image.bitmaps]
+    if qemu_bitmaps != file_bitmaps:
+        problems.append(f"{where}: bitmaps differ: {_first_difference(qemu_bitmaps, file_bitmaps)}")
+    return problems
+
+
+def dirty_bits_agree(name, reader_extents, qemu_extents):
+    """The union the reader computed for checkpoint name equals qemu's merge of it."""
+    if list(reader_extents) == list(qemu_extents):
+        return []
+    return [f"dirty bits of {name!r}: qemu (qemu-nbd + qemu-img map) reports"
+            f" {describe(qemu_extents)}, the reader {describe(reader_extents)}"]
+
+
+def _first_difference(qemu, reader):
+    for i, (q, r) in enumerate(zip(qemu, reader)):
+        if q != r:
+            return f"entry {i + 1} is {q} in qemu-img, {r} in the file (name, in-use, auto, granularity)"
+    return f"qemu-img lists {len(qemu)} bitmaps, the file {len(reader)}"
+

@@ -1,0 +1,58 @@
+"""What each rule is judged on, for one scenario: its subjects.
+
+Snapshot rules are judged once per scenario; chain rules per checkpoint,
+on the chain before and after the snapshot; the cross-check per image
+inspected, and per checkpoint whose dirty bits qemu merged.
+"""
+
+from dataclasses import dataclass
+
+from observe.baseline import dirty_checkpoints
+from observe.inspect import roles
+from rules import CHECKPOINT, IMAGE
+
+BEFORE, AFTER, WRITTEN = "before", "after", "written"
+
+
+@dataclass(frozen=True)
+class Subject:
+    kind: str = ""  # "", checkpoint, image or merged
+    name: str = ""  # checkpoint name or image role
+    side: str = ""  # before, after or written
+
+    @property
+    def label(self):
+        if self.kind == "checkpoint":
+            return f"checkpoint {self.name!r} {self.side}"
+        if self.kind == "image":
+            return f"{self.name} {self.side}"
+        if self.kind == "merged":
+            return f"dirty bits of {self.name!r}"
+        return ""
+
+    @property
+    def independent(self):
+        """True when the verdict does not depend on the implementation."""
+        return self.side == BEFORE or self.kind == "merged"
+
+
+SCENARIO_WIDE = Subject()
+
+
+def checkpoint_names(scenario):
+    """Every bitmap name in the chain, from the top image down."""
+    return list(dict.fromkeys(b.name for image in reversed(scenario.images)
+                              for b in image.bitmaps))
+
+
+def subjects(rule, scenario):
+    if rule.kind == CHECKPOINT:
+        return [Subject("checkpoint", name, side)
+                for name in checkpoint_names(scenario) for side in (BEFORE, AFTER)]
+    if rule.kind == IMAGE:
+        chain = roles(len(scenario.images))
+        return ([Subject("image", r, BEFORE) for r in chain]
+                + [Subject("image", r, AFTER) for r in chain + ["OVERLAY"]]
+                + [Subject("image", "OVERLAY", WRITTEN)]
+                + [Subject("merged", name) for name in dirty_checkpoints(scenario)])
+    return [SCENARIO_WIDE]

@@ -1,0 +1,42 @@
+"""The cross-check catches a qemu-img that misreports, and nothing else does."""
+
+import os
+import stat
+
+from conformance.pipeline import Pipeline
+from fixtures.cache import ChainCache
+from implementations.registry import Reference
+from rules.crosscheck import dirty_bits_agree
+from tools import toolset
+
+from conftest import FAULTY, failed_rules
+
+
+def install_lying_qemu(tools, folder):
+    """A qemu folder: the lying qemu-img, and the real qemu-io, daemon and qemu-nbd."""
+    folder.mkdir()
+    source = open(os.path.join(FAULTY, "lying_qemu_img.py")).read()
+    liar = folder / "qemu-img"
+    liar.write_text(source.replace("@REAL@", tools.qemu_img))
+    liar.chmod(liar.stat().st_mode | stat.S_IXUSR)
+    for real in (tools.qemu_io, tools.qemu_storage_daemon, tools.qemu_nbd):
+        if real:
+            (folder / os.path.basename(real)).symlink_to(real)
+    return toolset.find(tools.host, str(liar))
+
+
+def test_a_lying_qemu_img_trips_only_the_cross_check(tools, catalog, tmp_path):
+    liar = install_lying_qemu(tools, tmp_path / "qemu")
+    pipeline = Pipeline(liar, ChainCache(liar, str(tmp_path / "chains")),
+                        str(tmp_path / "runs"), timeout=60)
+    verdicts = pipeline.verdicts(Reference(), catalog["chain-depth-2"])
+    assert failed_rules(verdicts) == {"qemu-img-agrees"}
+    message = verdicts[("qemu-img-agrees", "ACTIVE before")].message
+    assert message == "ACTIVE: virtual size 1073742336 says qemu-img, 1073741824 says the file"
+
+
+def test_dirty_bits_that_disagree_are_reported():
+    assert dirty_bits_agree("cp1", [(0, 65536)], [(0, 65536)]) == []
+    assert dirty_bits_agree("cp1", [(0, 512)], [(3584, 512)]) == [
+        "dirty bits of 'cp1': qemu (qemu-nbd + qemu-img map) reports 3584+512,"
+        " the reader 0+512"]

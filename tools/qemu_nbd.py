@@ -1,0 +1,50 @@
+"""qemu-nbd: qemu's own view of a bitmap's dirty bits.
+
+A read-only export with the bitmap, read through qemu-img map with
+x-dirty-bitmap, where dirty ranges show as "data": false.
+"""
+
+import json
+import os
+
+from tools import command, files
+
+
+def dirty_extents(tools, image, bitmap, *, folder, fmt="qcow2", timeout=60):
+    """Return the merged (offset, length) ranges qemu reports dirty in bitmap."""
+    if not tools.qemu_nbd:
+        raise command.CommandError([os.path.join(tools.bindir, "qemu-nbd")],
+                                   command.Result(127, "", "qemu-nbd not found"))
+    socket = os.path.join(folder, "nbd.sock")
+    pidfile = os.path.join(folder, "nbd.pid")
+    # Without --persistent, qemu-nbd serves one client and exits when it leaves.
+    command.run(tools.host, [tools.qemu_nbd, "--read-only", "--fork", "-k", socket,
+                             "-B", bitmap, "-f", fmt, f"--pid-file={pidfile}", image],
+                timeout=timeout)
+    try:
+        opts = ",".join(["driver=nbd", "server.type=unix", f"server.path={socket}",
+                         f"x-dirty-bitmap=qemu:dirty-bitmap:{_escape(bitmap)}"])
+        out = command.run(tools.host, [tools.qemu_img, "map", "--output=json",
+                                       "--image-opts", opts], timeout=timeout)
+    finally:
+        _stop(tools.host, pidfile)
+        files.remove(tools.host, socket, pidfile)
+    extents = []
+    for entry in json.loads(out.stdout):
+        if entry["data"]:
+            continue
+        if extents and extents[-1][0] + extents[-1][1] == entry["start"]:
+            extents[-1] = (extents[-1][0], extents[-1][1] + entry["length"])
+        else:
+            extents.append((entry["start"], entry["length"]))
+    return extents
+
+
+def _escape(value):
+    # --image-opts uses QemuOpts syntax, where a comma is written twice.
+    return value.replace(",", ",,")
+
+
+def _stop(host, pidfile):
+    command.run(host, ["sh", "-c", '[ -f "$1" ] && kill "$(cat "$1")" 2>/dev/null; true',
+                       "sh", pidfile], check=False)
