@@ -9,7 +9,7 @@ from implementations.registry import Reference
 from rules.crosscheck import dirty_bits_agree
 from tools import toolset
 
-from conftest import FAULTY, failed_rules
+from support import FAULTY, failed_rules
 
 
 def install_lying_qemu(tools, folder):

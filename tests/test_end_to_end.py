@@ -9,7 +9,7 @@ import pytest
 from rules import load_rules
 from tools import command
 
-from conftest import FAULTY
+from support import FAULTY
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RUN_FIELDS = {"implementation", "qemu_img", "qemu_version", "host", "started", "finished",

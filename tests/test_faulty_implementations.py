@@ -6,7 +6,7 @@ bitmap also breaks its checkpoint's chain and backup-ready, for example.
 
 import pytest
 
-from conftest import failed_rules, faulty
+from support import failed_rules, faulty
 
 # (program in tests/faulty, scenario it runs on, the rules it must trip, no more)
 CASES = [

@@ -10,7 +10,7 @@ from implementations import reference
 from implementations.registry import Reference
 from tools import command, files
 
-from conftest import failed_rules
+from support import failed_rules
 
 
 @pytest.mark.parametrize("use_daemon", [True, False], ids=["storage-daemon", "qemu-img"])

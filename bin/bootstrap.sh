@@ -1,0 +1,43 @@
+# Sourced by the bin/ commands: install what the harness needs, once.
+#
+# Debian packages through apt-get, only when missing; Python packages in
+# .venv (tox and requirements.txt), redone when requirements.txt changes.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+VENV="$ROOT/.venv"
+
+missing_packages() {
+    command -v qemu-img >/dev/null && command -v qemu-io >/dev/null || echo qemu-utils
+    command -v qemu-storage-daemon >/dev/null || echo qemu-system-common
+    command -v python3 >/dev/null || echo python3
+    python3 -c 'import ensurepip, venv' 2>/dev/null || echo python3-venv
+}
+
+install_packages() {
+    local packages
+    packages=$(missing_packages | sort -u | tr '\n' ' ')
+    [ -z "${packages// /}" ] && return 0
+    if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+        echo "bootstrap: missing Debian packages: $packages; install them (as root: apt-get install $packages)" >&2
+        exit 2
+    fi
+    echo "bootstrap: installing $packages" >&2
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $packages >/dev/null
+}
+
+install_venv() {
+    local stamp="$VENV/.requirements"
+    if [ -x "$VENV/bin/tox" ] && cmp -s "$ROOT/requirements.txt" "$stamp"; then
+        return 0
+    fi
+    echo "bootstrap: preparing $VENV" >&2
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install -q --disable-pip-version-check tox -r "$ROOT/requirements.txt"
+    cp "$ROOT/requirements.txt" "$stamp"
+}
+
+install_packages
+install_venv
+cd "$ROOT"
