@@ -4,10 +4,7 @@ import recipe
 
 
 def body(active, overlay):
-    active_info = recipe.snapshot(active, overlay)
-    for bitmap in recipe.bitmaps_of(active_info):
-        if recipe.carried(bitmap):
-            recipe.qemu_img("bitmap", "--clear", "--", active, bitmap["name"])
+    recipe.on_carried_in_active(active, recipe.snapshot(active, overlay), "--clear")
 
 
 recipe.main(body)

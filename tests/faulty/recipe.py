@@ -48,6 +48,13 @@ def snapshot(active, overlay, *, select=carried, bitmaps=None, stop_at_skip=Fals
     return active_info
 
 
+def on_carried_in_active(active, active_info, operation):
+    """Run qemu-img bitmap OPERATION on each carried bitmap of ACTIVE itself."""
+    for bitmap in bitmaps_of(active_info):
+        if carried(bitmap):
+            qemu_img("bitmap", operation, "--", active, bitmap["name"])
+
+
 def main(body):
     """Run body(active, overlay) as a program; print what failed, exit 1."""
     try:
