@@ -12,12 +12,26 @@ def version(tools):
 
 def create(tools, path, *, fmt="qcow2", size=None, cluster_size=None, compat=None,
            backing=None, backing_fmt=None, timeout=None):
-    argv = [tools.qemu_img, "create", "-q", "-f", fmt]
     options = []
     if cluster_size is not None:
         options.append(f"cluster_size={cluster_size}")
     if compat is not None:
         options.append(f"compat={compat}")
+    create_with_options(tools, path, options, fmt=fmt, size=size, backing=backing,
+                        backing_fmt=backing_fmt, timeout=timeout)
+
+
+def create_with_options(tools, path, options, *, fmt="qcow2", size=None, backing=None,
+                        backing_fmt=None, objects=(), timeout=None):
+    """qemu-img create with any -o options ('key=value' strings) and --object specs.
+
+    objects are QOM objects the options refer to, such as
+    'secret,id=sec0,data=...' for encrypt.key-secret=sec0.
+    """
+    argv = [tools.qemu_img, "create", "-q"]
+    for spec in objects:
+        argv += ["--object", spec]
+    argv += ["-f", fmt]
     if options:
         argv += ["-o", ",".join(options)]
     if backing is not None:
@@ -28,6 +42,20 @@ def create(tools, path, *, fmt="qcow2", size=None, cluster_size=None, compat=Non
     command.run(tools.host, argv, timeout=timeout)
 
 
+def convert(tools, src, dst, *, fmt=None, out_fmt="qcow2", compress=False, timeout=None):
+    """qemu-img convert src (format fmt, default probed) to dst in out_fmt.
+
+    compress writes every data cluster of dst compressed (-c).
+    """
+    argv = [tools.qemu_img, "convert", "-O", out_fmt]
+    if fmt is not None:
+        argv += ["-f", fmt]
+    if compress:
+        argv.append("-c")
+    argv += [src, dst]
+    command.run(tools.host, argv, timeout=timeout)
+
+
 def info(tools, path, *, fmt=None, force_share=False, timeout=None):
     """Return qemu-img info --output=json of path, as a dict."""
     argv = [tools.qemu_img, "info", "--output=json"]
@@ -35,6 +63,15 @@ def info(tools, path, *, fmt=None, force_share=False, timeout=None):
         argv += ["-f", fmt]
     if force_share:
         argv.append("-U")
+    argv.append(path)
+    return json.loads(command.run(tools.host, argv, timeout=timeout).stdout)
+
+
+def map(tools, path, *, fmt=None, timeout=None):
+    """Return qemu-img map --output=json of path: a list of extent dicts."""
+    argv = [tools.qemu_img, "map", "--output=json"]
+    if fmt is not None:
+        argv += ["-f", fmt]
     argv.append(path)
     return json.loads(command.run(tools.host, argv, timeout=timeout).stdout)
 

@@ -22,12 +22,31 @@ def write(tools, path, extents, *, pattern=0xCD, fmt="qcow2", timeout=None):
     command.run(tools.host, _argv(tools, path, fmt, commands), timeout=timeout)
 
 
+def run(tools, path, commands, *, fmt="qcow2", check=True, timeout=None):
+    """Run qemu-io commands on path, opened writable, in one process.
+
+    Returns the command.Result; raises CommandError if check and it failed.
+    """
+    return command.run(tools.host, _argv(tools, path, fmt, commands), check=check,
+                       timeout=timeout)
+
+
 def open_and_die(tools, path, *, fmt="qcow2", timeout=None):
     """Open path writable, then die without closing it.
 
     Every bitmap on disk keeps its in-use flag: this is how the harness makes
     inconsistent bitmaps, the way a crashed writer does.
     """
-    out = command.run(tools.host, _argv(tools, path, fmt, [_DIE]), check=False, timeout=timeout)
+    run_and_die(tools, path, [], fmt=fmt, timeout=timeout)
+
+
+def run_and_die(tools, path, commands, *, fmt="qcow2", timeout=None):
+    """Like open_and_die, but run qemu-io commands first, in the same process.
+
+    qemu-io skips all it does on close, so the image is left as a crash
+    leaves it: bitmaps in use and, with lazy refcounts, the dirty bit set.
+    """
+    argv = _argv(tools, path, fmt, [*commands, _DIE])
+    out = command.run(tools.host, argv, check=False, timeout=timeout)
     if out.rc != 128 + 9 and out.rc != -9:
-        raise command.CommandError(_argv(tools, path, fmt, [_DIE]), out)
+        raise command.CommandError(argv, out)
