@@ -10,8 +10,10 @@ pytest_plugins = ["fixtures.plugin", "reports.plugin"]
 def pytest_addoption(parser):
     group = parser.getgroup("bitmap harness")
     group.addoption("--impl", action="append", default=[], metavar="NAME",
-                    help="implementation under test: reference (default),"
-                         " reference-qemu-img, or exec:PATH; may be repeated")
+                    help="implementation under test: reference (default), reference-qemu-img,"
+                         " libvirt-live, libvirt-offline, or exec:PATH; may be repeated")
+    group.addoption("--libvirt-uri", default="qemu:///system", metavar="URI",
+                    help="libvirt connection of the libvirt adapters (default qemu:///system)")
     group.addoption("--qemu-img", default=None, metavar="PATH",
                     help="qemu-img under test (default: the one on PATH);"
                          " qemu-io and qemu-storage-daemon come from its folder")

@@ -22,6 +22,13 @@ class Pipeline:
         self.timeout = timeout
         self._baselines = {}
         self._verdicts = {}
+        self._unavailable = {}
+
+    def unavailable(self, impl):
+        """Why impl cannot run here (asked once), or None."""
+        if impl.name not in self._unavailable:
+            self._unavailable[impl.name] = impl.unavailable(self.tools)
+        return self._unavailable[impl.name]
 
     def baseline(self, scenario):
         if scenario.name not in self._baselines:

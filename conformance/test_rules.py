@@ -7,6 +7,9 @@ import pytest
 def verdict(case, pipeline, request):
     """The verdict of case's rule; a rule that could not be judged errors here."""
     impl, scenario, rule, subject = case
+    reason = pipeline.unavailable(impl)
+    if reason:
+        pytest.skip(reason)
     found = pipeline.verdicts(impl, scenario)[(rule.id, subject.label)]
     request.node.user_properties.append(("message", found.message))
     if found.outcome == "error":

@@ -19,6 +19,9 @@ class ExternalProgram:
         self.path = os.path.abspath(path)
         self.name = f"exec:{path}"
 
+    def unavailable(self, tools):
+        return None
+
     def run(self, tools, active, overlay, *, cwd, timeout):
         argv = ["sh", "-c", _PREFIX_PATH, "sh", tools.bindir, self.path, active, overlay]
         start = time.monotonic()

@@ -1,7 +1,7 @@
 """Turn an --impl value into an implementation object.
 
-Every implementation has a name and run(tools, active, overlay, *, cwd,
-timeout) -> RunFacts.
+Every implementation has a name, unavailable(tools) -> None or the reason it
+cannot run here, and run(tools, active, overlay, *, cwd, timeout) -> RunFacts.
 """
 
 import os
@@ -10,6 +10,8 @@ import time
 from implementations import reference
 from implementations.base import ImplementationError, RunFacts, tail
 from implementations.external import ExternalProgram
+from implementations.libvirt_live import LibvirtLive
+from implementations.libvirt_offline import LibvirtOffline
 from tools import command, files
 
 
@@ -19,6 +21,9 @@ class Reference:
     def __init__(self, name="reference", use_daemon=True):
         self.name = name
         self.use_daemon = use_daemon
+
+    def unavailable(self, tools):
+        return None
 
     def run(self, tools, active, overlay, *, cwd, timeout):
         if not self.use_daemon:
@@ -36,12 +41,14 @@ class Reference:
 
 
 BUILTIN = {
-    "reference": lambda: Reference(),
-    "reference-qemu-img": lambda: Reference("reference-qemu-img", use_daemon=False),
+    "reference": lambda uri, token: Reference(),
+    "reference-qemu-img": lambda uri, token: Reference("reference-qemu-img", use_daemon=False),
+    "libvirt-live": lambda uri, token: LibvirtLive("libvirt-live", uri, token),
+    "libvirt-offline": lambda uri, token: LibvirtOffline("libvirt-offline", uri, token),
 }
 
 
-def resolve(spec):
+def resolve(spec, *, libvirt_uri="qemu:///system", run_token="adhoc"):
     """Return the implementation named by spec: a built-in name or exec:PATH."""
     if spec.startswith("exec:"):
         path = spec[len("exec:"):]
@@ -53,6 +60,6 @@ def resolve(spec):
             raise ImplementationError(f"--impl {spec}: {path} is not executable; chmod +x it")
         return ExternalProgram(path)
     if spec in BUILTIN:
-        return BUILTIN[spec]()
+        return BUILTIN[spec](libvirt_uri, run_token)
     raise ImplementationError(
         f"--impl {spec}: unknown implementation; use one of {', '.join(BUILTIN)} or exec:PATH")

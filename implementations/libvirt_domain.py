@@ -1,0 +1,105 @@
+"""What the two libvirt adapters share: the domain, its name, its removal.
+
+The domain has no guest OS: a disk, TCG, no graphics. Its name carries this
+run's token, so parallel workers never collide and a sweep at the end of the
+session can find whatever an interrupted run left.
+"""
+
+import os
+import time
+import uuid
+from xml.sax.saxutils import escape, quoteattr
+
+from implementations.base import RunFacts, tail
+from tools import command, files, qemu_img, virsh
+
+PREFIX = "bitmap-harness-"
+DISK = "vda"
+
+DOMAIN_XML = """<domain type='qemu'>
+  <name>{name}</name>
+  <memory unit='MiB'>64</memory>
+  <vcpu>1</vcpu>
+  <os><type arch='x86_64' machine='pc'>hvm</type></os>
+  <on_poweroff>destroy</on_poweroff>
+  <on_reboot>destroy</on_reboot>
+  <devices>
+    <disk type='file' device='disk'>
+      <driver name='qemu' type={format}/>
+      <source file={path}/>
+      <target dev='{disk}' bus='virtio'/>
+    </disk>
+    <video><model type='none'/></video>
+    <memballoon model='none'/>
+  </devices>
+</domain>
+"""
+
+
+def domain_xml(name, path, fmt):
+    return DOMAIN_XML.format(name=escape(name), path=quoteattr(path), format=quoteattr(fmt),
+                             disk=DISK)
+
+
+def domain_name(run_token):
+    return f"{PREFIX}{run_token}-{uuid.uuid4().hex[:8]}"
+
+
+def sweep(host, uri, run_token):
+    """Remove every domain this run left behind (interrupted or timed out)."""
+    if virsh.reachable(host, uri) is not None:
+        return []
+    left = [d for d in virsh.domains(host, uri) if d.startswith(f"{PREFIX}{run_token}-")]
+    for name in left:
+        virsh.destroy(host, uri, name)
+        virsh.undefine(host, uri, name)
+    return left
+
+
+class LibvirtAdapter:
+    """Runs the snapshot with virsh on a domain whose disk is ACTIVE.
+
+    Subclasses say how the domain comes to exist (start) and goes (remove).
+    """
+
+    def __init__(self, name, uri, run_token):
+        self.name = name
+        self.uri = uri
+        self.run_token = run_token
+
+    def unavailable(self, tools):
+        """Why this adapter cannot run here, or None."""
+        problem = virsh.reachable(tools.host, self.uri)
+        if problem:
+            return (f"{self.name}: libvirt is not reachable at {self.uri} ({problem});"
+                    " start virtlogd -d and libvirtd -d, or run bin/libvirt-setup")
+        return None
+
+    def run(self, tools, active, overlay, *, cwd, timeout):
+        host = tools.host
+        name = domain_name(self.run_token)
+        xml = os.path.join(cwd, "domain.xml")
+        files.write_text(host, xml, domain_xml(name, active, _format_of(tools, active)))
+        start = time.monotonic()
+        status, output, timed_out = 1, "", False
+        try:
+            self.start(host, xml, timeout)
+            left = max(1, timeout - (time.monotonic() - start))
+            out = virsh.snapshot_disk_only(host, self.uri, name, DISK, overlay, left)
+            status, output, timed_out = out.rc, out.stderr + out.stdout, out.timed_out
+        except command.CommandError as e:
+            output, timed_out = str(e), e.result.timed_out
+        finally:
+            self.remove(host, name)
+        return RunFacts(self.name, status, timed_out, timeout, time.monotonic() - start,
+                        tail(output), files.exists(host, overlay))
+
+    def start(self, host, xml, timeout):
+        raise NotImplementedError
+
+    def remove(self, host, name):
+        raise NotImplementedError
+
+
+def _format_of(tools, path):
+    return qemu_img.info(tools, path, force_share=True)["format"]

@@ -1,0 +1,49 @@
+"""virsh, through a testinfra host, against one libvirt URI."""
+
+from tools import command
+
+
+def _argv(uri, *args):
+    return ["virsh", "-q", "-c", uri, *args]
+
+
+def reachable(host, uri, timeout=20):
+    """None when libvirt answers at uri, else what virsh said."""
+    out = command.run(host, _argv(uri, "version"), check=False, timeout=timeout)
+    return None if out.rc == 0 else command.summary(out.stderr or out.stdout) or f"exit {out.rc}"
+
+
+def version(host, uri):
+    """The 'Running against daemon' and hypervisor lines of virsh version, on one line."""
+    out = command.run(host, _argv(uri, "version"), timeout=20).stdout
+    return "; ".join(line.strip() for line in out.splitlines() if line.strip())
+
+
+def create(host, uri, xml_path, timeout):
+    """Start a transient domain from an XML file."""
+    command.run(host, _argv(uri, "create", xml_path), timeout=timeout)
+
+
+def define(host, uri, xml_path, timeout):
+    command.run(host, _argv(uri, "define", xml_path), timeout=timeout)
+
+
+def snapshot_disk_only(host, uri, domain, target, overlay, timeout):
+    """External disk-only snapshot of disk target into overlay, without libvirt metadata."""
+    return command.run(host, _argv(uri, "snapshot-create-as", domain, "--disk-only",
+                                   "--no-metadata", "--diskspec", f"{target},file={overlay}"),
+                       check=False, timeout=timeout)
+
+
+def destroy(host, uri, domain):
+    return command.run(host, _argv(uri, "destroy", domain), check=False, timeout=60)
+
+
+def undefine(host, uri, domain):
+    return command.run(host, _argv(uri, "undefine", domain), check=False, timeout=60)
+
+
+def domains(host, uri):
+    """Names of every domain, running or defined."""
+    out = command.run(host, _argv(uri, "list", "--all", "--name"), check=False, timeout=30)
+    return [line.strip() for line in out.stdout.splitlines() if line.strip()]
