@@ -11,7 +11,8 @@ import pytest
 
 from fixtures.plugin import settings
 from reports import HARNESS_VERSION, results, summary
-from tools import qemu_img
+from implementations.libvirt_domain import LibvirtAdapter
+from tools import qemu_img, virsh
 
 CONFORMANCE_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                                "conformance")
@@ -81,6 +82,9 @@ class Collector:
             "finished": _now(),
             "harness_version": HARNESS_VERSION,
         }
+        if any(isinstance(i, LibvirtAdapter) for i in harness.implementations()):
+            run["libvirt_uri"] = harness.libvirt_uri
+            run["libvirt_version"] = virsh.version(tools.host, harness.libvirt_uri)
         self.document = results.document(run, list(self.records.values()))
         results.write(harness.results, self.document)
 

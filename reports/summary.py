@@ -1,38 +1,47 @@
-"""The end-of-run table: rules x outcomes, per implementation and rule family.
+"""The end-of-run table: rules by implementations, side by side.
 
-The cross-check judges the qemu release, not the implementation, so it gets
-a block of its own after the implementations' verdicts.
+A cell reads passed/judged, then the other outcomes: '7/46 F39' is 7 passed
+of 46, 39 failed. The cross-check judges the qemu release, not the
+implementation, so its rows come last, under a heading of their own.
 """
 
 from collections import Counter
 
-from reports.results import OUTCOMES
+from rules import load_rules
 
-FAMILY_ORDER = ("snapshot", "chain", "hardening")
-QEMU_FAMILY = "cross-check"
+FAMILY_ORDER = ("snapshot", "chain", "hardening", "cross-check")
+MARKS = (("failed", "F"), ("error", "E"), ("skipped", "s"))
+LEGEND = "cell: passed/total, then F failed, E error (not evaluated), s skipped"
 
 
-def _block(title, records):
-    rules = list(dict.fromkeys(r["rule"] for r in records))
-    width = max([len("rule")] + [len(r) for r in rules])
-    lines = [title, f"  {'rule':<{width}}  " + "  ".join(f"{o:>7}" for o in OUTCOMES)]
-    for rule in rules:
-        counts = Counter(r["outcome"] for r in records if r["rule"] == rule)
-        lines.append(f"  {rule:<{width}}  " + "  ".join(f"{counts[o]:>7}" for o in OUTCOMES))
-    return lines
+def cell(counts):
+    total = sum(counts.values())
+    text = f"{counts['passed']}/{total}"
+    return " ".join([text] + [f"{mark}{counts[o]}" for o, mark in MARKS if counts[o]])
 
 
 def table(records):
     """Return the summary table of records as text lines."""
-    lines = []
-    for impl in sorted({r["implementation"] for r in records}):
-        mine = [r for r in records if r["implementation"] == impl]
-        verdicts = sorted((r for r in mine if r["family"] != QEMU_FAMILY),
-                          key=lambda r: (FAMILY_ORDER.index(r["family"])
-                                         if r["family"] in FAMILY_ORDER else 9))
-        lines += _block(f"implementation: {impl}", verdicts)
-        qemu = [r for r in mine if r["family"] == QEMU_FAMILY]
-        if qemu:
-            lines += _block(f"qemu release under test (cross-check, seen while running {impl})",
-                            qemu)
+    impls = sorted({r["implementation"] for r in records})
+    known = list(load_rules())
+    rules = sorted({(r["family"], r["rule"]) for r in records},
+                   key=lambda fr: (FAMILY_ORDER.index(fr[0]) if fr[0] in FAMILY_ORDER else 9,
+                                   known.index(fr[1]) if fr[1] in known else 99, fr[1]))
+    counts = Counter((r["implementation"], r["rule"], r["outcome"]) for r in records)
+    cells = {(impl, rule): cell(Counter({o: counts[(impl, rule, o)]
+                                         for o in ("passed", "failed", "error", "skipped")}))
+             for impl in impls for _, rule in rules}
+    first = max([len("rule")] + [len(rule) for _, rule in rules])
+    widths = [max([len(impl)] + [len(cells[(impl, rule)]) for _, rule in rules]) for impl in impls]
+    lines = ["  ".join([f"{'rule':<{first}}"] + [f"{i:<{w}}" for i, w in zip(impls, widths)]).rstrip()]
+    family = None
+    for fam, rule in rules:
+        if fam != family:
+            family = fam
+            heading = ("cross-check (a verdict on the qemu release, not the implementation)"
+                       if fam == "cross-check" else f"{fam} rules")
+            lines.append(f"-- {heading}")
+        lines.append("  ".join([f"{rule:<{first}}"]
+                               + [f"{cells[(i, rule)]:<{w}}" for i, w in zip(impls, widths)]).rstrip())
+    lines.append(LEGEND)
     return lines

@@ -6,6 +6,9 @@ bitmap also breaks its checkpoint's chain and backup-ready, for example.
 
 import pytest
 
+from conformance.pipeline import Pipeline
+from tools import command
+
 from support import failed_rules, faulty
 
 # (program in tests/faulty, scenario it runs on, the rules it must trip, no more)
@@ -69,3 +72,12 @@ def test_every_rule_is_tripped_by_some_faulty_implementation(rule_ids):
     tripped = set().union(*(rules for _, _, rules in CASES)) | {"completes"}
     # qemu-img-agrees is tripped by a faulty qemu-img: tests/test_crosscheck.py.
     assert tripped | {"qemu-img-agrees"} == set(rule_ids)
+
+
+def test_a_hanging_implementation_is_cut_off_with_its_children(tools, chain_cache, catalog,
+                                                              tmp_path):
+    pipeline = Pipeline(tools, chain_cache, str(tmp_path), timeout=2)
+    verdicts = pipeline.verdicts(faulty("hangs.sh"), catalog["recording-alone"])
+    assert verdicts[("completes", "")].message == "timed out after 2 s"
+    left = command.run(tools.host, ["pgrep", "-f", "sleep 360[01]"], check=False)
+    assert left.stdout.split() == []

@@ -14,9 +14,11 @@ def reachable(host, uri, timeout=20):
 
 
 def version(host, uri):
-    """The 'Running against daemon' and hypervisor lines of virsh version, on one line."""
-    out = command.run(host, _argv(uri, "version"), timeout=20).stdout
-    return "; ".join(line.strip() for line in out.splitlines() if line.strip())
+    """virsh version on one line ('unreachable: ...' when libvirt does not answer)."""
+    out = command.run(host, _argv(uri, "version"), check=False, timeout=20)
+    if out.rc != 0:
+        return f"unreachable: {command.summary(out.stderr)}"
+    return "; ".join(line.strip() for line in out.stdout.splitlines() if line.strip())
 
 
 def create(host, uri, xml_path, timeout):
