@@ -28,6 +28,15 @@ class Rule:
 
 RULES = {}
 
+# The order of docs/rules.md, which is the order of reports.
+ORDER = (
+    "completes", "overlay-backing", "carry-recording", "same-granularity", "overlay-recording",
+    "overlay-consistent", "skip-disabled", "skip-inconsistent", "no-foreign-bitmaps",
+    "overlay-fresh", "active-untouched", "image-check", "backup-ready",
+    "chain-top", "chain-contiguous", "chain-recording", "chain-consistent",
+    "qemu-img-agrees",
+)
+
 
 def _register(rule_id, family, kind, needs_overlay=True):
     def register(func):
@@ -49,10 +58,6 @@ def image_rule(rule_id):
 
 
 def load_rules():
-    """Import the rule modules (they register themselves) and return RULES."""
-    # Imported in the order of docs/rules.md, which is the order of reports.
-    from rules import snapshot  # noqa: F401
-    from rules import backup  # noqa: F401
-    from rules import chain  # noqa: F401
-    from rules import crosscheck  # noqa: F401
-    return RULES
+    """Import the rule modules (they register themselves); return the rules in ORDER."""
+    from rules import backup, chain, crosscheck, snapshot  # noqa: F401
+    return {rule_id: RULES[rule_id] for rule_id in ORDER}

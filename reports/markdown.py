@@ -1,0 +1,37 @@
+"""The side-by-side table as Markdown, from one or more results files.
+
+    python3 -m reports.markdown RESULTS.json [MORE.json ...]
+"""
+
+import sys
+
+from reports import results, summary
+
+
+def render(docs):
+    records = [r for doc in docs for r in doc["results"]]
+    lines = summary.table(records)
+    header, rows = lines[0].split(), lines[1:-1]
+    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for row in rows:
+        if row.startswith("-- "):
+            out.append(f"| *{row[3:]}* |" + " |" * (len(header) - 1))
+        else:
+            out.append("| " + " | ".join(_cells(row, len(header))) + " |")
+    runs = [doc["run"] for doc in docs]
+    versions = sorted({r["qemu_version"] for r in runs} | {r.get("libvirt_version", "") for r in runs} - {""})
+    return "\n".join(out + ["", summary.LEGEND + ".", ""] + [f"- {v}" for v in versions]) + "\n"
+
+
+def _cells(row, count):
+    # Cells are separated by two or more spaces; a cell holds single spaces.
+    parts = [p.strip() for p in row.split("  ") if p.strip()]
+    return parts + [""] * (count - len(parts))
+
+
+def main(paths):
+    print(render([results.read(p) for p in paths]), end="")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
