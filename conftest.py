@@ -17,6 +17,9 @@ def pytest_addoption(parser):
     group.addoption("--qemu-img", default=None, metavar="PATH",
                     help="qemu-img under test (default: the one on PATH);"
                          " qemu-io and qemu-storage-daemon come from its folder")
+    group.addoption("--qemu", default=None, metavar="RELEASE|DIR",
+                    help="qemu binaries under test: a release (5.2, 7.2, 10.0; fetched into"
+                         " .cache/qemu on first use) or a folder holding qemu-img")
     group.addoption("--results", default="reports/out/results.json", metavar="PATH",
                     help="where to write the results file; JUnit XML goes beside it")
     group.addoption("--impl-timeout", type=float, default=300, metavar="SECONDS",

@@ -10,8 +10,13 @@ chain's facts) is read once per scenario.
 import os
 import re
 
+from fixtures import chain
 from observe import baseline, run
 from rules import verdict
+
+
+class RunError(Exception):
+    """The chain could not be built, run or observed; every rule of it is an error."""
 
 
 class Pipeline:
@@ -24,11 +29,13 @@ class Pipeline:
         self._verdicts = {}
         self._unavailable = {}
 
-    def unavailable(self, impl):
-        """Why impl cannot run here (asked once), or None."""
+    def unavailable(self, impl, scenario):
+        """Why impl cannot run scenario with this qemu (a skip reason), or None."""
         if impl.name not in self._unavailable:
             self._unavailable[impl.name] = impl.unavailable(self.tools)
-        return self._unavailable[impl.name]
+        reason = chain.missing(self.tools, scenario)
+        return self._unavailable[impl.name] or (f"scenario {scenario.name}: {reason}"
+                                                if reason else None)
 
     def baseline(self, scenario):
         if scenario.name not in self._baselines:
@@ -55,9 +62,10 @@ class Pipeline:
                 self._verdicts[key] = verdict.judge_all(self.observe(impl, scenario), scenario)
             except Exception as e:
                 # Remembered, so the other rules report it without a rerun.
-                self._verdicts[key] = e
-        if isinstance(self._verdicts[key], Exception):
-            raise self._verdicts[key]
+                self._verdicts[key] = RunError(f"{type(e).__name__}: {e}")
+        if isinstance(self._verdicts[key], RunError):
+            # A new exception each time: re-raising one object grows its traceback.
+            raise RunError(str(self._verdicts[key]))
         return self._verdicts[key]
 
 

@@ -7,7 +7,7 @@ import pytest
 def verdict(case, pipeline, request):
     """The verdict of case's rule; a rule that could not be judged errors here."""
     impl, scenario, rule, subject = case
-    reason = pipeline.unavailable(impl)
+    reason = pipeline.unavailable(impl, scenario)
     if reason:
         pytest.skip(reason)
     found = pipeline.verdicts(impl, scenario)[(rule.id, subject.label)]

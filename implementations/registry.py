@@ -13,6 +13,7 @@ from implementations.external import ExternalProgram
 from implementations.libvirt_live import LibvirtLive
 from implementations.libvirt_offline import LibvirtOffline
 from tools import command, files
+from tools.toolset import BITMAP_COMMAND, STORAGE_DAEMON
 
 
 class Reference:
@@ -23,7 +24,11 @@ class Reference:
         self.use_daemon = use_daemon
 
     def unavailable(self, tools):
-        return None
+        # Without the daemon the reference adds bitmaps with qemu-img bitmap.
+        if self.use_daemon and STORAGE_DAEMON in tools.capabilities:
+            return None
+        reason = tools.lacks(BITMAP_COMMAND)
+        return f"{self.name}: {reason}" if reason else None
 
     def run(self, tools, active, overlay, *, cwd, timeout):
         if not self.use_daemon:

@@ -11,6 +11,7 @@ import os
 from observe import inspect
 from observe.facts import Baseline
 from tools import files, qemu_img, qemu_nbd
+from tools.toolset import BITMAP_COMMAND, NBD
 
 MERGED = "merged"
 
@@ -37,11 +38,13 @@ def baseline(tools, scenario, built, scratch):
     """Return the Baseline of scenario's pristine chain; scratch is a folder for qemu's merge."""
     images = inspect.chain_facts(built.paths)
     merged = {}
-    for name in dirty_checkpoints(scenario):
+    missing = tools.lacks(NBD, BITMAP_COMMAND)
+    for name in dirty_checkpoints(scenario) if not missing else ():
         holders = [i for i in images if i.bitmap(name) and not i.bitmap(name).in_use]
         merged[name] = (inspect.union_of(holders, name),
                         _qemu_merge(tools, holders, name, scratch))
-    return Baseline(images, inspect.qemu_infos(tools, images), merged, declared_writes(scenario))
+    return Baseline(images, inspect.qemu_infos(tools, images), merged, declared_writes(scenario),
+                    missing)
 
 
 def _qemu_merge(tools, holders, name, scratch):

@@ -55,6 +55,7 @@ class Baseline:
     qemu_info: dict  # role -> qemu-img info dict
     merged: dict  # checkpoint name -> (reader's union, qemu's merge) of its dirty bits
     declared_writes: dict  # checkpoint name -> the ranges written while it recorded
+    merge_missing: str | None = None  # why qemu could not merge (a skip reason)
 
 
 @dataclass(frozen=True)

@@ -15,3 +15,24 @@ def faulty(program):
 def failed_rules(verdicts, outcome="failed"):
     """The rule ids with at least one verdict of outcome."""
     return {rule for (rule, _), v in verdicts.items() if v.outcome == outcome}
+
+
+def qemu_folder(tools, folder, *, qemu_img=None, keep=("qemu-io", "qemu-storage-daemon",
+                                                       "qemu-nbd")):
+    """A folder of qemu binaries: the real ones named in keep, linked, and qemu-img.
+
+    qemu_img is the text of a script to stand in for qemu-img, where '@REAL@'
+    is replaced by the real qemu-img's path; None links the real one.
+    Returns the path of the folder's qemu-img.
+    """
+    folder.mkdir()
+    for real in (tools.qemu_io, tools.qemu_storage_daemon, tools.qemu_nbd):
+        if real and os.path.basename(real) in keep:
+            (folder / os.path.basename(real)).symlink_to(real)
+    target = folder / "qemu-img"
+    if qemu_img is None:
+        target.symlink_to(tools.qemu_img)
+    else:
+        target.write_text(qemu_img.replace("@REAL@", tools.qemu_img))
+        target.chmod(0o755)
+    return str(target)

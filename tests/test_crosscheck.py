@@ -1,7 +1,6 @@
 """The cross-check catches a qemu-img that misreports, and nothing else does."""
 
 import os
-import stat
 
 from conformance.pipeline import Pipeline
 from fixtures.cache import ChainCache
@@ -9,24 +8,12 @@ from implementations.registry import Reference
 from rules.crosscheck import dirty_bits_agree
 from tools import toolset
 
-from support import FAULTY, failed_rules
-
-
-def install_lying_qemu(tools, folder):
-    """A qemu folder: the lying qemu-img, and the real qemu-io, daemon and qemu-nbd."""
-    folder.mkdir()
-    source = open(os.path.join(FAULTY, "lying_qemu_img.py")).read()
-    liar = folder / "qemu-img"
-    liar.write_text(source.replace("@REAL@", tools.qemu_img))
-    liar.chmod(liar.stat().st_mode | stat.S_IXUSR)
-    for real in (tools.qemu_io, tools.qemu_storage_daemon, tools.qemu_nbd):
-        if real:
-            (folder / os.path.basename(real)).symlink_to(real)
-    return toolset.find(tools.host, str(liar))
+from support import FAULTY, failed_rules, qemu_folder
 
 
 def test_a_lying_qemu_img_trips_only_the_cross_check(tools, catalog, tmp_path):
-    liar = install_lying_qemu(tools, tmp_path / "qemu")
+    source = open(os.path.join(FAULTY, "lying_qemu_img.py")).read()
+    liar = toolset.find(tools.host, qemu_folder(tools, tmp_path / "qemu", qemu_img=source))
     pipeline = Pipeline(liar, ChainCache(liar, str(tmp_path / "chains")),
                         str(tmp_path / "runs"), timeout=60)
     verdicts = pipeline.verdicts(Reference(), catalog["chain-depth-2"])

@@ -13,7 +13,7 @@ from support import FAULTY
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RUN_FIELDS = {"implementation", "qemu_img", "qemu_version", "host", "started", "finished",
-              "harness_version"}
+              "harness_version", "qemu", "qemu_versions"}
 
 
 def conformance(tools, *args):

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 TIMEOUT_STATUSES = (124, 137)
 # Grace period between SIGTERM and SIGKILL for a timed out command.
 KILL_AFTER = 5
+# No command may hang the harness: this bounds those that set no timeout.
+DEFAULT_TIMEOUT = 600
 
 
 class CommandError(Exception):
@@ -59,8 +61,9 @@ def command_line(argv, *, env=None, timeout=None, stdin=None, cwd=None):
     return line
 
 
-def run(host, argv, *, check=True, env=None, timeout=None, stdin=None, cwd=None):
+def run(host, argv, *, check=True, env=None, timeout=DEFAULT_TIMEOUT, stdin=None, cwd=None):
     """Run argv on host and return a Result; raise CommandError if check and rc != 0."""
+    timeout = DEFAULT_TIMEOUT if timeout is None else timeout
     out = host.run(command_line(argv, env=env, timeout=timeout, stdin=stdin, cwd=cwd))
     result = Result(
         rc=out.rc,

@@ -17,8 +17,12 @@ def dirty_extents(tools, image, bitmap, *, folder, fmt="qcow2", timeout=60):
                                    command.Result(127, "", "qemu-nbd not found"))
     socket = os.path.join(folder, "nbd.sock")
     pidfile = os.path.join(folder, "nbd.pid")
+    log = os.path.join(folder, "nbd.log")
     # Without --persistent, qemu-nbd serves one client and exits when it leaves.
-    command.run(tools.host, [tools.qemu_nbd, "--read-only", "--fork", "-k", socket,
+    # Its output goes to a file: qemu-nbd 5.2's daemon keeps the pipes it was
+    # given open, and a caller reading them would wait for ever.
+    command.run(tools.host, ["sh", "-c", 'log=$1; shift; exec "$@" > "$log" 2>&1', "sh", log,
+                             tools.qemu_nbd, "--read-only", "--fork", "-k", socket,
                              "-B", bitmap, "-f", fmt, f"--pid-file={pidfile}", image],
                 timeout=timeout)
     try:
@@ -28,7 +32,7 @@ def dirty_extents(tools, image, bitmap, *, folder, fmt="qcow2", timeout=60):
                                        "--image-opts", opts], timeout=timeout)
     finally:
         _stop(tools.host, pidfile)
-        files.remove(tools.host, socket, pidfile)
+        files.remove(tools.host, socket, pidfile, log)
     extents = []
     for entry in json.loads(out.stdout):
         if entry["data"]:

@@ -28,9 +28,19 @@ class Toolset:
     qemu_io: str
     qemu_storage_daemon: str | None  # None: this qemu build has none
     qemu_nbd: str | None = None
+    capabilities: frozenset = frozenset()
+    release: str = ""  # e.g. "qemu-img version 7.2.22 (...)", for messages
 
     def without_storage_daemon(self):
-        return dataclasses.replace(self, qemu_storage_daemon=None)
+        return dataclasses.replace(self, qemu_storage_daemon=None,
+                                   capabilities=self.capabilities - {STORAGE_DAEMON})
+
+    def lacks(self, *needed):
+        """A skip reason naming the first capability this qemu lacks, or None."""
+        for capability in needed:
+            if capability not in self.capabilities:
+                return f"needs {capability}, which {self.release or 'this qemu'} lacks"
+        return None
 
     @property
     def bindir(self):
@@ -50,7 +60,24 @@ def find(host, qemu_img=None):
         raise ToolError(f"qemu-io not found beside {path}: install qemu-utils")
     qsd = _executable(host, os.path.join(bindir, "qemu-storage-daemon"))
     nbd = _executable(host, os.path.join(bindir, "qemu-nbd"))
-    return Toolset(host, path, qemu_io, qsd, nbd)
+    release = command.run(host, [path, "--version"], check=False).stdout.strip()
+    release = (release.splitlines() or ["qemu-img of unknown version"])[0]
+    return Toolset(host, path, qemu_io, qsd, nbd,
+                   _capabilities(host, path, qsd, nbd), release)
+
+
+# What parts of the harness need, detected rather than assumed.
+STORAGE_DAEMON = "qemu-storage-daemon"
+NBD = "qemu-nbd"
+BITMAP_COMMAND = "qemu-img bitmap"
+
+
+def _capabilities(host, qemu_img, qsd, nbd):
+    found = {name for name, path in ((STORAGE_DAEMON, qsd), (NBD, nbd)) if path}
+    usage = command.run(host, [qemu_img, "--help"], check=False).stdout
+    if any(line.strip().startswith("bitmap ") for line in usage.splitlines()):
+        found.add(BITMAP_COMMAND)
+    return frozenset(found)
 
 
 def _resolve(host, name):
@@ -64,3 +91,13 @@ def _resolve(host, name):
 def _executable(host, path):
     out = command.run(host, ["test", "-f", path, "-a", "-x", path], check=False)
     return path if out.rc == 0 else None
+
+
+def versions(tools):
+    """{binary name: first line of its --version} for each binary the release has."""
+    found = {}
+    for path in (tools.qemu_img, tools.qemu_io, tools.qemu_nbd, tools.qemu_storage_daemon):
+        if path:
+            out = command.run(tools.host, [path, "--version"], check=False, timeout=30)
+            found[os.path.basename(path)] = (out.stdout.strip().splitlines() or ["?"])[0]
+    return found
