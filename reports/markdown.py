@@ -1,6 +1,9 @@
 """The side-by-side table as Markdown, from one or more results files.
 
     python3 -m reports.markdown RESULTS.json [MORE.json ...]
+
+One column per implementation; when the files come from runs on different
+qemu releases, one column per implementation and release.
 """
 
 import sys
@@ -9,7 +12,9 @@ from reports import results, summary
 
 
 def render(docs):
-    records = [r for doc in docs for r in doc["results"]]
+    by_release = len({doc["run"].get("qemu_version") for doc in docs}) > 1
+    records = [{**r, "implementation": _column(r, doc["run"], by_release)}
+               for doc in docs for r in doc["results"]]
     lines = summary.table(records)
     header, rows = lines[0].split(), lines[1:-1]
     out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
@@ -21,6 +26,12 @@ def render(docs):
     runs = [doc["run"] for doc in docs]
     versions = sorted({r["qemu_version"] for r in runs} | {r.get("libvirt_version", "") for r in runs} - {""})
     return "\n".join(out + ["", summary.LEGEND + ".", ""] + [f"- {v}" for v in versions]) + "\n"
+
+
+def _column(record, run, by_release):
+    if not by_release:
+        return record["implementation"]
+    return f"{record['implementation']}@qemu-{run.get('qemu', '?')}"
 
 
 def _cells(row, count):

@@ -22,7 +22,7 @@ def cell(counts):
 
 def table(records):
     """Return the summary table of records as text lines."""
-    impls = sorted({r["implementation"] for r in records})
+    impls = list(dict.fromkeys(r["implementation"] for r in records))
     known = list(load_rules())
     rules = sorted({(r["family"], r["rule"]) for r in records},
                    key=lambda fr: (FAMILY_ORDER.index(fr[0]) if fr[0] in FAMILY_ORDER else 9,
