@@ -16,6 +16,11 @@ def mkdir(host, path):
     command.run(host, ["mkdir", "-p", path])
 
 
+def mkdtemp(host, prefix):
+    """A new, empty folder under /tmp, for paths that must stay short (sockets)."""
+    return command.run(host, ["mktemp", "-d", f"/tmp/{prefix}.XXXXXX"]).stdout.strip()
+
+
 def copy_tree(host, src, dst):
     """Copy folder src to dst, keeping sparse files sparse."""
     command.run(host, ["cp", "-a", "--sparse=always", "--", src, dst])

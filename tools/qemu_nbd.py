@@ -15,16 +15,22 @@ def dirty_extents(tools, image, bitmap, *, folder, fmt="qcow2", timeout=60):
     if not tools.qemu_nbd:
         raise command.CommandError([os.path.join(tools.bindir, "qemu-nbd")],
                                    command.Result(127, "", "qemu-nbd not found"))
-    socket = os.path.join(folder, "nbd.sock")
+    # A socket path is limited to 108 bytes, and folder may be deeper than that.
+    sockets = files.mkdtemp(tools.host, "harness-nbd")
+    socket = os.path.join(sockets, "nbd.sock")
     pidfile = os.path.join(folder, "nbd.pid")
     log = os.path.join(folder, "nbd.log")
     # Without --persistent, qemu-nbd serves one client and exits when it leaves.
     # Its output goes to a file: qemu-nbd 5.2's daemon keeps the pipes it was
     # given open, and a caller reading them would wait for ever.
-    command.run(tools.host, ["sh", "-c", 'log=$1; shift; exec "$@" > "$log" 2>&1', "sh", log,
-                             tools.qemu_nbd, "--read-only", "--fork", "-k", socket,
-                             "-B", bitmap, "-f", fmt, f"--pid-file={pidfile}", image],
-                timeout=timeout)
+    argv = [tools.qemu_nbd, "--read-only", "--fork", "-k", socket, "-B", bitmap, "-f", fmt,
+            f"--pid-file={pidfile}", image]
+    started = command.run(tools.host, ["sh", "-c", 'log=$1; shift; exec "$@" > "$log" 2>&1',
+                                       "sh", log, *argv], check=False, timeout=timeout)
+    if started.rc != 0:
+        said = command.run(tools.host, ["cat", log], check=False).stdout
+        files.remove(tools.host, log, sockets)
+        raise command.CommandError(argv, command.Result(started.rc, "", said))
     try:
         opts = ",".join(["driver=nbd", "server.type=unix", f"server.path={socket}",
                          f"x-dirty-bitmap=qemu:dirty-bitmap:{_escape(bitmap)}"])
@@ -32,7 +38,7 @@ def dirty_extents(tools, image, bitmap, *, folder, fmt="qcow2", timeout=60):
                                        "--image-opts", opts], timeout=timeout)
     finally:
         _stop(tools.host, pidfile)
-        files.remove(tools.host, socket, pidfile, log)
+        files.remove(tools.host, sockets, pidfile, log)
     extents = []
     for entry in json.loads(out.stdout):
         if entry["data"]:
