@@ -18,13 +18,18 @@ install_packages() {
     local packages
     packages=$(missing_packages | sort -u | tr '\n' ' ')
     [ -z "${packages// /}" ] && return 0
+    apt_install $packages
+}
+
+# apt_install PACKAGE... : install Debian packages (as root) that are missing.
+apt_install() {
     if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
-        echo "bootstrap: missing Debian packages: $packages; install them (as root: apt-get install $packages)" >&2
+        echo "bootstrap: missing Debian packages: $*; install them (as root: apt-get install $*)" >&2
         exit 2
     fi
-    echo "bootstrap: installing $packages" >&2
+    echo "bootstrap: installing $*" >&2
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $packages >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
 install_venv() {

@@ -28,6 +28,19 @@ def render(docs):
     return "\n".join(out + ["", summary.LEGEND + ".", ""] + [f"- {v}" for v in versions]) + "\n"
 
 
+def write_summary(path, docs):
+    """The Markdown summary for CI job pages: verdicts first, then the table."""
+    from reports.html import columns, summary_rows
+    lines = ["# qcow2 bitmap conformance", ""]
+    for impl, release, ok, counts, failing in summary_rows(columns(docs)):
+        verdict = "conformant" if ok else "NOT conformant"
+        tally = ", ".join(f"{counts[o]} {o}" for o in ("passed", "failed", "error", "skipped"))
+        lines.append(f"- **{impl}** on qemu {release}: {verdict} ({tally})"
+                     + (f"; failing: {', '.join(failing)}" if failing else ""))
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("\n".join(lines) + "\n\n" + render(docs))
+
+
 def _column(record, run, by_release):
     if not by_release:
         return record["implementation"]

@@ -10,12 +10,26 @@ import os
 import pytest
 
 from fixtures.plugin import settings
-from reports import HARNESS_VERSION, results, summary
+from reports import HARNESS_VERSION, html, markdown, results, summary
 from implementations.libvirt_domain import LibvirtAdapter
 from tools import qemu_img, toolset, virsh
 
 CONFORMANCE_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                                "conformance")
+
+
+def companions(results_path):
+    """The report and Markdown summary beside a results file.
+
+    Beside the default results.json they are report.html and summary.md;
+    beside NAME.json, NAME.report.html and NAME.summary.md, so runs that
+    share a folder keep their own.
+    """
+    folder, name = os.path.split(results_path)
+    stem = os.path.splitext(name)[0]
+    prefix = "" if stem == "results" else stem + "."
+    return {"html": os.path.join(folder, f"{prefix}report.html"),
+            "markdown": os.path.join(folder, f"{prefix}summary.md")}
 
 
 def _now():
@@ -88,7 +102,13 @@ class Collector:
             run["libvirt_uri"] = harness.libvirt_uri
             run["libvirt_version"] = virsh.version(tools.host, harness.libvirt_uri)
         self.document = results.document(run, list(self.records.values()))
+        self.document["scenarios"] = {
+            s.name: {"family": s.family, "description": s.description, "chain": s.summary()}
+            for s in harness.scenarios()}
         results.write(harness.results, self.document)
+        self.pages = companions(harness.results)
+        html.write(self.pages["html"], [self.document])
+        markdown.write_summary(self.pages["markdown"], [self.document])
 
     def pytest_terminal_summary(self, terminalreporter):
         if not self.records:
@@ -97,6 +117,8 @@ class Collector:
         for line in summary.table(self.document["results"]):
             terminalreporter.write_line(line)
         terminalreporter.write_line(f"results: {settings(self.config).results}")
+        terminalreporter.write_line(f"report: {self.pages['html']}")
+        terminalreporter.write_line(f"summary: {self.pages['markdown']}")
 
 
 def _outcome(report, props):

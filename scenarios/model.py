@@ -64,10 +64,22 @@ class Scenario:
         raise ValueError(f"scenario {self.name!r}: no image states a size")
 
     def summary(self):
-        """A compact one-line view of the chain, bottom to top."""
+        """A compact view of the chain, bottom to top: 'qcow2 cp1(r) off(d) <- qcow2 cp1(r)'.
+
+        States: r recording, d disabled, ir and id inconsistent recording and
+        disabled. Long names are cut, and past three bitmaps a layer says +N.
+        """
+        marks = {RECORDING: "r", DISABLED: "d", INCONSISTENT_RECORDING: "ir",
+                 INCONSISTENT_DISABLED: "id"}
         layers = []
         for image in self.images:
-            marks = ",".join(f"{b.name[:12]!r}:{b.state}" for b in image.bitmaps[:4])
-            more = f",+{len(image.bitmaps) - 4}" if len(image.bitmaps) > 4 else ""
-            layers.append(f"{image.format}[{marks}{more}]")
+            shown = [f"{_short(b.name)}({marks[b.state]})" for b in image.bitmaps[:3]]
+            if len(image.bitmaps) > 3:
+                shown.append(f"+{len(image.bitmaps) - 3}")
+            layers.append(" ".join([image.format] + shown))
         return " <- ".join(layers)
+
+
+def _short(name, width=10):
+    printable = name.encode("unicode_escape").decode("ascii")
+    return printable if len(printable) <= width else printable[:width - 1] + "…"

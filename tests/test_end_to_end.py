@@ -43,6 +43,11 @@ def test_exec_program_is_judged_and_results_written(tools, tmp_path):
     assert failed[0]["message"] == ("bitmap 'g128k': granularity 65536 in OVERLAY,"
                                     " 131072 in ACTIVE")
     assert (tmp_path / "r.junit.xml").exists()
+    report = (tmp_path / "r.report.html").read_text()
+    assert "bitmap &#x27;g128k&#x27;: granularity 65536 in OVERLAY" in report
+    assert "NOT conformant" in (tmp_path / "r.summary.md").read_text()
+    assert set(json.loads(results.read_text())["scenarios"]) == {"granularity-128k",
+                                                                 "recording-alone"}
     assert "rule verdicts" in out.stdout and "same-granularity" in out.stdout
 
 
