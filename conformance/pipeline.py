@@ -11,7 +11,7 @@ import os
 import re
 
 from fixtures import chain
-from observe import baseline, run
+from observe import baseline, hardening, run
 from rules import verdict
 
 
@@ -67,6 +67,21 @@ class Pipeline:
             # A new exception each time: re-raising one object grows its traceback.
             raise RunError(str(self._verdicts[key]))
         return self._verdicts[key]
+
+
+    def hardening(self, impl, scenario, rule, subject):
+        """The Verdict of a hardening check, on a run of its own."""
+        label = re.sub(r"\W+", "-", f"{rule.id}-{subject.label}").strip("-")
+        folder = os.path.join(self.workdir, _slug(impl.name), f"{scenario.name}.{label}")
+        os.makedirs(os.path.dirname(folder), exist_ok=True)
+        built = self.cache.copy(scenario, folder)
+        fault = (int(subject.name), subject.side) if subject.kind == "fault" else None
+        try:
+            facts = hardening.observe(self.tools, impl, rule.id, fault, built,
+                                      self.baseline(scenario), self.timeout)
+        except Exception as e:
+            raise RunError(f"{type(e).__name__}: {e}") from None
+        return verdict.judge_hardening(rule.id, facts, subject)
 
 
 def _slug(name):

@@ -10,7 +10,10 @@ def verdict(case, pipeline, request):
     reason = pipeline.unavailable(impl, scenario)
     if reason:
         pytest.skip(reason)
-    found = pipeline.verdicts(impl, scenario)[(rule.id, subject.label)]
+    if rule.family == "hardening":
+        found = pipeline.hardening(impl, scenario, rule, subject)
+    else:
+        found = pipeline.verdicts(impl, scenario)[(rule.id, subject.label)]
     request.node.user_properties.append(("message", found.message))
     if found.outcome == "error":
         raise RuntimeError(found.message)

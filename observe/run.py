@@ -19,10 +19,11 @@ def probe_writes(virtual_size):
     return ((0, 4096), (middle - 512, 65536 + 1024), (virtual_size - 4096, 4096))
 
 
-def observe(tools, run, baseline, chain_paths, overlay_path):
+def observe(tools, run, baseline, chain_paths, overlay_path, probe=True):
     after = inspect.chain_facts(chain_paths)
     infos = inspect.qemu_infos(tools, after)
-    overlay, error, check, probe = None, None, None, None
+    overlay, error, check = None, None, None
+    wanted, probe = probe, None
     if run.overlay_exists:
         try:
             overlay = inspect.image_facts(overlay_path, "OVERLAY")
@@ -33,7 +34,7 @@ def observe(tools, run, baseline, chain_paths, overlay_path):
                                          force_share=True)
         if overlay.format == "qcow2":
             check = qemu_img.check(tools, overlay_path)
-            if run.exit_status == 0:
+            if wanted and run.exit_status == 0:
                 probe = _probe(tools, overlay, chain_paths)
     return Observation(run, baseline, after, overlay, error, check, infos, probe)
 

@@ -38,8 +38,10 @@ def table(records):
     for fam, rule in rules:
         if fam != family:
             family = fam
-            heading = ("cross-check (a verdict on the qemu release, not the implementation)"
-                       if fam == "cross-check" else f"{fam} rules")
+            heading = {"cross-check": "cross-check (a verdict on the qemu release, not the"
+                                      " implementation)",
+                       "hardening": "hardening checks (advisory, not part of conformance)",
+                       }.get(fam, f"{fam} rules")
             lines.append(f"-- {heading}")
         lines.append("  ".join([f"{rule:<{first}}"]
                                + [f"{cells[(i, rule)]:<{w}}" for i, w in zip(impls, widths)]).rstrip())

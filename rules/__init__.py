@@ -6,11 +6,12 @@ raise NotEvaluated when the facts it needs are missing. Three shapes:
 - rule(id): judged once per scenario, check(observation)
 - chain_rule(id): judged per checkpoint and chain, check(chain, name)
 - image_rule(id): judged per image inspected, check(image facts, qemu-img info)
+- hardening_rule(id): judged on a run under an adverse condition, check(HardeningFacts)
 """
 
 from dataclasses import dataclass
 
-SCENARIO, CHECKPOINT, IMAGE = "scenario", "checkpoint", "image"
+SCENARIO, CHECKPOINT, IMAGE, HARDENING = "scenario", "checkpoint", "image", "hardening"
 
 
 class NotEvaluated(Exception):
@@ -35,6 +36,7 @@ ORDER = (
     "overlay-fresh", "active-untouched", "image-check", "backup-ready",
     "chain-top", "chain-contiguous", "chain-recording", "chain-consistent",
     "qemu-img-agrees",
+    "no-clobber", "clean-failure", "locked-active", "hostile-names",
 )
 
 
@@ -57,7 +59,11 @@ def image_rule(rule_id):
     return _register(rule_id, "cross-check", IMAGE)
 
 
+def hardening_rule(rule_id):
+    return _register(rule_id, "hardening", HARDENING)
+
+
 def load_rules():
     """Import the rule modules (they register themselves); return the rules in ORDER."""
-    from rules import backup, chain, crosscheck, snapshot  # noqa: F401
+    from rules import backup, chain, crosscheck, hardening, snapshot  # noqa: F401
     return {rule_id: RULES[rule_id] for rule_id in ORDER}

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 from observe.baseline import dirty_checkpoints
 from observe.inspect import roles
-from rules import CHECKPOINT, IMAGE
+from rules import CHECKPOINT, HARDENING, IMAGE
+from tools.faults import MODES
 
 BEFORE, AFTER, WRITTEN = "before", "after", "written"
 
@@ -28,6 +29,8 @@ class Subject:
             return f"{self.name} {self.side}"
         if self.kind == "merged":
             return f"dirty bits of {self.name!r}"
+        if self.kind == "fault":
+            return f"call {self.name} {self.side}"
         return ""
 
     @property
@@ -55,4 +58,10 @@ def subjects(rule, scenario):
                 + [Subject("image", r, AFTER) for r in chain + ["OVERLAY"]]
                 + [Subject("image", "OVERLAY", WRITTEN)]
                 + [Subject("merged", name) for name in dirty_checkpoints(scenario)])
+    if rule.kind == HARDENING:
+        if rule.id not in scenario.hardening:
+            return []
+        if rule.id == "clean-failure":
+            return [Subject("fault", str(k), mode) for k in (1, 2, 3) for mode in MODES]
+        return [SCENARIO_WIDE]
     return [SCENARIO_WIDE]

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from rules import CHECKPOINT, IMAGE, NotEvaluated, RULES, load_rules
+from rules import CHECKPOINT, HARDENING, IMAGE, NotEvaluated, RULES, load_rules
 from rules.backup import chain_problems
 from rules.crosscheck import dirty_bits_agree
 from rules.subjects import BEFORE, SCENARIO_WIDE, subjects
@@ -70,6 +70,17 @@ def _check_checkpoint(rule, obs, subject):
 
 
 def judge_all(obs, scenario):
-    """{(rule id, subject label): Verdict} for every rule and subject of scenario."""
+    """{(rule id, subject label): Verdict} for every rule and subject of scenario.
+
+    The hardening checks are judged apart, each on a run of its own (judge_hardening).
+    """
     return {(r, s.label): judge(r, obs, s)
-            for r, rule in load_rules().items() for s in subjects(rule, scenario)}
+            for r, rule in load_rules().items() if rule.kind != HARDENING
+            for s in subjects(rule, scenario)}
+
+
+def judge_hardening(rule_id, facts, subject):
+    problems = RULES[rule_id].check(facts)
+    if problems:
+        return Verdict(rule_id, subject.label, FAILED, "; ".join(problems))
+    return Verdict(rule_id, subject.label, PASSED, "")

@@ -8,7 +8,7 @@ import os
 import re
 import tomllib
 
-from scenarios.model import FORMATS, STATES, Bitmap, Image, Scenario
+from scenarios.model import FORMATS, HARDENING_CHECKS, STATES, Bitmap, Image, Scenario
 
 CATALOG_DIR = os.path.dirname(os.path.abspath(__file__))
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -16,7 +16,7 @@ MAX_NAME_BYTES = 1023
 MIN_GRANULARITY, MAX_GRANULARITY = 512, 2 << 30
 UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
 
-SCENARIO_FIELDS = {"name", "description", "image"}
+SCENARIO_FIELDS = {"name", "description", "image", "hardening"}
 IMAGE_FIELDS = {"format", "size", "cluster_size", "data", "bitmap", "bitmap_series"}
 BITMAP_FIELDS = {"name", "repeat", "state", "granularity", "dirty"}
 SERIES_FIELDS = {"count", "name", "state", "granularity"}
@@ -77,7 +77,12 @@ def _scenario(entry, index, family, path):
     if not isinstance(raw_images, list) or not raw_images:
         raise CatalogError(f"{where}: field 'image' must list at least one [[scenario.image]]")
     images = tuple(_image(img, i, f"{where}: image {i}") for i, img in enumerate(raw_images, 1))
-    scenario = Scenario(name, family, str(entry.get("description", "")), images, path)
+    hardening = entry.get("hardening", [])
+    if not isinstance(hardening, list) or any(h not in HARDENING_CHECKS for h in hardening):
+        raise CatalogError(f"{where}: field 'hardening' must list checks among"
+                           f" {', '.join(HARDENING_CHECKS)}")
+    scenario = Scenario(name, family, str(entry.get("description", "")), images, path,
+                        tuple(hardening))
     _check_chain(scenario, where)
     return scenario
 

@@ -9,6 +9,7 @@ INCONSISTENT_DISABLED = "inconsistent-disabled"
 STATES = (RECORDING, DISABLED, INCONSISTENT_RECORDING, INCONSISTENT_DISABLED)
 
 FORMATS = ("qcow2", "qcow2-v2", "raw")
+HARDENING_CHECKS = ("no-clobber", "clean-failure", "locked-active", "hostile-names")
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ class Scenario:
     description: str
     images: tuple  # bottom to top; the last one is ACTIVE
     source: str  # file path, for messages
+    hardening: tuple = ()  # the hardening checks run on this scenario
 
     @property
     def active(self):

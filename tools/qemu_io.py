@@ -50,3 +50,28 @@ def run_and_die(tools, path, commands, *, fmt="qcow2", timeout=None):
     out = command.run(tools.host, argv, check=False, timeout=timeout)
     if out.rc != 128 + 9 and out.rc != -9:
         raise command.CommandError(argv, out)
+
+
+def hold(tools, path, log, *, fmt="qcow2", seconds=3600, timeout=10):
+    """Start a qemu-io that holds path open for writing; return its pid.
+
+    It stands for a VM that still uses the image. Returns once qemu's lock on
+    the image is taken (qemu-img info without -U then refuses).
+    """
+    argv = [tools.qemu_io, "-f", fmt, "-c", f"sleep {seconds * 1000}", path]
+    out = command.run(tools.host, ["sh", "-c", 'log=$1; shift; "$@" > "$log" 2>&1 & echo $!',
+                                   "sh", log, *argv])
+    pid = out.stdout.strip()
+    deadline = timeout * 10
+    for _ in range(deadline):
+        probe = command.run(tools.host, [tools.qemu_img, "info", "-f", fmt, path], check=False)
+        if probe.rc != 0:
+            return pid
+        command.run(tools.host, ["sleep", "0.1"])
+    release(tools, pid)
+    raise command.CommandError(argv, command.Result(1, "", "qemu-io did not take the image's lock"))
+
+
+def release(tools, pid):
+    """Stop a qemu-io started by hold."""
+    command.run(tools.host, ["kill", "-9", str(pid)], check=False)

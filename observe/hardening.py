@@ -1,0 +1,89 @@
+"""Runs under adverse conditions, for the advisory hardening checks.
+
+Each check sets up its own condition on a fresh copy of a scenario's chain,
+runs the implementation once, and records what it did to the user's files:
+
+- no-clobber: OVERLAY already exists and holds known bytes;
+- clean-failure: qemu-img (or qemu-storage-daemon) fails or dies at its k-th call;
+- locked-active: a qemu-io holds ACTIVE open for writing during the run;
+- hostile-names: names a shell would run create a canary file if run.
+"""
+
+import hashlib
+import os
+import time
+from dataclasses import dataclass
+
+from observe import inspect, run
+from tools import faults, files, qemu_io
+
+CANARY = "HARNESS-CANARY-"
+KNOWN_BYTES = "harness: these bytes were here before the snapshot\n" * 64
+
+
+@dataclass(frozen=True)
+class HardeningFacts:
+    run: object  # RunFacts
+    setup: str  # what the condition was, for messages
+    chain_before: tuple  # ImageFacts right before the run, bottom to top
+    chain_after: tuple
+    overlay_digest_before: str | None  # sha256 of a pre-existing OVERLAY
+    overlay_digest_after: str | None
+    overlay: object  # Observation of a new OVERLAY (no probe), or None
+    canaries: tuple  # canary files found in the run's folder
+    fault_calls: dict | None  # calls the fault wrappers watched
+
+
+def observe(tools, impl, check, subject, built, baseline, timeout):
+    folder, overlay = built.folder, os.path.join(built.folder, "overlay.qcow2")
+    run_tools, holder, setup, before_digest = tools, None, check, None
+    if check == "no-clobber":
+        files.write_text(tools.host, overlay, KNOWN_BYTES)
+        before_digest = _digest(overlay)
+        setup = "OVERLAY existed, holding known bytes"
+    elif check == "clean-failure":
+        k, mode = subject
+        fault_dir = os.path.join(folder, "qemu-fault")
+        run_tools = faults.faulty_tools(tools, fault_dir, k, mode)
+        setup = f"call {k} of qemu-img bitmap (or qemu-storage-daemon) {mode}"
+    elif check == "locked-active":
+        holder = qemu_io.hold(tools, built.active, os.path.join(folder, "holder.log"))
+        setup = "a qemu-io held ACTIVE open for writing"
+    chain_before = _settled(built.paths) if holder else inspect.chain_facts(built.paths)
+    try:
+        result = impl.run(run_tools, built.active, overlay, cwd=folder, timeout=timeout)
+        chain_after = inspect.chain_facts(built.paths)
+    finally:
+        if holder:
+            qemu_io.release(tools, holder)
+    after_digest = _digest(overlay) if os.path.exists(overlay) else None
+    observed = None
+    if os.path.exists(overlay) and after_digest != before_digest:
+        observed = run.observe(tools, result, baseline, built.paths, overlay, probe=False)
+    canaries = tuple(sorted(p for p in files.listing(tools.host, folder)
+                            if os.path.basename(p).startswith(CANARY)))
+    calls = faults.calls(tools.host, os.path.join(folder, "qemu-fault")) \
+        if check == "clean-failure" else None
+    return HardeningFacts(result, setup, chain_before, chain_after, before_digest, after_digest,
+                          observed, canaries, calls)
+
+
+def _settled(paths, tries=50):
+    """The chain's facts once the holder has finished opening ACTIVE.
+
+    qemu takes the image's lock before it marks ACTIVE's bitmaps in use and
+    rewrites their directory, so a read may come in between: wait for two
+    equal reads with every bitmap in use.
+    """
+    facts, previous = inspect.chain_facts(paths), None
+    for _ in range(tries):
+        if facts == previous and all(b.in_use for b in facts[-1].bitmaps):
+            break
+        time.sleep(0.1)
+        previous, facts = facts, inspect.chain_facts(paths)
+    return facts
+
+
+def _digest(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()

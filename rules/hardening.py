@@ -1,0 +1,80 @@
+"""The hardening checks: advisory, reported apart from conformance.
+
+Each takes the HardeningFacts of one run under an adverse condition.
+"""
+
+from rules import hardening_rule
+from rules.snapshot import (carry_recording, image_check, no_foreign_bitmaps, overlay_backing,
+                            overlay_consistent, overlay_fresh, overlay_recording, same_granularity,
+                            skip_disabled, skip_inconsistent)
+
+# What makes a left-behind OVERLAY "fully conformant".
+OVERLAY_RULES = (overlay_backing, carry_recording, same_granularity, overlay_recording,
+                 overlay_consistent, skip_disabled, skip_inconsistent, no_foreign_bitmaps,
+                 overlay_fresh, image_check)
+
+
+def overlay_problems(facts):
+    obs = facts.overlay
+    if obs is None:
+        return []
+    if obs.overlay is None:
+        return [obs.overlay_error]
+    return [p for check in OVERLAY_RULES for p in check(obs)]
+
+
+FIELDS = ("bitmaps", "data_digest", "backing_file", "backing_format", "virtual_size")
+
+
+def _chain_changed(facts):
+    return [f"{b.role} changed: its {field.replace('_', ' ')}"
+            for b, a in zip(facts.chain_before, facts.chain_after)
+            for field in FIELDS if getattr(b, field) != getattr(a, field)]
+
+
+@hardening_rule("no-clobber")
+def no_clobber(facts):
+    """no-clobber: given an existing OVERLAY, exit non-zero and leave its bytes as they were."""
+    problems = []
+    if facts.run.exit_status == 0:
+        problems.append("exit status 0 although OVERLAY already existed")
+    if facts.overlay_digest_after != facts.overlay_digest_before:
+        problems.append("the existing OVERLAY was " + ("removed" if facts.overlay_digest_after
+                                                       is None else "overwritten"))
+    return problems
+
+
+@hardening_rule("clean-failure")
+def clean_failure(facts):
+    """clean-failure: a step failing part-way leaves no OVERLAY or a conformant one; ACTIVE untouched."""
+    calls = sum((facts.fault_calls or {}).values())
+    problems = [f"{c} after the failure" for c in _chain_changed(facts)]
+    left = overlay_problems(facts)
+    if facts.run.exit_status == 0 and left:
+        problems.append(f"exit status 0 with a broken OVERLAY ({facts.setup}): {left[0]}")
+    elif left:
+        problems.append(f"a half-made OVERLAY was left behind ({facts.setup}): {left[0]}")
+    if facts.run.exit_status == 0 and facts.overlay is None:
+        problems.append(f"exit status 0 but no OVERLAY ({facts.setup}, {calls} calls made)")
+    return problems
+
+
+@hardening_rule("locked-active")
+def locked_active(facts):
+    """locked-active: while another process holds ACTIVE for writing, refuse and change nothing."""
+    problems = []
+    if facts.run.exit_status == 0:
+        problems.append("exit status 0 while a qemu-io held ACTIVE open for writing")
+    if facts.overlay_digest_after is not None:
+        problems.append("an OVERLAY was created behind the running VM's back")
+    return problems + _chain_changed(facts)
+
+
+@hardening_rule("hostile-names")
+def hostile_names(facts):
+    """hostile-names: names a shell would expand are carried byte-exactly, and nothing in them runs."""
+    problems = [f"a bitmap name was run by a shell: {c} exists" for c in facts.canaries]
+    obs = facts.overlay
+    if obs is None or obs.overlay is None:
+        return problems + ["no OVERLAY to carry the names to"]
+    return problems + carry_recording(obs) + no_foreign_bitmaps(obs)
