@@ -81,6 +81,30 @@ def test_bad_input_stops_the_run_with_one_line(tools, args, words):
         assert word in lines[0]
 
 
+def test_a_too_old_qemu_img_stops_the_run(tools, tmp_path):
+    old = tmp_path / "qemu-img"
+    old.write_text("#!/bin/sh\necho 'qemu-img version 4.2.1 (Debian 1:4.2-3)'\n")
+    old.chmod(0o755)
+    (tmp_path / "qemu-io").symlink_to(tools.qemu_io)
+    out = conformance(tools, f"--qemu-img={old}")
+    lines = [line for line in (out.stdout + out.stderr).splitlines() if line.strip()]
+    assert out.rc == 2 and len(lines) == 1
+    assert "too old" in lines[0] and "4.2.1" in lines[0] and "qemu 5.0 or newer" in lines[0]
+
+
+@pytest.mark.parametrize("make", ["directory", "dangling-link"])
+def test_an_unreadable_scenario_file_stops_the_run(tools, tmp_path, make):
+    path = tmp_path / "broken.toml"
+    if make == "directory":
+        path.mkdir()
+    else:
+        path.symlink_to(tmp_path / "missing")
+    out = conformance(tools, f"--scenarios={tmp_path}")
+    lines = [line for line in (out.stdout + out.stderr).splitlines() if line.strip()]
+    assert out.rc == 2 and len(lines) == 1
+    assert f"{path}: cannot read scenario file" in lines[0]
+
+
 def test_a_broken_scenario_file_stops_the_run(tools, tmp_path):
     (tmp_path / "mine.toml").write_text('[[scenario]]\nname = "x"\n[[scenario.image]]\nsize = 1\n'
                                         'wrong = 2\n')

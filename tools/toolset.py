@@ -6,6 +6,7 @@ qemu-img, so a run never mixes two qemu releases.
 
 import dataclasses
 import os
+import re
 from dataclasses import dataclass
 
 import testinfra
@@ -62,8 +63,21 @@ def find(host, qemu_img=None):
     nbd = _executable(host, os.path.join(bindir, "qemu-nbd"))
     release = command.run(host, [path, "--version"], check=False).stdout.strip()
     release = (release.splitlines() or ["qemu-img of unknown version"])[0]
+    version = _version(release)
+    if version is None or version < MIN_VERSION:
+        raise ToolError(f"{path} is {release!r}: too old or not qemu-img; the harness needs"
+                        f" qemu {'.'.join(map(str, MIN_VERSION))} or newer (--qemu 5.2 fetches one)")
     return Toolset(host, path, qemu_io, qsd, nbd,
                    _capabilities(host, path, qsd, nbd), release)
+
+
+# JSON bitmap listings in qemu-img info and qemu-storage-daemon came with 5.0.
+MIN_VERSION = (5, 0)
+
+
+def _version(release):
+    match = re.search(r"version (\d+)\.(\d+)", release)
+    return (int(match.group(1)), int(match.group(2))) if match else None
 
 
 # What parts of the harness need, detected rather than assumed.
