@@ -66,6 +66,14 @@ class Collector:
         self.config = config
         self.started = _now()
         self.records = {}
+        self.expected = set()  # node ids of every conformance test collected
+
+    def pytest_collection_modifyitems(self, items):
+        self.expected.update(i.nodeid for i in items if "case" in dict(i.user_properties))
+
+    def pytest_xdist_node_collection_finished(self, node, ids):
+        # Under xdist the workers collect; each reports the same ids.
+        self.expected.update(i for i in ids if i.startswith("conformance/"))
 
     @pytest.hookimpl
     def pytest_runtest_logreport(self, report):
@@ -98,6 +106,10 @@ class Collector:
             "finished": _now(),
             "harness_version": HARNESS_VERSION,
         }
+        missing = sorted(self.expected - set(self.records))
+        if missing:
+            # A worker that died takes its tests' results with it: say which.
+            run["missing"] = missing
         if any(isinstance(i, LibvirtAdapter) for i in harness.implementations()):
             run["libvirt_uri"] = harness.libvirt_uri
             run["libvirt_version"] = virsh.version(tools.host, harness.libvirt_uri)
@@ -116,6 +128,10 @@ class Collector:
         terminalreporter.section("rule verdicts")
         for line in summary.table(self.document["results"]):
             terminalreporter.write_line(line)
+        missing = self.document["run"].get("missing", [])
+        if missing:
+            terminalreporter.write_line(f"no result for {len(missing)} tests (listed under"
+                                        " run.missing in the results file)", red=True)
         terminalreporter.write_line(f"results: {settings(self.config).results}")
         terminalreporter.write_line(f"report: {self.pages['html']}")
         terminalreporter.write_line(f"summary: {self.pages['markdown']}")

@@ -111,3 +111,17 @@ def test_a_broken_scenario_file_stops_the_run(tools, tmp_path):
     out = conformance(tools, f"--scenarios={tmp_path}")
     assert out.rc == 2
     assert "mine.toml: scenario 'x': image 1: unknown field 'wrong'" in out.stdout + out.stderr
+
+
+def test_a_worker_that_dies_loses_only_its_own_results(tools, tmp_path):
+    results = tmp_path / "r.json"
+    killer = os.path.join(FAULTY, "kills_worker.py")
+    out = conformance(tools, f"--results={results}", "-n", "2", "--impl=reference",
+                      f"--impl=exec:{killer}", "--scenario=recording-alone")
+    assert out.rc != 0
+    doc = json.loads(results.read_text())
+    kept = {r["implementation"] for r in doc["results"] if r["outcome"] == "passed"}
+    assert kept == {"reference"}
+    missing = doc["run"]["missing"]
+    assert missing and all(f"exec:{killer}:recording-alone:" in m for m in missing)
+    assert "no result for" in out.stdout
