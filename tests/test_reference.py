@@ -10,7 +10,6 @@ from implementations import reference
 from implementations.registry import Reference
 from tools import command, files
 
-from support import failed_rules
 
 
 @pytest.mark.parametrize("use_daemon", [True, False], ids=["storage-daemon", "qemu-img"])

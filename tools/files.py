@@ -1,7 +1,5 @@
 """File operations on the host (coreutils), so the harness can target any host."""
 
-import shlex
-
 from tools import command
 
 # Below the kernel's limit for one argument (MAX_ARG_STRLEN, 128 KiB).
@@ -55,7 +53,3 @@ def listing(host, folder):
     fields = out.split("\0")[:-1]
     return {fields[i]: (int(fields[i + 1]), fields[i + 2])
             for i in range(0, len(fields) - 2, 3)}
-
-
-def quote(path):
-    return shlex.quote(path)
