@@ -1,5 +1,7 @@
 """The snapshot rules: what must hold after an implementation returns."""
 
+import signal
+
 from observe.extents import describe
 from rules import NotEvaluated, rule
 
@@ -16,11 +18,22 @@ def completes(obs):
         return [f"timed out after {run.timeout:g} s"]
     problems = []
     if run.exit_status != 0:
-        problems.append(f"exit status {run.exit_status}, expected 0"
+        problems.append(f"exit status {run.exit_status}{_signal(run.exit_status)}, expected 0"
                         + (f"; it said: {run.output}" if run.output else ""))
     if not run.overlay_exists:
         problems.append("OVERLAY does not exist after the run")
     return problems
+
+
+def _signal(status):
+    """' (killed by SIGSEGV)' for a status a shell gives a killed program, else ''."""
+    number = -status if status < 0 else status - 128 if 128 < status < 160 else None
+    if number is None:
+        return ""
+    try:
+        return f" (killed by {signal.Signals(number).name})"
+    except ValueError:
+        return ""
 
 
 @rule("overlay-backing", needs_overlay=False)
