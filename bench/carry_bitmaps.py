@@ -32,7 +32,7 @@ def timed(func, repeat):
 
 def main(counts):
     tools = toolset.find(toolset.get_host())
-    print(f"qemu: {qemu_img.version(tools)}")
+    print(f"qemu: {tools.release}")
     print(f"{'bitmaps':>8}  {'way':<34}  {'median s':>9}  {'min s':>7}  runs")
     folder = tempfile.mkdtemp(prefix="bench-carry-")
     try:

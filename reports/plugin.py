@@ -12,7 +12,7 @@ import pytest
 from fixtures.plugin import settings
 from reports import HARNESS_VERSION, html, markdown, results, summary
 from implementations.libvirt_domain import LibvirtAdapter
-from tools import qemu_img, toolset, virsh
+from tools import toolset, virsh
 
 CONFORMANCE_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                                "conformance")
@@ -98,7 +98,7 @@ class Collector:
         run = {
             "implementation": ", ".join(harness.impl_specs),
             "qemu_img": tools.qemu_img,
-            "qemu_version": qemu_img.version(tools),
+            "qemu_version": tools.release,
             "qemu": self.config.getoption("qemu") or "PATH",
             "qemu_versions": toolset.versions(tools),
             "host": harness.host_spec,

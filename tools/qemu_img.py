@@ -5,11 +5,6 @@ import json
 from tools import command
 
 
-def version(tools):
-    """Return the first line of qemu-img --version, e.g. 'qemu-img version 7.2.22 (...)'."""
-    return command.run(tools.host, [tools.qemu_img, "--version"]).stdout.splitlines()[0].strip()
-
-
 def create(tools, path, *, fmt="qcow2", size=None, cluster_size=None, compat=None,
            backing=None, backing_fmt=None, timeout=None):
     options = []

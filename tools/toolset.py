@@ -30,7 +30,7 @@ class Toolset:
     qemu_storage_daemon: str | None  # None: this qemu build has none
     qemu_nbd: str | None = None
     capabilities: frozenset = frozenset()
-    release: str = ""  # e.g. "qemu-img version 7.2.22 (...)", for messages
+    release: str = ""  # first line of qemu-img --version, e.g. "qemu-img version 7.2.22 (...)"
 
     def without_storage_daemon(self):
         return dataclasses.replace(self, qemu_storage_daemon=None,
