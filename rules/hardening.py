@@ -4,9 +4,9 @@ Each takes the HardeningFacts of one run under an adverse condition.
 """
 
 from rules import hardening_rule
-from rules.snapshot import (carry_recording, image_check, no_foreign_bitmaps, overlay_backing,
-                            overlay_consistent, overlay_fresh, overlay_recording, same_granularity,
-                            skip_disabled, skip_inconsistent)
+from rules.snapshot import (carry_recording, chain_changes, image_check, no_foreign_bitmaps,
+                            overlay_backing, overlay_consistent, overlay_fresh, overlay_recording,
+                            same_granularity, skip_disabled, skip_inconsistent)
 
 # What makes a left-behind OVERLAY "fully conformant".
 OVERLAY_RULES = (overlay_backing, carry_recording, same_granularity, overlay_recording,
@@ -21,15 +21,6 @@ def overlay_problems(facts):
     if obs.overlay is None:
         return [obs.overlay_error]
     return [p for check in OVERLAY_RULES for p in check(obs)]
-
-
-FIELDS = ("bitmaps", "data_digest", "backing_file", "backing_format", "virtual_size")
-
-
-def _chain_changed(facts):
-    return [f"{b.role} changed: its {field.replace('_', ' ')}"
-            for b, a in zip(facts.chain_before, facts.chain_after)
-            for field in FIELDS if getattr(b, field) != getattr(a, field)]
 
 
 @hardening_rule("no-clobber")
@@ -48,7 +39,8 @@ def no_clobber(facts):
 def clean_failure(facts):
     """clean-failure: a step failing part-way leaves no OVERLAY or a conformant one; ACTIVE untouched."""
     calls = sum((facts.fault_calls or {}).values())
-    problems = [f"{c} after the failure" for c in _chain_changed(facts)]
+    problems = [f"after the failure, {c}"
+                for c in chain_changes(facts.chain_before, facts.chain_after)]
     left = overlay_problems(facts)
     if facts.run.exit_status == 0 and left:
         problems.append(f"exit status 0 with a broken OVERLAY ({facts.setup}): {left[0]}")
@@ -67,7 +59,7 @@ def locked_active(facts):
         problems.append("exit status 0 while a qemu-io held ACTIVE open for writing")
     if facts.overlay_digest_after is not None:
         problems.append("an OVERLAY was created behind the running VM's back")
-    return problems + _chain_changed(facts)
+    return problems + chain_changes(facts.chain_before, facts.chain_after)
 
 
 @hardening_rule("hostile-names")

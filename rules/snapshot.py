@@ -131,8 +131,13 @@ def overlay_fresh(obs):
 @rule("active-untouched", needs_overlay=False)
 def active_untouched(obs):
     """active-untouched: ACTIVE and the images below keep their bitmaps, data and backing links."""
+    return chain_changes(obs.before, obs.after)
+
+
+def chain_changes(chain_before, chain_after):
+    """What changed, image by image, in what matters of a chain."""
     problems = []
-    for before, after in zip(obs.before, obs.after):
+    for before, after in zip(chain_before, chain_after):
         where = before.role
         if [b for b in before.bitmaps] != [b for b in after.bitmaps]:
             problems.append(f"{where}: bitmaps changed: {_bitmap_change(before, after)}")
