@@ -47,12 +47,17 @@ class Pipeline:
     def observe(self, impl, scenario):
         """Run impl on a fresh copy of scenario's chain and observe the result."""
         facts = self.baseline(scenario)
-        folder = os.path.join(self.workdir, _slug(impl.name), scenario.name)
-        os.makedirs(os.path.dirname(folder), exist_ok=True)
-        built = self.cache.copy(scenario, folder)
-        overlay = os.path.join(folder, "overlay.qcow2")
-        result = impl.run(self.tools, built.active, overlay, cwd=folder, timeout=self.timeout)
+        built = self._copy(impl, scenario, scenario.name)
+        overlay = os.path.join(built.folder, "overlay.qcow2")
+        result = impl.run(self.tools, built.active, overlay, cwd=built.folder,
+                          timeout=self.timeout)
         return run.observe(self.tools, result, facts, built.paths, overlay)
+
+    def _copy(self, impl, scenario, name):
+        """A fresh copy of scenario's chain in impl's folder of this session."""
+        folder = os.path.join(self.workdir, _slug(impl.name), name)
+        os.makedirs(os.path.dirname(folder), exist_ok=True)
+        return self.cache.copy(scenario, folder)
 
     def verdicts(self, impl, scenario):
         """{(rule id, subject label): Verdict} for impl on scenario, computed once."""
@@ -68,13 +73,10 @@ class Pipeline:
             raise RunError(str(self._verdicts[key]))
         return self._verdicts[key]
 
-
     def hardening(self, impl, scenario, rule, subject):
         """The Verdict of a hardening check, on a run of its own."""
         label = re.sub(r"\W+", "-", f"{rule.id}-{subject.label}").strip("-")
-        folder = os.path.join(self.workdir, _slug(impl.name), f"{scenario.name}.{label}")
-        os.makedirs(os.path.dirname(folder), exist_ok=True)
-        built = self.cache.copy(scenario, folder)
+        built = self._copy(impl, scenario, f"{scenario.name}.{label}")
         fault = (int(subject.name), subject.side) if subject.kind == "fault" else None
         try:
             facts = hardening.observe(self.tools, impl, rule.id, fault, built,
