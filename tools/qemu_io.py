@@ -1,5 +1,7 @@
 """qemu-io, through the host of a Toolset."""
 
+import time
+
 from tools import command
 
 # SIGKILL: the process dies without closing the image, as a crashed VM would.
@@ -52,26 +54,55 @@ def run_and_die(tools, path, commands, *, fmt="qcow2", timeout=None):
         raise command.CommandError(argv, out)
 
 
-def hold(tools, path, log, *, fmt="qcow2", seconds=3600, timeout=10):
+def hold(tools, path, log, *, fmt="qcow2", seconds=3600, timeout=20):
     """Start a qemu-io that holds path open for writing; return its pid.
 
     It stands for a VM that still uses the image. Returns once qemu's lock on
     the image is taken (qemu-img info without -U then refuses).
     """
     argv = [tools.qemu_io, "-f", fmt, "-c", f"sleep {seconds * 1000}", path]
-    out = command.run(tools.host, ["sh", "-c", 'log=$1; shift; "$@" > "$log" 2>&1 & echo $!',
-                                   "sh", log, *argv])
-    pid = out.stdout.strip()
-    deadline = timeout * 10
-    for _ in range(deadline):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        pid = command.run(tools.host, ["sh", "-c", 'log=$1; shift; "$@" > "$log" 2>&1 & echo $!',
+                                       "sh", log, *argv]).stdout.strip()
+        if _wait_for_lock(tools, path, fmt, log, deadline):
+            return pid
+        # The probe's own open can meet the holder's and make it give up:
+        # qemu's locks refuse a writer while any reader forbids writes.
+        release(tools, pid)
+    raise command.CommandError(argv, command.Result(
+        1, "", f"qemu-io did not take the image's lock within {timeout} s"))
+
+
+def _wait_for_lock(tools, path, fmt, log, deadline):
+    """True once the holder has the lock; False if it died (its log says why)."""
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
+        if _has_output(tools, log):
+            return False
         probe = command.run(tools.host, [tools.qemu_img, "info", "-f", fmt, path], check=False)
         if probe.rc != 0:
-            return pid
-        command.run(tools.host, ["sleep", "0.1"])
-    release(tools, pid)
-    raise command.CommandError(argv, command.Result(1, "", "qemu-io did not take the image's lock"))
+            time.sleep(0.05)  # lets a holder that lost to the probe write its error
+            return not _has_output(tools, log)
+    return False
 
 
-def release(tools, pid):
-    """Stop a qemu-io started by hold."""
+def _has_output(tools, log):
+    """A holding qemu-io prints nothing; any output means it has failed."""
+    return command.run(tools.host, ["test", "-s", log], check=False).rc == 0
+
+
+def release(tools, pid, *, timeout=10):
+    """Stop a qemu-io started by hold, and wait until its lock is gone.
+
+    A killed process keeps its locks until its files close, so the next
+    qemu-img could still meet them without the wait. A zombie has closed
+    them: its parent may never reap it.
+    """
     command.run(tools.host, ["kill", "-9", str(pid)], check=False)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        stat = command.run(tools.host, ["cat", f"/proc/{pid}/stat"], check=False)
+        if stat.rc != 0 or stat.stdout.rsplit(")", 1)[-1].split()[:1] == ["Z"]:
+            return
+        time.sleep(0.02)
