@@ -24,6 +24,9 @@ def pytest_addoption(parser):
                     help="where to write the results file; JUnit XML goes beside it")
     group.addoption("--impl-timeout", type=float, default=300, metavar="SECONDS",
                     help="kill an implementation that runs longer (default 300)")
+    group.addoption("--impl-max-file", type=float, default=1024, metavar="MiB",
+                    help="an exec: program dies of SIGXFSZ when a file it writes grows past"
+                         " this (default 1024)")
     group.addoption("--scenarios", default=None, metavar="DIR",
                     help="folder of scenario TOML files (default: scenarios/)")
     group.addoption("--scenario", action="append", default=[], metavar="NAME",

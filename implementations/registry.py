@@ -9,7 +9,7 @@ import time
 
 from implementations import reference
 from implementations.base import ImplementationError, RunFacts, tail
-from implementations.external import ExternalProgram
+from implementations.external import MAX_FILE_SIZE, ExternalProgram
 from implementations.libvirt_live import LibvirtLive
 from implementations.libvirt_offline import LibvirtOffline
 from tools import command, files
@@ -53,8 +53,12 @@ BUILTIN = {
 }
 
 
-def resolve(spec, *, libvirt_uri="qemu:///system", run_token="adhoc"):
-    """Return the implementation named by spec: a built-in name or exec:PATH."""
+def resolve(spec, *, libvirt_uri="qemu:///system", run_token="adhoc",
+            max_file_size=MAX_FILE_SIZE):
+    """Return the implementation named by spec: a built-in name or exec:PATH.
+
+    max_file_size caps every file an exec: program writes.
+    """
     if spec.startswith("exec:"):
         path = spec[len("exec:"):]
         if not path:
@@ -63,7 +67,7 @@ def resolve(spec, *, libvirt_uri="qemu:///system", run_token="adhoc"):
             raise ImplementationError(f"--impl {spec}: {path} does not exist; give the program's path")
         if not os.access(path, os.X_OK):
             raise ImplementationError(f"--impl {spec}: {path} is not executable; chmod +x it")
-        return ExternalProgram(path)
+        return ExternalProgram(path, max_file_size)
     if spec in BUILTIN:
         return BUILTIN[spec](libvirt_uri, run_token)
     raise ImplementationError(

@@ -31,9 +31,14 @@ def _signal(status):
     if number is None:
         return ""
     try:
-        return f" (killed by {signal.Signals(number).name})"
+        name = signal.Signals(number).name
     except ValueError:
         return ""
+    if number == signal.SIGXFSZ:
+        # Only the harness's cap on file size sends it: the program was filling the disk.
+        return (f" (killed by {name}: a file it wrote reached the harness's size cap,"
+                " --impl-max-file)")
+    return f" (killed by {name})"
 
 
 @rule("overlay-backing", needs_overlay=False)

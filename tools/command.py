@@ -5,10 +5,12 @@ tool wrapper quotes the same way and every failure reads the same way.
 """
 
 import shlex
+import time
 from dataclasses import dataclass
 
-# Exit status of coreutils timeout(1) when the time limit hit.
-TIMEOUT_STATUSES = (124, 137)
+# Exit status of coreutils timeout(1) when the time limit hit, and when it
+# also had to send SIGKILL.
+TIMEOUT_STATUS, KILLED_STATUS = 124, 128 + 9
 # Grace period between SIGTERM and SIGKILL for a timed out command.
 KILL_AFTER = 5
 # No command may hang the harness: this bounds those that set no timeout.
@@ -41,14 +43,17 @@ def summary(text, lines=3, width=400):
     return " | ".join(kept)[:width]
 
 
-def command_line(argv, *, env=None, timeout=None, stdin=None, cwd=None):
+def command_line(argv, *, env=None, timeout=None, stdin=None, cwd=None, max_file_size=None):
     """Return argv as one shell command, with optional environment and limits.
 
     The timeout uses coreutils timeout(1): it runs the command in a process
     group of its own and signals the whole group, so a hung command cannot
-    leave children behind.
+    leave children behind. max_file_size (bytes) is RLIMIT_FSIZE, set with
+    util-linux prlimit(1): a write past it fails, or kills with SIGXFSZ.
     """
     words = [shlex.quote(str(a)) for a in argv]
+    if max_file_size is not None:
+        words = ["prlimit", f"--fsize={int(max_file_size)}", "--"] + words
     if timeout is not None:
         words = ["timeout", "-k", str(KILL_AFTER), str(timeout)] + words
     if env:
@@ -61,16 +66,22 @@ def command_line(argv, *, env=None, timeout=None, stdin=None, cwd=None):
     return line
 
 
-def run(host, argv, *, check=True, env=None, timeout=DEFAULT_TIMEOUT, stdin=None, cwd=None):
+def run(host, argv, *, check=True, env=None, timeout=DEFAULT_TIMEOUT, stdin=None, cwd=None,
+        max_file_size=None):
     """Run argv on host and return a Result; raise CommandError if check and rc != 0."""
     timeout = DEFAULT_TIMEOUT if timeout is None else timeout
-    out = host.run(command_line(argv, env=env, timeout=timeout, stdin=stdin, cwd=cwd))
+    start = time.monotonic()
+    out = host.run(command_line(argv, env=env, timeout=timeout, stdin=stdin, cwd=cwd,
+                                max_file_size=max_file_size))
     result = Result(
         rc=out.rc,
         # A program under test may print anything; keep it readable.
         stdout=out.stdout_bytes.decode("utf-8", "replace"),
         stderr=out.stderr_bytes.decode("utf-8", "replace"),
-        timed_out=timeout is not None and out.rc in TIMEOUT_STATUSES)
+        # 137 is also what any SIGKILL gives (the OOM killer's, a program's
+        # own): only the clock tells that timeout(1) sent it.
+        timed_out=out.rc == TIMEOUT_STATUS
+        or (out.rc == KILLED_STATUS and time.monotonic() - start >= timeout))
     if check and result.rc != 0:
         raise CommandError(argv, result)
     return result

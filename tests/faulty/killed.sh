@@ -1,0 +1,4 @@
+#!/bin/sh
+# completes: killed mid-run (SIGKILL), leaving a half-written OVERLAY.
+printf 'QFI' > "$2"
+kill -9 $$
