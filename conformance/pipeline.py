@@ -11,8 +11,9 @@ import os
 import re
 
 from fixtures import chain
-from observe import baseline, hardening, run
+from observe import baseline, folder, hardening, run
 from rules import verdict
+from tools import files
 
 
 class RunError(Exception):
@@ -49,9 +50,13 @@ class Pipeline:
         facts = self.baseline(scenario)
         built = self._copy(impl, scenario, scenario.name)
         overlay = os.path.join(built.folder, "overlay.qcow2")
+        listed = files.listing(self.tools.host, built.folder)
         result = impl.run(self.tools, built.active, overlay, cwd=built.folder,
                           timeout=self.timeout)
-        return run.observe(self.tools, result, facts, built.paths, overlay)
+        changes = folder.changes(listed, files.listing(self.tools.host, built.folder),
+                                 os.path.basename(overlay))
+        return run.observe(self.tools, result, facts, built.paths, overlay,
+                           folder_changes=changes)
 
     def _copy(self, impl, scenario, name):
         """A fresh copy of scenario's chain in impl's folder of this session."""

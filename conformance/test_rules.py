@@ -2,6 +2,8 @@
 
 import pytest
 
+from rules import HARDENING
+
 
 @pytest.fixture
 def verdict(case, pipeline, request):
@@ -10,7 +12,7 @@ def verdict(case, pipeline, request):
     reason = pipeline.unavailable(impl, scenario)
     if reason:
         pytest.skip(reason)
-    if rule.family == "hardening":
+    if rule.kind == HARDENING:
         found = pipeline.hardening(impl, scenario, rule, subject)
     else:
         found = pipeline.verdicts(impl, scenario)[(rule.id, subject.label)]

@@ -91,6 +91,8 @@ class LibvirtAdapter:
             output, timed_out = str(e), e.result.timed_out
         finally:
             self.remove(host, name)
+            # The adapter's own file: overlay-only judges what libvirt leaves.
+            files.remove(host, xml)
         return RunFacts(self.name, status, timed_out, timeout, time.monotonic() - start,
                         tail(output), files.exists(host, overlay))
 

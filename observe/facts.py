@@ -78,6 +78,7 @@ class Observation:
     overlay_check: dict | None  # qemu-img check --output=json of OVERLAY
     qemu_info: dict  # role -> qemu-img info dict, after the run
     probe: ProbeFacts | None  # None: no probe ran (the run failed)
+    folder_changes: object = None  # observe.folder.FolderChanges; None: not listed
 
     @property
     def before(self):

@@ -19,7 +19,7 @@ def probe_writes(virtual_size):
     return ((0, 4096), (middle - 512, 65536 + 1024), (virtual_size - 4096, 4096))
 
 
-def observe(tools, run, baseline, chain_paths, overlay_path, probe=True):
+def observe(tools, run, baseline, chain_paths, overlay_path, probe=True, folder_changes=None):
     after = inspect.chain_facts(chain_paths)
     infos = inspect.qemu_infos(tools, after)
     overlay, error, check = None, None, None
@@ -36,7 +36,7 @@ def observe(tools, run, baseline, chain_paths, overlay_path, probe=True):
             check = qemu_img.check(tools, overlay_path)
             if wanted and run.exit_status == 0:
                 probe = _probe(tools, overlay, chain_paths)
-    return Observation(run, baseline, after, overlay, error, check, infos, probe)
+    return Observation(run, baseline, after, overlay, error, check, infos, probe, folder_changes)
 
 
 def _probe(tools, overlay, chain_paths):

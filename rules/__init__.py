@@ -3,7 +3,8 @@
 A rule returns a list of violation messages (empty: the rule held), and may
 raise NotEvaluated when the facts it needs are missing. Three shapes:
 
-- rule(id): judged once per scenario, check(observation)
+- rule(id): judged once per scenario, check(observation); a hardening check
+  judged on every run, like overlay-only, is one of these too
 - chain_rule(id): judged per checkpoint and chain, check(chain, name)
 - image_rule(id): judged per image inspected, check(image facts, qemu-img info)
 - hardening_rule(id): judged on a run under an adverse condition, check(HardeningFacts)
@@ -25,6 +26,7 @@ class Rule:
     check: object
     kind: str = SCENARIO
     needs_overlay: bool = True
+    needs_completion: bool = True  # not evaluated when completes failed
 
 
 RULES = {}
@@ -36,19 +38,19 @@ ORDER = (
     "overlay-fresh", "active-untouched", "image-check", "backup-ready",
     "chain-top", "chain-contiguous", "chain-recording", "chain-consistent",
     "qemu-img-agrees",
-    "no-clobber", "clean-failure", "locked-active", "hostile-names",
+    "no-clobber", "clean-failure", "locked-active", "hostile-names", "overlay-only",
 )
 
 
-def _register(rule_id, family, kind, needs_overlay=True):
+def _register(rule_id, family, kind, needs_overlay=True, needs_completion=True):
     def register(func):
-        RULES[rule_id] = Rule(rule_id, family, func, kind, needs_overlay)
+        RULES[rule_id] = Rule(rule_id, family, func, kind, needs_overlay, needs_completion)
         return func
     return register
 
 
-def rule(rule_id, family="snapshot", needs_overlay=True):
-    return _register(rule_id, family, SCENARIO, needs_overlay)
+def rule(rule_id, family="snapshot", needs_overlay=True, needs_completion=True):
+    return _register(rule_id, family, SCENARIO, needs_overlay, needs_completion)
 
 
 def chain_rule(rule_id):

@@ -1,9 +1,10 @@
 """The hardening checks: advisory, reported apart from conformance.
 
-Each takes the HardeningFacts of one run under an adverse condition.
+The first four each take the HardeningFacts of a run of its own, under an
+adverse condition. overlay-only takes the Observation of every ordinary run.
 """
 
-from rules import hardening_rule
+from rules import NotEvaluated, hardening_rule, rule
 from rules.snapshot import (carry_recording, chain_changes, image_check, no_foreign_bitmaps,
                             overlay_backing, overlay_consistent, overlay_fresh, overlay_recording,
                             same_granularity, skip_disabled, skip_inconsistent)
@@ -70,3 +71,24 @@ def hostile_names(facts):
     if obs is None or obs.overlay is None:
         return problems + ["no OVERLAY to carry the names to"]
     return problems + carry_recording(obs) + no_foreign_bitmaps(obs)
+
+
+@rule("overlay-only", family="hardening", needs_overlay=False, needs_completion=False)
+def overlay_only(obs):
+    """overlay-only: the run leaves no file but OVERLAY behind in the folders it was given.
+
+    Judged on every run, killed and timed-out ones too: what a failed run
+    leaves behind is what a user has to find and clean up.
+    """
+    changes = obs.folder_changes
+    if changes is None:
+        raise NotEvaluated("not evaluated: the run's folder was not listed")
+    return ([f"left {path} ({_size(size)}) beside OVERLAY" for path, size in changes.created]
+            + [f"removed {path}" for path in changes.removed])
+
+
+def _size(size):
+    for unit in ("bytes", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size:g} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1024

@@ -25,7 +25,7 @@ def judge(rule_id, obs, subject=SCENARIO_WIDE):
     that need OVERLAY's contents are errors when OVERLAY could not be read.
     """
     rule = RULES[rule_id]
-    if rule_id != "completes" and not subject.independent:
+    if rule_id != "completes" and rule.needs_completion and not subject.independent:
         failed = RULES["completes"].check(obs)
         if failed:
             return Verdict(rule_id, subject.label, ERROR,

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from rules import load_rules
+from rules import HARDENING, load_rules
 from tools import command
 
 from support import FAULTY
@@ -33,7 +33,7 @@ def test_exec_program_is_judged_and_results_written(tools, tmp_path):
     assert doc["run"]["implementation"] == f"exec:{program}"
     assert doc["run"]["qemu_version"].startswith("qemu-img version")
     records = doc["results"]
-    judged_everywhere = {r for r, rule in load_rules().items() if rule.family != "hardening"}
+    judged_everywhere = {r for r, rule in load_rules().items() if rule.kind != HARDENING}
     assert {r["rule"] for r in records} == judged_everywhere
     for record in records:
         assert {"implementation", "scenario", "rule", "subject", "family", "outcome",

@@ -34,6 +34,8 @@ CASES = [
     ("merges_active_bits.py", "dirty-recording", {"overlay-fresh", "backup-ready"}),
     ("clears_active_bitmaps.py", "dirty-recording", {"active-untouched", "backup-ready"}),
     ("moves_bitmaps.py", "chain-depth-2", {"active-untouched", "chain-contiguous", "backup-ready"}),
+    # Advisory, but judged on every run: files left beside OVERLAY.
+    ("writes_outside.py", "recording-alone", {"overlay-only"}),
 ]
 
 
@@ -61,8 +63,9 @@ def test_failed_run_trips_completes_and_errors_the_rest(program, expected, pipel
     assert failed_rules(verdicts) == {"completes"}
     assert expected in verdicts[("completes", "")].message
     errors = {k for k, v in verdicts.items() if v.outcome == "error"}
-    # Only what does not depend on the run is still judged: the chain before.
-    judged = {k for k in verdicts if k not in errors} - {("completes", "")}
+    # Only what does not depend on the run is still judged: the chain before,
+    # and what the run left behind.
+    judged = {k for k in verdicts if k not in errors} - {("completes", ""), ("overlay-only", "")}
     assert all(label.endswith(" before") for _, label in judged), judged
     for key in errors:
         assert verdicts[key].message.startswith("not evaluated: completes failed")

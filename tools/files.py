@@ -48,8 +48,12 @@ def write_text(host, path, text):
 
 
 def listing(host, folder):
-    """Return {relative path: (size, mtime_ns)} of every file under folder."""
-    out = command.run(host, ["find", folder, "-printf", r"%P\0%s\0%T@\0"]).stdout
+    """Return {relative path: (size, mtime)} of every file under folder.
+
+    Folders themselves are left out: an empty one costs nothing.
+    """
+    out = command.run(host, ["find", folder, "!", "-type", "d",
+                             "-printf", r"%P\0%s\0%T@\0"]).stdout
     fields = out.split("\0")[:-1]
     return {fields[i]: (int(fields[i + 1]), fields[i + 2])
             for i in range(0, len(fields) - 2, 3)}
