@@ -72,6 +72,8 @@ def test_reference_passes_with_parallel_workers(tools, tmp_path):
     (["--qemu-img=/does/not/exist/qemu-img"], ["qemu-img not found", "--qemu-img"]),
     (["--scenario=no-such-scenario"], ["--scenario no-such-scenario", "unknown scenario"]),
     (["--results=/does/not/exist/r.json"], ["folder /does/not/exist does not exist"]),
+    (["--impl-timeout=0"], ["--impl-timeout 0", "must be above 0"]),
+    (["--impl-max-file=-1"], ["--impl-max-file -1", "must be above 0"]),
 ])
 def test_bad_input_stops_the_run_with_one_line(tools, args, words):
     out = conformance(tools, *args)
