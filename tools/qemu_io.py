@@ -65,44 +65,45 @@ def hold(tools, path, log, *, fmt="qcow2", seconds=3600, timeout=20):
     while time.monotonic() < deadline:
         pid = command.run(tools.host, ["sh", "-c", 'log=$1; shift; "$@" > "$log" 2>&1 & echo $!',
                                        "sh", log, *argv]).stdout.strip()
-        if _wait_for_lock(tools, path, fmt, log, deadline):
+        if _wait_for_lock(tools, path, fmt, pid, deadline):
             return pid
         # The probe's own open can meet the holder's and make it give up:
         # qemu's locks refuse a writer while any reader forbids writes.
         release(tools, pid)
+    said = command.run(tools.host, ["cat", log], check=False).stdout
     raise command.CommandError(argv, command.Result(
-        1, "", f"qemu-io did not take the image's lock within {timeout} s"))
+        1, said, f"qemu-io did not take the image's lock within {timeout} s"))
 
 
-def _wait_for_lock(tools, path, fmt, log, deadline):
-    """True once the holder has the lock; False if it died (its log says why)."""
+def _wait_for_lock(tools, path, fmt, pid, deadline):
+    """True once the holder has the lock; False if it died first."""
     while time.monotonic() < deadline:
         time.sleep(0.05)
-        if _has_output(tools, log):
+        if not _alive(tools, pid):
             return False
         probe = command.run(tools.host, [tools.qemu_img, "info", "-f", fmt, path], check=False)
         if probe.rc != 0:
-            time.sleep(0.05)  # lets a holder that lost to the probe write its error
-            return not _has_output(tools, log)
+            time.sleep(0.05)  # lets a holder that lost to the probe exit
+            return _alive(tools, pid)
     return False
 
 
-def _has_output(tools, log):
-    """A holding qemu-io prints nothing; any output means it has failed."""
-    return command.run(tools.host, ["test", "-s", log], check=False).rc == 0
+def _alive(tools, pid):
+    """False once pid is gone or a zombie: either way its files, and locks, are closed.
+
+    A zombie counts as gone because its parent may never reap it.
+    """
+    stat = command.run(tools.host, ["cat", f"/proc/{pid}/stat"], check=False)
+    return stat.rc == 0 and stat.stdout.rsplit(")", 1)[-1].split()[:1] != ["Z"]
 
 
 def release(tools, pid, *, timeout=10):
     """Stop a qemu-io started by hold, and wait until its lock is gone.
 
     A killed process keeps its locks until its files close, so the next
-    qemu-img could still meet them without the wait. A zombie has closed
-    them: its parent may never reap it.
+    qemu-img could still meet them without the wait.
     """
     command.run(tools.host, ["kill", "-9", str(pid)], check=False)
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        stat = command.run(tools.host, ["cat", f"/proc/{pid}/stat"], check=False)
-        if stat.rc != 0 or stat.stdout.rsplit(")", 1)[-1].split()[:1] == ["Z"]:
-            return
+    while time.monotonic() < deadline and _alive(tools, pid):
         time.sleep(0.02)
