@@ -114,7 +114,7 @@ def _summary(rows):
         verdict = '<span class="verdict-yes">yes</span>' if ok else '<span class="verdict-no">no</span>'
         links = ", ".join(f'<a href="#rule-{escape(r)}">{escape(r)}</a>' for r in failing)
         out.append(f"<tr><td>{escape(impl)}</td><td>{escape(release)}</td><td>{verdict}</td>"
-                   + "".join(f"<td>{counts[o]}</td>" for o in ("passed", "failed", "error", "skipped"))
+                   + "".join(f"<td>{counts[o]}</td>" for o in results.OUTCOMES)
                    + f"<td>{links}</td></tr>")
     return "".join(out) + "</tbody></table>"
 

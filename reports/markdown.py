@@ -34,7 +34,7 @@ def write_summary(path, docs):
     lines = ["# qcow2 bitmap conformance", ""]
     for impl, release, ok, counts, failing in summary_rows(columns(docs)):
         verdict = "conformant" if ok else "NOT conformant"
-        tally = ", ".join(f"{counts[o]} {o}" for o in ("passed", "failed", "error", "skipped"))
+        tally = ", ".join(f"{counts[o]} {o}" for o in results.OUTCOMES)
         lines.append(f"- **{impl}** on qemu {release}: {verdict} ({tally})"
                      + (f"; failing: {', '.join(failing)}" if failing else ""))
     with open(path, "w", encoding="utf-8") as f:

@@ -1,10 +1,12 @@
-"""The results file: one record per (implementation, scenario, rule).
+"""The results file: one record per (implementation, scenario, rule, subject).
 
 Schema:
-    {"run": {"implementation", "qemu_img", "qemu_version", "host", "started",
-             "finished", "harness_version"},
-     "results": [{"implementation", "scenario", "rule", "family",
-                  "outcome", "message"}]}
+    {"run": {"implementation", "qemu_img", "qemu_version", "qemu", "qemu_versions",
+             "host", "started", "finished", "harness_version",
+             and when they apply "missing", "libvirt_uri", "libvirt_version"},
+     "results": [{"implementation", "scenario", "rule", "subject", "family",
+                  "outcome", "message"}],
+     "scenarios": {name: {"family", "description", "chain"}}}
 """
 
 import json

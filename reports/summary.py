@@ -7,6 +7,7 @@ implementation, so its rows come last, under a heading of their own.
 
 from collections import Counter
 
+from reports import results
 from rules import load_rules
 
 FAMILY_ORDER = ("snapshot", "chain", "hardening", "cross-check")
@@ -29,7 +30,7 @@ def table(records):
                                    known.index(fr[1]) if fr[1] in known else 99, fr[1]))
     counts = Counter((r["implementation"], r["rule"], r["outcome"]) for r in records)
     cells = {(impl, rule): cell(Counter({o: counts[(impl, rule, o)]
-                                         for o in ("passed", "failed", "error", "skipped")}))
+                                         for o in results.OUTCOMES}))
              for impl in impls for _, rule in rules}
     first = max([len("rule")] + [len(rule) for _, rule in rules])
     widths = [max([len(impl)] + [len(cells[(impl, rule)]) for _, rule in rules]) for impl in impls]
