@@ -9,9 +9,8 @@ import os
 
 import pytest
 
-from fixtures.plugin import settings
+from fixtures.plugin import is_worker, settings
 from reports import HARNESS_VERSION, html, markdown, results, summary
-from implementations.libvirt_domain import LibvirtAdapter
 from tools import toolset, virsh
 
 CONFORMANCE_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
@@ -41,13 +40,9 @@ def is_conformance_run(config):
     return any(p == CONFORMANCE_DIR or p.startswith(CONFORMANCE_DIR + os.sep) for p in paths)
 
 
-def _is_worker(config):
-    return hasattr(config, "workerinput")
-
-
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config):
-    if not is_conformance_run(config) or _is_worker(config):
+    if not is_conformance_run(config) or is_worker(config):
         return
     harness = settings(config)
     # Every input is checked here, before xdist starts workers, so bad input
@@ -110,7 +105,7 @@ class Collector:
         if missing:
             # A worker that died takes its tests' results with it: say which.
             run["missing"] = missing
-        if any(isinstance(i, LibvirtAdapter) for i in harness.implementations()):
+        if harness.uses_libvirt():
             run["libvirt_uri"] = harness.libvirt_uri
             run["libvirt_version"] = virsh.version(tools.host, harness.libvirt_uri)
         self.document = results.document(run, list(self.records.values()))
