@@ -9,6 +9,7 @@ read-only qemu-nbd export; the reader's union of the same bitmaps must match.
 import os
 
 from observe import inspect
+from observe.extents import merge
 from observe.facts import Baseline
 from tools import files, qemu_img, qemu_nbd
 from tools.toolset import BITMAP_COMMAND, NBD
@@ -58,6 +59,6 @@ def _qemu_merge(tools, holders, name, scratch):
         for image in holders:
             qemu_img.bitmap(tools, target, MERGED, "--merge", name, "-b", image.path,
                             "-F", image.format)
-        return qemu_nbd.dirty_extents(tools, target, MERGED, folder=scratch)
+        return merge(qemu_nbd.dirty_extents(tools, target, MERGED, folder=scratch))
     finally:
         files.remove(tools.host, target)

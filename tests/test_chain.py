@@ -3,21 +3,8 @@
 import pytest
 
 from observe import inspect
+from observe.extents import granules
 from scenarios import load_catalog
-
-
-def granule_extents(ranges, granularity, size):
-    """The byte ranges of the granules that writes to ranges dirty, merged."""
-    granules = sorted({g for off, length in ranges
-                       for g in range(off // granularity, -(-(off + length) // granularity))})
-    merged = []
-    for g in granules:
-        start, end = g * granularity, min((g + 1) * granularity, size)
-        if merged and merged[-1][1] == start:
-            merged[-1][1] = end
-        else:
-            merged.append([start, end])
-    return [(start, end - start) for start, end in merged]
 
 
 @pytest.mark.parametrize("scenario", load_catalog(), ids=lambda s: s.name)
@@ -34,7 +21,7 @@ def test_built_chain_matches_its_description(scenario, chain_cache):
             assert (got.in_use, got.auto) == (wanted.inconsistent, wanted.recording), got.name
             if wanted.granularity:
                 assert got.granularity == wanted.granularity
-            expected = granule_extents(wanted.dirty, got.granularity, seen.virtual_size)
+            expected = granules(wanted.dirty, got.granularity, seen.virtual_size)
             assert list(got.dirty) == expected, got.name
         if index:
             assert seen.backing_path == facts[index - 1].path

@@ -11,7 +11,10 @@ from tools import command, files
 
 
 def dirty_extents(tools, image, bitmap, *, folder, fmt="qcow2", timeout=60):
-    """Return the merged (offset, length) ranges qemu reports dirty in bitmap."""
+    """Return the (offset, length) ranges qemu reports dirty in bitmap, in order.
+
+    Touching ranges are left as qemu-img map gives them; callers merge.
+    """
     if not tools.qemu_nbd:
         raise command.CommandError([os.path.join(tools.bindir, "qemu-nbd")],
                                    command.Result(127, "", "qemu-nbd not found"))
@@ -39,15 +42,7 @@ def dirty_extents(tools, image, bitmap, *, folder, fmt="qcow2", timeout=60):
     finally:
         _stop(tools.host, pidfile)
         files.remove(tools.host, sockets, pidfile, log)
-    extents = []
-    for entry in json.loads(out.stdout):
-        if entry["data"]:
-            continue
-        if extents and extents[-1][0] + extents[-1][1] == entry["start"]:
-            extents[-1] = (extents[-1][0], extents[-1][1] + entry["length"])
-        else:
-            extents.append((entry["start"], entry["length"]))
-    return extents
+    return [(e["start"], e["length"]) for e in json.loads(out.stdout) if not e["data"]]
 
 
 def _escape(value):
