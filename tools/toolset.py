@@ -109,8 +109,9 @@ def _executable(host, path):
 
 def versions(tools):
     """{binary name: first line of its --version} for each binary the release has."""
-    found = {}
-    for path in (tools.qemu_img, tools.qemu_io, tools.qemu_nbd, tools.qemu_storage_daemon):
+    # find() read qemu-img's already.
+    found = {os.path.basename(tools.qemu_img): tools.release}
+    for path in (tools.qemu_io, tools.qemu_nbd, tools.qemu_storage_daemon):
         if path:
             out = command.run(tools.host, [path, "--version"], check=False, timeout=30)
             found[os.path.basename(path)] = (out.stdout.strip().splitlines() or ["?"])[0]
