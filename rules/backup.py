@@ -1,6 +1,7 @@
 """backup-ready: after the snapshot, incremental backups still see every write."""
 
 from observe import extents
+from observe.inspect import union_of
 from rules import NotEvaluated, rule
 from rules.chain import chain_consistent, chain_contiguous, chain_recording, chain_top
 
@@ -45,8 +46,7 @@ def backup_ready(obs):
                             f" {broken[0]}")
             continue
         since = list(obs.declared_writes.get(name, ())) + list(probe.writes)
-        covered = [e for image in chain if image.bitmap(name) for e in image.bitmap(name).dirty]
-        missing = extents.uncovered(since, covered)
+        missing = extents.uncovered(since, union_of(chain, name))
         if missing:
             problems.append(f"(c) checkpoint {name!r}: writes at {extents.describe(missing)} are in no"
                             " bitmap of its chain; an incremental backup would miss them")
