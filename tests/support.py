@@ -1,10 +1,19 @@
 """Helpers the harness's own tests share (fixtures live in tests/conftest.py)."""
 
 import os
+import sys
 
 from implementations.external import ExternalProgram
+from tools import command
 
-FAULTY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "faulty")
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FAULTY = os.path.join(ROOT, "tests", "faulty")
+
+
+def conformance(tools, *args):
+    """Run the conformance suite as a user would: a pytest of its own, from the checkout."""
+    argv = [sys.executable, "-m", "pytest", "conformance", "-p", "no:cacheprovider", *args]
+    return command.run(tools.host, argv, cwd=ROOT, check=False, timeout=600)
 
 
 def faulty(program):

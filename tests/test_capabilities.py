@@ -8,8 +8,7 @@ from fixtures.cache import ChainCache
 from implementations.registry import Reference
 from tools import toolset
 
-from support import FAULTY, qemu_folder
-from test_end_to_end import conformance
+from support import FAULTY, conformance, qemu_folder
 
 # The recipe with -g forgotten: right wherever ACTIVE has no bitmap.
 RECIPE = os.path.join(FAULTY, "omits_granularity.py")

@@ -3,23 +3,15 @@
 import json
 import os
 import re
-import sys
 
 import pytest
 
 from rules import HARDENING, load_rules
-from tools import command
 
-from support import FAULTY
+from support import FAULTY, conformance
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RUN_FIELDS = {"implementation", "qemu_img", "qemu_version", "host", "started", "finished",
               "harness_version", "qemu", "qemu_versions"}
-
-
-def conformance(tools, *args):
-    argv = [sys.executable, "-m", "pytest", "conformance", "-p", "no:cacheprovider", *args]
-    return command.run(tools.host, argv, cwd=ROOT, check=False, timeout=600)
 
 
 def test_exec_program_is_judged_and_results_written(tools, tmp_path):

@@ -10,7 +10,7 @@ import uuid
 from implementations.libvirt_domain import PREFIX
 from tools import virsh
 
-from test_end_to_end import ROOT
+from support import ROOT
 
 URI = "qemu:///system"
 

@@ -14,8 +14,7 @@ from implementations.registry import resolve
 from scenarios import load_catalog
 from tools import virsh
 
-from support import FAULTY
-from test_end_to_end import conformance
+from support import FAULTY, conformance
 
 URI = "qemu:///system"
 ADAPTERS = ("libvirt-live", "libvirt-offline")

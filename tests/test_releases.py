@@ -9,7 +9,7 @@ import pytest
 from reports import compare
 from tools import command, releases, toolset
 
-from test_end_to_end import ROOT, conformance
+from support import ROOT, conformance
 
 ONE_LINE = "deb [arch=amd64] http://mirror.example/debian bookworm main\n"
 DEB822 = """Types: deb

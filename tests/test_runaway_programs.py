@@ -11,8 +11,7 @@ from implementations.external import ExternalProgram
 from rules import HARDENING, load_rules
 from tools import files
 
-from support import FAULTY, failed_rules, faulty
-from test_end_to_end import ROOT, conformance
+from support import FAULTY, ROOT, conformance, failed_rules, faulty
 
 MiB = 1 << 20
 
