@@ -4,13 +4,17 @@
 
 The implementation runs once per scenario; every rule is judged from the
 same Observation. What does not depend on the implementation (the pristine
-chain's facts) is read once per scenario.
+chain's facts) is read once per scenario. Both are kept on disk for the
+whole session, so that every xdist worker of one session sees them.
 """
 
+import hashlib
 import os
 import re
+import tempfile
 
 from fixtures import chain
+from fixtures.cache import once
 from observe import baseline, folder, hardening, run
 from rules import verdict
 from tools import files
@@ -40,9 +44,12 @@ class Pipeline:
 
     def baseline(self, scenario):
         if scenario.name not in self._baselines:
-            built = self.cache.pristine(scenario)
-            scratch = os.path.join(self.workdir, "baseline", scenario.name)
-            self._baselines[scenario.name] = baseline.baseline(self.tools, scenario, built, scratch)
+            def compute():
+                built = self.cache.pristine(scenario)
+                scratch = os.path.join(self.workdir, "baseline", scenario.name)
+                return baseline.baseline(self.tools, scenario, built, scratch)
+            self._baselines[scenario.name] = self.cache.shared(f"{scenario.name}.baseline",
+                                                               compute)
         return self._baselines[scenario.name]
 
     def observe(self, impl, scenario):
@@ -58,30 +65,41 @@ class Pipeline:
         return run.observe(self.tools, result, facts, built.paths, overlay,
                            folder_changes=changes)
 
+    def _impl_folder(self, impl):
+        folder = os.path.join(self.workdir, _slug(impl.name))
+        os.makedirs(folder, exist_ok=True)
+        return folder
+
     def _copy(self, impl, scenario, name):
         """A fresh copy of scenario's chain in impl's folder of this session."""
-        folder = os.path.join(self.workdir, _slug(impl.name), name)
-        os.makedirs(os.path.dirname(folder), exist_ok=True)
-        return self.cache.copy(scenario, folder)
+        return self.cache.copy(scenario, os.path.join(self._impl_folder(impl), name))
 
     def verdicts(self, impl, scenario):
-        """{(rule id, subject label): Verdict} for impl on scenario, computed once."""
+        """{(rule id, subject label): Verdict} for impl on scenario, computed once a session."""
         key = (impl.name, scenario.name)
         if key not in self._verdicts:
-            try:
-                self._verdicts[key] = verdict.judge_all(self.observe(impl, scenario), scenario)
-            except Exception as e:
-                # Remembered, so the other rules report it without a rerun.
-                self._verdicts[key] = RunError(f"{type(e).__name__}: {e}")
-        if isinstance(self._verdicts[key], RunError):
+            stored = os.path.join(self._impl_folder(impl), f"{scenario.name}.verdicts")
+            self._verdicts[key] = once(stored, lambda: self._judge(impl, scenario))
+        found = self._verdicts[key]
+        if isinstance(found, str):
             # A new exception each time: re-raising one object grows its traceback.
-            raise RunError(str(self._verdicts[key]))
-        return self._verdicts[key]
+            raise RunError(found)
+        return found
+
+    def _judge(self, impl, scenario):
+        """The verdicts, or why the run could not be judged (kept, so no rule reruns it)."""
+        try:
+            return verdict.judge_all(self.observe(impl, scenario), scenario)
+        except Exception as e:
+            return f"{type(e).__name__}: {e}"
 
     def hardening(self, impl, scenario, rule, subject):
         """The Verdict of a hardening check, on a run of its own."""
         label = re.sub(r"\W+", "-", f"{rule.id}-{subject.label}").strip("-")
-        built = self._copy(impl, scenario, f"{scenario.name}.{label}")
+        # The harness's own tests may run one check twice in a session: a new folder each time.
+        folder = tempfile.mkdtemp(prefix=f"{scenario.name}.{label}.", dir=self._impl_folder(impl))
+        os.rmdir(folder)
+        built = self._copy(impl, scenario, os.path.basename(folder))
         fault = (int(subject.name), subject.side) if subject.kind == "fault" else None
         try:
             facts = hardening.observe(self.tools, impl, rule.id, fault, built,
@@ -92,4 +110,6 @@ class Pipeline:
 
 
 def _slug(name):
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_")[:60] or "impl"
+    """A folder name for an implementation; the hash keeps 'exec:/a b' and 'exec:/a_b' apart."""
+    tag = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    return f"{re.sub(r'[^A-Za-z0-9._-]+', '_', name).strip('_')[:50] or 'impl'}-{tag}"
