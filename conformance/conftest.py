@@ -1,42 +1,42 @@
-"""Parametrize the conformance suite: implementations x scenarios x rules x subjects.
+"""Parametrize the conformance suite, and tell xdist how its tests group.
 
-Each (implementation, scenario) pair is one xdist group, so all its tests
-run on one worker and the implementation runs once for them.
+Each group's tests (conformance/cases.py) share one implementation run, so
+the harness's own scheduler (fixtures/grouping.py) sends a group to one
+worker as a whole. The pipeline also stores each run's verdicts for the
+whole session, so even a scheduler that split a group would not run an
+implementation twice.
 """
 
 import pytest
 
+from conformance.cases import cases, param_id
+from fixtures.grouping import GroupScheduling
 from fixtures.plugin import settings
-from rules import load_rules
-from rules.subjects import subjects
 
 
-def test_id(impl, scenario, rule, subject):
-    parts = [impl.name, scenario.name, rule.id] + ([subject.label] if subject.label else [])
-    return ":".join(parts)
+def _cases(config):
+    harness = settings(config)
+    return cases(harness.implementations(), harness.scenarios())
 
 
 def pytest_generate_tests(metafunc):
-    if "case" not in metafunc.fixturenames:
-        return
-    harness = settings(metafunc.config)
-    params = []
-    for impl in harness.implementations():
-        for scenario in harness.scenarios():
-            group = f"{impl.name}:{scenario.name}"
-            for rule in load_rules().values():
-                for subject in subjects(rule, scenario):
-                    case = (impl, scenario, rule, subject)
-                    params.append(pytest.param(case, id=test_id(*case),
-                                               marks=pytest.mark.xdist_group(group)))
-    metafunc.parametrize("case", params)
+    if "case" in metafunc.fixturenames:
+        found = _cases(metafunc.config)
+        metafunc.parametrize("case", [pytest.param(c, id=c.id) for c in found])
+
+
+@pytest.hookimpl(tryfirst=True, optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    table = {c.id: (c.group, c.weight) for c in _cases(config)}
+    return GroupScheduling(config, log, lambda nodeid: table.get(param_id(nodeid)))
 
 
 def pytest_collection_modifyitems(items):
     for item in items:
         callspec = getattr(item, "callspec", None)
-        if callspec and isinstance(callspec.params.get("case"), tuple):
-            impl, scenario, rule, subject = callspec.params["case"]
+        case = callspec.params.get("case") if callspec else None
+        if case is not None:
             item.user_properties.append(("case", {
-                "implementation": impl.name, "scenario": scenario.name,
-                "rule": rule.id, "family": rule.family, "subject": subject.label}))
+                "implementation": case.impl.name, "scenario": case.scenario.name,
+                "rule": case.rule.id, "family": case.rule.family,
+                "subject": case.subject.label}))

@@ -8,7 +8,7 @@ from rules import HARDENING
 @pytest.fixture
 def verdict(case, pipeline, request):
     """The verdict of case's rule; a rule that could not be judged errors here."""
-    impl, scenario, rule, subject = case
+    impl, scenario, rule, subject = case.impl, case.scenario, case.rule, case.subject
     reason = pipeline.unavailable(impl, scenario)
     if reason:
         pytest.skip(reason)
