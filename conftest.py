@@ -31,5 +31,8 @@ def pytest_addoption(parser):
                     help="folder of scenario TOML files (default: scenarios/)")
     group.addoption("--scenario", action="append", default=[], metavar="NAME",
                     help="run only this scenario; may be repeated")
+    group.addoption("--strict-advisory", action="store_true", default=False,
+                    help="advisory findings (hardening checks, the qemu cross-check) fail the"
+                         " run too (exit status 1)")
     group.addoption("--target-host", default="local://", metavar="SPEC",
                     help="testinfra host that runs every command (default local://)")

@@ -1,7 +1,12 @@
-"""Collect one record per conformance test and write the results at the end.
+"""Collect one record per conformance test, write the results, set the exit status.
 
 Runs on the xdist controller (or the only process): workers send their test
 reports there, each carrying its case in user_properties.
+
+Exit status: 0 when every snapshot and chain rule held (advisory findings
+are reported, with a warning line), 1 when one failed or could not be
+evaluated, or when results are missing; --strict-advisory makes advisory findings
+fail the run too. Bad input ends the run earlier with 2 (fixtures.plugin).
 """
 
 import datetime
@@ -116,6 +121,15 @@ class Collector:
         self.pages = companions(harness.results)
         html.write(self.pages["html"], [self.document])
         markdown.write_summary(self.pages["markdown"], [self.document])
+        if session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+            session.exitstatus = self.exit_status()
+
+    def exit_status(self):
+        """1 for a conformance finding or a missing result; advisory ones only if strict."""
+        conformance, advisory = results.findings(self.document["results"])
+        failed = conformance or self.document["run"].get("missing") or (
+            advisory and self.config.getoption("strict_advisory"))
+        return pytest.ExitCode.TESTS_FAILED if failed else pytest.ExitCode.OK
 
     def pytest_terminal_summary(self, terminalreporter):
         if not self.records:
@@ -127,6 +141,19 @@ class Collector:
         if missing:
             terminalreporter.write_line(f"no result for {len(missing)} tests (listed under"
                                         " run.missing in the results file)", red=True)
+        conformance, advisory = results.findings(self.document["results"])
+        if advisory:
+            families = sorted({r["family"] for r in advisory})
+            consequence = ("--strict-advisory: they fail the run"
+                           if self.config.getoption("strict_advisory") else
+                           "not part of conformance; --strict-advisory makes them fail the run")
+            terminalreporter.write_line(
+                f"warning: {len(advisory)} advisory findings ({', '.join(families)});"
+                f" {consequence}", yellow=True)
+        terminalreporter.write_line(
+            f"conformance: {len(conformance)} snapshot and chain verdicts failed or not"
+            " evaluated" if conformance else "conformance: every snapshot and chain rule held",
+            red=bool(conformance), green=not conformance)
         terminalreporter.write_line(f"results: {settings(self.config).results}")
         terminalreporter.write_line(f"report: {self.pages['html']}")
         terminalreporter.write_line(f"summary: {self.pages['markdown']}")
