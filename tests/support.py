@@ -12,7 +12,8 @@ FAULTY = os.path.join(ROOT, "tests", "faulty")
 
 def conformance(tools, *args):
     """Run the conformance suite as a user would: a pytest of its own, from the checkout."""
-    argv = [sys.executable, "-m", "pytest", "conformance", "-p", "no:cacheprovider", *args]
+    argv = [sys.executable, "-m", "pytest", "conformance", "-p", "no:cacheprovider",
+            "-p", "no:hypothesispytest", *args]
     return command.run(tools.host, argv, cwd=ROOT, check=False, timeout=600)
 
 
