@@ -14,7 +14,6 @@ Usable on its own:  python3 -m implementations.reference ACTIVE OVERLAY
 
 import os
 import sys
-import uuid
 
 from tools import command, files, qemu_img, storage_daemon, toolset
 
@@ -39,7 +38,7 @@ def snapshot(tools, active, overlay, *, timeout=300):
     info = qemu_img.info(tools, active, timeout=timeout)
     wanted = carried_bitmaps(info)
     partial = os.path.join(os.path.dirname(overlay),
-                           f".{os.path.basename(overlay)}.partial-{uuid.uuid4().hex[:8]}")
+                           f".{os.path.basename(overlay)}.partial-{os.urandom(4).hex()}")
     try:
         qemu_img.create(tools, partial, fmt="qcow2", backing=active,
                         backing_fmt=info["format"], timeout=timeout)

@@ -1,0 +1,96 @@
+"""bin/qcow2-snapshot end to end on a real chain, and its bootstrap's stamp.
+
+The command runs from a copy of the checkout's bin/ and requirements.txt, so
+the test can change them without touching the checkout. The copy's .venv
+forwards python to this interpreter; its pip, and the system python3 in
+front of the real one on PATH, only log their calls (and `python3 -m venv`
+does nothing), so a redone venv shows in the log instead of downloading.
+"""
+
+import os
+import shutil
+import sys
+
+import pytest
+
+from implementations import reference
+from support import ROOT
+from tools import command, qemu_img
+
+
+def script(path, text):
+    path.write_text(text)
+    path.chmod(0o755)
+
+
+@pytest.fixture
+def copy(tmp_path):
+    root = tmp_path / "checkout"
+    (root / "bin").mkdir(parents=True)
+    for name in ("bin/bootstrap.sh", "bin/qcow2-snapshot", "requirements.txt"):
+        shutil.copy2(os.path.join(ROOT, name), root / name)
+    for package in ("implementations", "tools"):
+        (root / package).symlink_to(os.path.join(ROOT, package))
+    venv = root / ".venv" / "bin"
+    venv.mkdir(parents=True)
+    log = tmp_path / "calls"
+    log.touch()
+    script(venv / "python", f'#!/bin/sh\nexec {sys.executable} "$@"\n')
+    script(venv / "pip", f'#!/bin/sh\necho "pip $*" >> {log}\n')
+    script(venv / "tox", "#!/bin/sh\nexit 0\n")
+    stubs = tmp_path / "stubs"
+    stubs.mkdir()
+    real = shutil.which("python3", path="/usr/local/bin:/usr/bin:/bin")
+    script(stubs / "python3", f'#!/bin/sh\necho "python3 $*" >> {log}\n'
+                              f'[ "$1 $2" = "-m venv" ] && exit 0\nexec {real} "$@"\n')
+    return root, stubs, log
+
+
+def snapshot(tools, copy, active, overlay, cwd):
+    """Run the copy's bin/qcow2-snapshot; return the calls its bootstrap made."""
+    root, stubs, log = copy
+    log.write_text("")
+    path = f"{stubs}:{tools.bindir}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+    out = command.run(tools.host, [str(root / "bin" / "qcow2-snapshot"), active, overlay],
+                      env={"PATH": path, "QEMU_IMG": tools.qemu_img}, cwd=str(cwd))
+    assert out.stdout.endswith("3 bitmaps carried\n")
+    return log.read_text().splitlines()
+
+
+@pytest.fixture
+def built(tools, chain_cache, catalog, tmp_path):
+    return chain_cache.copy(catalog["mixed-interleaved"], str(tmp_path / "chain"))
+
+
+def test_carries_the_bitmaps_of_a_real_chain(tools, copy, built, tmp_path):
+    # Relative paths: the bootstrap changes folder, the command must not.
+    snapshot(tools, copy, os.path.relpath(built.active, tmp_path), "overlay.qcow2", tmp_path)
+    overlay = str(tmp_path / "overlay.qcow2")
+    info = qemu_img.info(tools, overlay)
+    assert info["backing-filename"] == built.active
+    assert sorted(reference.carried_bitmaps(info)) \
+        == sorted(reference.carried_bitmaps(qemu_img.info(tools, built.active)))
+
+
+PROBE = "python3 -c import ensurepip, venv"
+
+
+@pytest.mark.parametrize("changed, redoes_venv",
+                         [("requirements.txt", True), ("bin/bootstrap.sh", False)],
+                         ids=["requirements", "bootstrap"])
+def test_full_bootstrap_only_when_its_stamp_is_stale(tools, copy, built, tmp_path, changed,
+                                                     redoes_venv):
+    def run(name):
+        return snapshot(tools, copy, built.active, str(tmp_path / name), tmp_path)
+
+    fresh = run("first.qcow2")
+    assert PROBE in fresh
+    assert f"pip install -q --disable-pip-version-check tox -r {copy[0]}/requirements.txt" in fresh
+    # A current stamp: no python3 starts before the snapshot's own.
+    assert run("second.qcow2") == []
+    with open(copy[0] / changed, "a") as f:
+        f.write("# changed\n")
+    stale = run("third.qcow2")
+    assert PROBE in stale
+    assert any(c.startswith("pip install") for c in stale) == redoes_venv
+    assert run("fourth.qcow2") == []
