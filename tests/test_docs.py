@@ -39,14 +39,6 @@ def named_options():
     return sorted(found)
 
 
-def pending(option):
-    # The exit statuses of issue 10 bring --strict; pytest 9's own --strict
-    # (strict markers and config) must give way to it. Drop this mark then.
-    if option == "--strict":
-        return [pytest.mark.xfail(reason="--strict is not a harness option yet", strict=True)]
-    return []
-
-
 def test_has_a_gitlab_and_a_github_job_keeping_reports_always():
     yaml = [body for lang, body in BLOCKS if lang == "yaml"]
     gitlab = [b for b in yaml if "artifacts:" in b]
@@ -64,7 +56,7 @@ def test_has_a_gitlab_and_a_github_job_keeping_reports_always():
     assert after and all("if: always()" in step for step in after)
 
 
-@pytest.mark.parametrize("option", [pytest.param(o, marks=pending(o)) for o in named_options()])
+@pytest.mark.parametrize("option", named_options())
 def test_options_exist(option):
     assert option in known_options()
 
