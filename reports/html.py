@@ -17,6 +17,8 @@ from html import escape
 
 from reports import results
 from rules import load_rules
+from rules.families import CONFORMANCE
+from rules.outcomes import FINDINGS
 
 PAGE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "page")
 SYMBOLS = {"passed": "✓", "failed": "✗", "error": "!", "skipped": "–"}
@@ -54,8 +56,7 @@ def summary_rows(cols):
     for impl, release, records in cols:
         counts = Counter(r["outcome"] for r in records)
         failing = sorted({r["rule"] for r in records
-                          if r["outcome"] in ("failed", "error")
-                          and r["family"] in results.CONFORMANCE})
+                          if r["outcome"] in FINDINGS and r["family"] in CONFORMANCE})
         rows.append((impl, release, not failing, counts, failing))
     return rows
 

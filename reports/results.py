@@ -12,15 +12,13 @@ Schema:
 import json
 import os
 
-OUTCOMES = ("passed", "failed", "error", "skipped")
-# Families whose failures make an implementation non-conformant. The others
-# (hardening checks, the cross-check on qemu) are advisory.
-CONFORMANCE = ("snapshot", "chain")
+from rules.families import CONFORMANCE
+from rules.outcomes import FINDINGS, OUTCOMES
 
 
 def findings(records):
     """(conformance, advisory): the failed or error records of each kind."""
-    bad = [r for r in records if r["outcome"] in ("failed", "error")]
+    bad = [r for r in records if r["outcome"] in FINDINGS]
     return ([r for r in bad if r["family"] in CONFORMANCE],
             [r for r in bad if r["family"] not in CONFORMANCE])
 
