@@ -9,7 +9,7 @@ read-only qemu-nbd export; the reader's union of the same bitmaps must match.
 import os
 
 from observe import inspect
-from observe.extents import merge
+from observe.extents import merge, union_of
 from observe.facts import Baseline
 from tools import files, qemu_img, qemu_nbd
 from tools.toolset import BITMAP_COMMAND, NBD
@@ -26,23 +26,14 @@ def declared_writes(scenario):
     return {name: tuple(ranges) for name, ranges in writes.items()}
 
 
-def dirty_checkpoints(scenario):
-    """Names with dirty bits in a consistent bitmap somewhere in the chain, in order.
-
-    qemu refuses to merge from an inconsistent bitmap, so those are left out.
-    """
-    return list(dict.fromkeys(b.name for image in scenario.images for b in image.bitmaps
-                              if b.dirty and not b.inconsistent))
-
-
 def baseline(tools, scenario, built, scratch):
     """Return the Baseline of scenario's pristine chain; scratch is a folder for qemu's merge."""
     images = inspect.chain_facts(built.paths)
     merged = {}
     missing = tools.lacks(NBD, BITMAP_COMMAND)
-    for name in dirty_checkpoints(scenario) if not missing else ():
+    for name in scenario.dirty_checkpoints() if not missing else ():
         holders = [i for i in images if i.bitmap(name) and not i.bitmap(name).in_use]
-        merged[name] = (inspect.union_of(holders, name),
+        merged[name] = (union_of(holders, name),
                         _qemu_merge(tools, holders, name, scratch))
     return Baseline(images, inspect.qemu_infos(tools, images), merged, declared_writes(scenario),
                     missing)

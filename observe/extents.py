@@ -48,3 +48,8 @@ def describe(ranges, limit=3):
     shown = ", ".join(f"{r[0]}+{r[1]}" for r in ranges[:limit])
     more = len(ranges) - limit
     return (shown or "none") + (f" and {more} more" if more > 0 else "")
+
+
+def union_of(images, name):
+    """The merged dirty ranges of every bitmap called name in images (ImageFacts)."""
+    return merge(e for image in images if image.bitmap(name) for e in image.bitmap(name).dirty)

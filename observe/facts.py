@@ -49,10 +49,20 @@ class ImageFacts:
 
 
 @dataclass(frozen=True)
+class QemuAccount:
+    """What qemu-img info says of an image; the cross-check holds it against the reader."""
+    format: str | None
+    virtual_size: int | None
+    backing_file: str | None
+    backing_format: str | None
+    bitmaps: tuple  # (name, in_use, auto, granularity), in qemu-img's order
+
+
+@dataclass(frozen=True)
 class Baseline:
     """Facts of a scenario's pristine chain: the same for every implementation."""
     images: tuple  # ImageFacts, bottom to top
-    qemu_info: dict  # role -> qemu-img info dict
+    qemu_info: dict  # role -> QemuAccount
     merged: dict  # checkpoint name -> (reader's union, qemu's merge) of its dirty bits
     declared_writes: dict  # checkpoint name -> the ranges written while it recorded
     merge_missing: str | None = None  # why qemu could not merge (a skip reason)
@@ -63,7 +73,7 @@ class ProbeFacts:
     """What the backup probe wrote through OVERLAY, and the chain afterwards."""
     writes: tuple  # (offset, length)
     chain: tuple  # ImageFacts after the writes: OVERLAY first, then ACTIVE and below
-    qemu_info: dict | None  # qemu-img info of OVERLAY after the writes
+    qemu_info: object  # QemuAccount of OVERLAY after the writes, or None
     error: str | None
 
 
@@ -76,7 +86,7 @@ class Observation:
     overlay: ImageFacts | None  # None: missing or unreadable (see overlay_error)
     overlay_error: str | None
     overlay_check: dict | None  # qemu-img check --output=json of OVERLAY
-    qemu_info: dict  # role -> qemu-img info dict, after the run
+    qemu_info: dict  # role -> QemuAccount, after the run
     probe: ProbeFacts | None  # None: no probe ran (the run failed)
     folder_changes: object = None  # observe.folder.FolderChanges; None: not listed
 
@@ -97,7 +107,7 @@ class Observation:
         return (self.overlay,) + tuple(reversed(self.after))
 
     def view(self, role, side):
-        """(ImageFacts, qemu-img info) of image role on side before/after/written."""
+        """(ImageFacts, QemuAccount) of image role on side before/after/written."""
         if side == "before":
             images, infos = self.before, self.baseline.qemu_info
         elif side == "after":

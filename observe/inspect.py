@@ -9,8 +9,8 @@ import hashlib
 import os
 
 import qcow2
-from observe.extents import merge
-from observe.facts import BitmapFacts, ImageFacts
+from observe.facts import BitmapFacts, ImageFacts, QemuAccount
+from scenarios.model import roles
 from tools import qemu_img
 
 
@@ -37,11 +37,6 @@ def image_facts(path, role):
             data_digest=img.data_digest())
 
 
-def roles(count):
-    """Roles of a chain's images, bottom to top: layer0, layer1, ..., ACTIVE."""
-    return [f"layer{i}" for i in range(count - 1)] + ["ACTIVE"]
-
-
 def chain_facts(paths):
     """ImageFacts of a chain's files, bottom to top; the top one is ACTIVE."""
     facts = []
@@ -54,13 +49,19 @@ def chain_facts(paths):
 
 
 def qemu_infos(tools, images):
-    """qemu-img info of each image, by role; -U, as another process may hold it."""
-    return {i.role: qemu_img.info(tools, i.path, fmt=i.format, force_share=True) for i in images}
+    """qemu-img's account of each image, by role; -U, as another process may hold it."""
+    return {i.role: qemu_account(tools, i.path, i.format) for i in images}
 
 
-def union_of(images, name):
-    """The merged dirty ranges of every bitmap called name in images."""
-    return merge(e for image in images if image.bitmap(name) for e in image.bitmap(name).dirty)
+def qemu_account(tools, path, fmt=None):
+    """What qemu-img info says of the image at path, as a QemuAccount."""
+    info = qemu_img.info(tools, path, fmt=fmt, force_share=True)
+    return QemuAccount(
+        format=info.get("format"), virtual_size=info.get("virtual-size"),
+        backing_file=info.get("backing-filename"),
+        backing_format=info.get("backing-filename-format"),
+        bitmaps=tuple((b["name"], "in-use" in b["flags"], "auto" in b["flags"], b["granularity"])
+                      for b in qemu_img.bitmaps(info)))
 
 
 def _resolve(path, backing):

@@ -30,8 +30,7 @@ def observe(tools, run, baseline, chain_paths, overlay_path, probe=True, folder_
         except (qcow2.Qcow2Error, OSError) as e:
             error = f"OVERLAY is not a readable image: {e}"
     if overlay is not None:
-        infos["OVERLAY"] = qemu_img.info(tools, overlay_path, fmt=overlay.format,
-                                         force_share=True)
+        infos["OVERLAY"] = inspect.qemu_account(tools, overlay_path, overlay.format)
         if overlay.format == "qcow2":
             check = qemu_img.check(tools, overlay_path)
             if wanted and run.exit_status == 0:
@@ -44,7 +43,7 @@ def _probe(tools, overlay, chain_paths):
     try:
         qemu_io.write(tools, overlay.path, writes, pattern=PROBE_PATTERN)
         written = inspect.image_facts(overlay.path, "OVERLAY")
-        info = qemu_img.info(tools, overlay.path, force_share=True)
+        info = inspect.qemu_account(tools, overlay.path)
     except (command.CommandError, qcow2.Qcow2Error) as e:
         return ProbeFacts(writes, (), None, str(e))
     chain = (written,) + tuple(reversed(inspect.chain_facts(chain_paths)))

@@ -5,27 +5,23 @@ implementation; reports keep it apart.
 """
 
 from observe.extents import describe
-from rules import image_rule
-from tools.qemu_img import bitmaps as info_bitmaps
 
 
-@image_rule("qemu-img-agrees")
-def qemu_img_agrees(image, info):
+def qemu_img_agrees(image, account):
     """qemu-img-agrees: qemu-img info reports what the reader reads from the file."""
     problems = []
     where = image.role
     pairs = [
-        ("format", info.get("format"), image.format),
-        ("virtual size", info.get("virtual-size"), image.virtual_size),
-        ("backing file", info.get("backing-filename"), image.backing_file),
-        ("backing format", info.get("backing-filename-format"),
+        ("format", account.format, image.format),
+        ("virtual size", account.virtual_size, image.virtual_size),
+        ("backing file", account.backing_file, image.backing_file),
+        ("backing format", account.backing_format,
          image.backing_format if image.backing_file else None),
     ]
     for what, qemu, reader in pairs:
         if qemu != reader:
             problems.append(f"{where}: {what} {qemu!r} says qemu-img, {reader!r} says the file")
-    qemu_bitmaps = [(b["name"], "in-use" in b["flags"], "auto" in b["flags"], b["granularity"])
-                    for b in info_bitmaps(info)]
+    qemu_bitmaps = list(account.bitmaps)
     file_bitmaps = [(b.name, b.in_use, b.auto, b.granularity) for b in image.bitmaps]
     if qemu_bitmaps != file_bitmaps:
         problems.append(f"{where}: bitmaps differ: {_first_difference(qemu_bitmaps, file_bitmaps)}")

@@ -7,10 +7,8 @@ inspected, and per checkpoint whose dirty bits qemu merged.
 
 from dataclasses import dataclass
 
-from observe.baseline import dirty_checkpoints
-from observe.inspect import roles
 from rules import CHECKPOINT, HARDENING, IMAGE
-from tools.faults import MODES
+from scenarios.model import FAULT_CALLS, FAULT_MODES
 
 BEFORE, AFTER, WRITTEN = "before", "after", "written"
 
@@ -49,19 +47,19 @@ def checkpoint_names(scenario):
 
 
 def subjects(rule, scenario):
-    if rule.kind == CHECKPOINT:
+    if rule.judged_on == CHECKPOINT:
         return [Subject("checkpoint", name, side)
                 for name in checkpoint_names(scenario) for side in (BEFORE, AFTER)]
-    if rule.kind == IMAGE:
-        chain = roles(len(scenario.images))
+    if rule.judged_on == IMAGE:
+        chain = scenario.roles()
         return ([Subject("image", r, BEFORE) for r in chain]
                 + [Subject("image", r, AFTER) for r in chain + ["OVERLAY"]]
                 + [Subject("image", "OVERLAY", WRITTEN)]
-                + [Subject("merged", name) for name in dirty_checkpoints(scenario)])
-    if rule.kind == HARDENING:
+                + [Subject("merged", name) for name in scenario.dirty_checkpoints()])
+    if rule.judged_on == HARDENING:
         if rule.id not in scenario.hardening:
             return []
         if rule.id == "clean-failure":
-            return [Subject("fault", str(k), mode) for k in (1, 2, 3) for mode in MODES]
+            return [Subject("fault", str(k), mode) for k in FAULT_CALLS for mode in FAULT_MODES]
         return [SCENARIO_WIDE]
     return [SCENARIO_WIDE]

@@ -9,7 +9,14 @@ INCONSISTENT_DISABLED = "inconsistent-disabled"
 STATES = (RECORDING, DISABLED, INCONSISTENT_RECORDING, INCONSISTENT_DISABLED)
 
 FORMATS = ("qcow2", "qcow2-v2", "raw")
-HARDENING_CHECKS = ("no-clobber", "clean-failure", "locked-active", "hostile-names")
+# clean-failure's conditions: call 1, 2 or 3 of qemu-img bitmap (or the daemon) fails or dies.
+FAULT_CALLS = (1, 2, 3)
+FAULT_MODES = ("fails", "dies")
+
+
+def roles(count):
+    """Roles of a chain's images, bottom to top: layer0, layer1, ..., ACTIVE."""
+    return [f"layer{i}" for i in range(count - 1)] + ["ACTIVE"]
 
 
 @dataclass(frozen=True)
@@ -57,6 +64,17 @@ class Scenario:
     @property
     def active(self):
         return self.images[-1]
+
+    def roles(self):
+        return roles(len(self.images))
+
+    def dirty_checkpoints(self):
+        """Names with dirty bits in a consistent bitmap somewhere in the chain, in order.
+
+        qemu refuses to merge from an inconsistent bitmap, so those are left out.
+        """
+        return list(dict.fromkeys(b.name for image in self.images for b in image.bitmaps
+                                  if b.dirty and not b.inconsistent))
 
     def virtual_size(self, index):
         """The virtual size of image index, following 'same as below'."""

@@ -9,8 +9,6 @@ import os
 
 from tools import command, files, toolset
 
-MODES = ("fails", "dies")
-
 WRAPPER = """#!/bin/sh
 # {name}: passes every call to {real}, but call {k} of {watched} {mode}.
 if {test}; then
