@@ -31,7 +31,7 @@ class Case:
 
     @property
     def group(self):
-        if self.rule.kind == HARDENING:
+        if self.rule.judged_on == HARDENING:
             return f"{self.impl.name}:{self.scenario.name}:{self.rule.id}:{self.subject.label}"
         return f"{self.impl.name}:{self.scenario.name}"
 

@@ -12,6 +12,7 @@ import hashlib
 import os
 import re
 import tempfile
+import traceback
 
 from fixtures import chain
 from fixtures.cache import once
@@ -21,7 +22,11 @@ from tools import files
 
 
 class RunError(Exception):
-    """The chain could not be built, run or observed; every rule of it is an error."""
+    """The chain could not be built, run or observed; every rule of it is an error.
+
+    Its text is one line saying what failed, then the traceback of where:
+    a bug in the harness must not pass for a fault of the tool.
+    """
 
 
 class Pipeline:
@@ -87,11 +92,15 @@ class Pipeline:
         return found
 
     def _judge(self, impl, scenario):
-        """The verdicts, or why the run could not be judged (kept, so no rule reruns it)."""
+        """The verdicts, or why the run could not be judged, with the traceback.
+
+        A failure is kept as text, so every rule of the run reports it
+        without running the implementation again.
+        """
         try:
             return verdict.judge_all(self.observe(impl, scenario), scenario)
         except Exception as e:
-            return f"{type(e).__name__}: {e}"
+            return f"{type(e).__name__}: {e}\n{traceback.format_exc()}"
 
     def hardening(self, impl, scenario, rule, subject):
         """The Verdict of a hardening check, on a run of its own."""
@@ -101,12 +110,10 @@ class Pipeline:
         os.rmdir(folder)
         built = self._copy(impl, scenario, os.path.basename(folder))
         fault = (int(subject.name), subject.side) if subject.kind == "fault" else None
-        try:
-            facts = hardening.observe(self.tools, impl, rule.id, fault, built,
-                                      self.baseline(scenario), self.timeout)
-        except Exception as e:
-            raise RunError(f"{type(e).__name__}: {e}") from None
-        return verdict.judge_hardening(rule.id, facts, subject)
+        # Nothing is caught: the test reports a failure here with its traceback.
+        facts = hardening.observe(self.tools, impl, rule.id, fault, built,
+                                  self.baseline(scenario), self.timeout)
+        return verdict.judge(rule.id, facts, subject)
 
 
 def _slug(name):

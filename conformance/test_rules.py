@@ -12,7 +12,7 @@ def verdict(case, pipeline, request):
     reason = pipeline.unavailable(impl, scenario)
     if reason:
         pytest.skip(reason)
-    if rule.kind == HARDENING:
+    if rule.judged_on == HARDENING:
         found = pipeline.hardening(impl, scenario, rule, subject)
     else:
         found = pipeline.verdicts(impl, scenario)[(rule.id, subject.label)]

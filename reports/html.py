@@ -149,13 +149,8 @@ def _matrix(impl, release, records, rules, scenarios):
 
 def _rules(rules):
     items = "".join(f'<dt id="rule-{r.id}">{r.id} <small>({r.family})</small></dt>'
-                    f"<dd>{escape(_text(r))}</dd>" for r in rules.values())
+                    f"<dd>{escape(r.text)}</dd>" for r in rules.values())
     return f'<h2>Rules</h2><dl class="rules">{items}</dl>'
-
-
-def _text(rule):
-    doc = (rule.check.__doc__ or "").strip().splitlines()[0]
-    return doc.split(":", 1)[1].strip() if ":" in doc else doc
 
 
 def write(path, docs):

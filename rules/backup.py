@@ -1,8 +1,8 @@
 """backup-ready: after the snapshot, incremental backups still see every write."""
 
 from observe import extents
-from observe.inspect import union_of
-from rules import NotEvaluated, rule
+from observe.extents import union_of
+from rules import NotEvaluated
 from rules.chain import chain_consistent, chain_contiguous, chain_recording, chain_top
 
 CHAIN_RULES = (chain_top, chain_contiguous, chain_recording, chain_consistent)
@@ -18,7 +18,6 @@ def valid_checkpoints(chain):
     return [n for n in names if not chain_problems(chain, n)]
 
 
-@rule("backup-ready")
 def backup_ready(obs):
     """backup-ready: new writes are tracked, valid checkpoints stay valid and cover every write."""
     probe = obs.probe

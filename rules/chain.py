@@ -3,8 +3,6 @@
 Each takes a chain (ImageFacts, top first) and a checkpoint name.
 """
 
-from rules import chain_rule
-
 
 def _holders(chain, name):
     return [i for i, image in enumerate(chain) if image.bitmap(name) is not None]
@@ -20,7 +18,6 @@ def run_from_top(chain, name):
     return run
 
 
-@chain_rule("chain-top")
 def chain_top(chain, name):
     """chain-top: TOP holds a bitmap named NAME."""
     if chain[0].bitmap(name) is None:
@@ -28,7 +25,6 @@ def chain_top(chain, name):
     return []
 
 
-@chain_rule("chain-contiguous")
 def chain_contiguous(chain, name):
     """chain-contiguous: the images holding NAME form one unbroken run that starts at TOP."""
     holders = _holders(chain, name)
@@ -41,14 +37,12 @@ def chain_contiguous(chain, name):
     return []
 
 
-@chain_rule("chain-recording")
 def chain_recording(chain, name):
     """chain-recording: every NAME bitmap in the run from TOP is recording."""
     return [f"{image.role}: {name!r} is not recording"
             for image in run_from_top(chain, name) if not image.bitmap(name).auto]
 
 
-@chain_rule("chain-consistent")
 def chain_consistent(chain, name):
     """chain-consistent: no NAME bitmap in the run from TOP is inconsistent."""
     return [f"{image.role}: {name!r} is inconsistent"

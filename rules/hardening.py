@@ -4,7 +4,7 @@ The first four each take the HardeningFacts of a run of its own, under an
 adverse condition. overlay-only takes the Observation of every ordinary run.
 """
 
-from rules import NotEvaluated, hardening_rule, rule
+from rules import NotEvaluated
 from rules.snapshot import (carry_recording, chain_changes, image_check, no_foreign_bitmaps,
                             overlay_backing, overlay_consistent, overlay_fresh, overlay_recording,
                             same_granularity, skip_disabled, skip_inconsistent)
@@ -21,10 +21,16 @@ def overlay_problems(facts):
         return []
     if obs.overlay is None:
         return [obs.overlay_error]
-    return [p for check in OVERLAY_RULES for p in check(obs)]
+    problems = []
+    for check in OVERLAY_RULES:
+        try:
+            problems += check(obs)
+        except NotEvaluated as e:
+            # An OVERLAY too broken to judge is no conformant one either.
+            problems.append(str(e).removeprefix("not evaluated: "))
+    return problems
 
 
-@hardening_rule("no-clobber")
 def no_clobber(facts):
     """no-clobber: given an existing OVERLAY, exit non-zero and leave its bytes as they were."""
     problems = []
@@ -36,7 +42,6 @@ def no_clobber(facts):
     return problems
 
 
-@hardening_rule("clean-failure")
 def clean_failure(facts):
     """clean-failure: a step failing part-way leaves no OVERLAY or a conformant one; ACTIVE untouched."""
     calls = sum((facts.fault_calls or {}).values())
@@ -52,7 +57,6 @@ def clean_failure(facts):
     return problems
 
 
-@hardening_rule("locked-active")
 def locked_active(facts):
     """locked-active: while another process holds ACTIVE for writing, refuse and change nothing."""
     problems = []
@@ -63,7 +67,6 @@ def locked_active(facts):
     return problems + chain_changes(facts.chain_before, facts.chain_after)
 
 
-@hardening_rule("hostile-names")
 def hostile_names(facts):
     """hostile-names: names a shell would expand are carried byte-exactly, and nothing in them runs."""
     problems = [f"a bitmap name was run by a shell: {c} exists" for c in facts.canaries]
@@ -73,7 +76,6 @@ def hostile_names(facts):
     return problems + carry_recording(obs) + no_foreign_bitmaps(obs)
 
 
-@rule("overlay-only", family="hardening", needs_overlay=False, needs_completion=False)
 def overlay_only(obs):
     """overlay-only: the run leaves no file but OVERLAY behind in the folders it was given.
 

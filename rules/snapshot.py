@@ -3,14 +3,13 @@
 import signal
 
 from observe.extents import describe
-from rules import NotEvaluated, rule
+from rules import NotEvaluated
 
 
 def _carried(image):
     return [b for b in image.bitmaps if b.carried]
 
 
-@rule("completes", needs_overlay=False)
 def completes(obs):
     """completes: the implementation exits 0 and OVERLAY exists."""
     run = obs.run
@@ -41,7 +40,6 @@ def _signal(status):
     return f" (killed by {name})"
 
 
-@rule("overlay-backing", needs_overlay=False)
 def overlay_backing(obs):
     """overlay-backing: OVERLAY is qcow2 v3, backed by ACTIVE with ACTIVE's format and size."""
     if obs.overlay is None:
@@ -62,7 +60,6 @@ def overlay_backing(obs):
     return problems
 
 
-@rule("carry-recording")
 def carry_recording(obs):
     """carry-recording: every recording, consistent bitmap of ACTIVE is in OVERLAY, byte-identical name."""
     names = set(obs.overlay.names)
@@ -70,7 +67,6 @@ def carry_recording(obs):
             for b in _carried(obs.active) if b.name not in names]
 
 
-@rule("same-granularity")
 def same_granularity(obs):
     """same-granularity: every carried bitmap has the granularity of its ACTIVE counterpart."""
     problems = []
@@ -82,21 +78,18 @@ def same_granularity(obs):
     return problems
 
 
-@rule("overlay-recording")
 def overlay_recording(obs):
     """overlay-recording: every bitmap in OVERLAY is recording."""
     return [f"bitmap {b.name!r} in OVERLAY is not recording (no auto flag)"
             for b in obs.overlay.bitmaps if not b.auto]
 
 
-@rule("overlay-consistent")
 def overlay_consistent(obs):
     """overlay-consistent: no bitmap in OVERLAY is inconsistent."""
     return [f"bitmap {b.name!r} in OVERLAY is inconsistent (in-use flag set)"
             for b in obs.overlay.bitmaps if b.in_use]
 
 
-@rule("skip-disabled")
 def skip_disabled(obs):
     """skip-disabled: OVERLAY has no bitmap named like a disabled bitmap of ACTIVE."""
     names = set(obs.overlay.names)
@@ -104,7 +97,6 @@ def skip_disabled(obs):
             for b in obs.active.bitmaps if b.disabled and b.name in names]
 
 
-@rule("skip-inconsistent")
 def skip_inconsistent(obs):
     """skip-inconsistent: OVERLAY has no bitmap named like an inconsistent bitmap of ACTIVE."""
     names = set(obs.overlay.names)
@@ -112,7 +104,6 @@ def skip_inconsistent(obs):
             for b in obs.active.bitmaps if b.in_use and b.name in names]
 
 
-@rule("no-foreign-bitmaps")
 def no_foreign_bitmaps(obs):
     """no-foreign-bitmaps: OVERLAY has no bitmap whose name ACTIVE lacks."""
     active = set(obs.active.names)
@@ -122,7 +113,6 @@ def no_foreign_bitmaps(obs):
             for b in obs.overlay.bitmaps if b.name not in active]
 
 
-@rule("overlay-fresh")
 def overlay_fresh(obs):
     """overlay-fresh: OVERLAY's bitmaps have no dirty bits and OVERLAY maps no data of its own."""
     problems = [f"bitmap {b.name!r} in OVERLAY has dirty bits at {describe(b.dirty)}, expected none"
@@ -133,7 +123,6 @@ def overlay_fresh(obs):
     return problems
 
 
-@rule("active-untouched", needs_overlay=False)
 def active_untouched(obs):
     """active-untouched: ACTIVE and the images below keep their bitmaps, data and backing links."""
     return chain_changes(obs.before, obs.after)
@@ -157,7 +146,6 @@ def chain_changes(chain_before, chain_after):
     return problems
 
 
-@rule("image-check")
 def image_check(obs):
     """image-check: qemu-img check finds no corruption and no leaked clusters in OVERLAY."""
     report = obs.overlay_check

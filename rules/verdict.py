@@ -1,13 +1,20 @@
-"""Turn a rule, an Observation and a subject into a Verdict."""
+"""Turn a rule, its facts and a subject into a Verdict: the one path every verdict takes.
+
+The error policy, the same for every rule:
+- the tool's fault is a verdict: the rule's check returns what did not hold;
+- facts a rule needs but that are missing (completes failed, OVERLAY is
+  unreadable, NotEvaluated) make an error verdict that says so;
+- any other exception is a bug in the harness: it is not caught here, so the
+  test that asked reports it with its traceback.
+"""
 
 from dataclasses import dataclass
 
-from rules import CHECKPOINT, HARDENING, IMAGE, NotEvaluated, RULES, load_rules
+from rules import CHECKPOINT, HARDENING, IMAGE, NotEvaluated, load_rules
 from rules.backup import chain_problems
 from rules.crosscheck import dirty_bits_agree
+from rules.outcomes import ERROR, FAILED, PASSED, SKIPPED
 from rules.subjects import BEFORE, SCENARIO_WIDE, subjects
-
-PASSED, FAILED, ERROR, SKIPPED = "passed", "failed", "error", "skipped"
 
 
 @dataclass(frozen=True)
@@ -18,22 +25,18 @@ class Verdict:
     message: str
 
 
-def judge(rule_id, obs, subject=SCENARIO_WIDE):
+def judge(rule_id, facts, subject=SCENARIO_WIDE):
     """Judge one rule on one subject.
 
-    Rules that depend on the run are errors when completes failed, and rules
-    that need OVERLAY's contents are errors when OVERLAY could not be read.
+    facts is the Observation of a plain run, or the HardeningFacts of a run
+    of the rule's own (judged_on HARDENING).
     """
-    rule = RULES[rule_id]
-    if rule_id != "completes" and rule.needs_completion and not subject.independent:
-        failed = RULES["completes"].check(obs)
-        if failed:
-            return Verdict(rule_id, subject.label, ERROR,
-                           f"not evaluated: completes failed ({failed[0]})")
-        if rule.needs_overlay and obs.overlay is None and rule.kind != IMAGE:
-            return Verdict(rule_id, subject.label, ERROR, f"not evaluated: {obs.overlay_error}")
+    rule = load_rules()[rule_id]
+    unmet = None if rule.judged_on == HARDENING else _unmet(rule, facts, subject)
+    if unmet:
+        return Verdict(rule_id, subject.label, ERROR, unmet)
     try:
-        outcome, problems = _check(rule, obs, subject)
+        outcome, problems = _check(rule, facts, subject)
     except NotEvaluated as e:
         return Verdict(rule_id, subject.label, ERROR, str(e))
     if problems:
@@ -41,19 +44,39 @@ def judge(rule_id, obs, subject=SCENARIO_WIDE):
     return Verdict(rule_id, subject.label, PASSED, "")
 
 
-def _check(rule, obs, subject):
-    if rule.kind == CHECKPOINT:
-        return _check_checkpoint(rule, obs, subject)
-    if rule.kind == IMAGE:
-        if subject.kind == "merged":
-            if obs.baseline.merge_missing:
-                return SKIPPED, [f"qemu's merge of {subject.name!r} {obs.baseline.merge_missing}"]
-            return FAILED, dirty_bits_agree(subject.name, *obs.baseline.merged[subject.name])
-        facts, info = obs.view(subject.name, subject.side)
-        if facts is None or info is None:
-            raise NotEvaluated(f"not evaluated: {subject.label} was not inspected")
-        return FAILED, rule.check(facts, info)
-    return FAILED, rule.check(obs)
+def _unmet(rule, obs, subject):
+    """Why a rule that depends on the run cannot be judged on it, or None.
+
+    Rules that depend on the run are errors when completes failed, and rules
+    that need OVERLAY's contents are errors when OVERLAY could not be read.
+    """
+    if rule.id == "completes" or not rule.needs_completion or subject.independent:
+        return None
+    failed = load_rules()["completes"].check(obs)
+    if failed:
+        return f"not evaluated: completes failed ({failed[0]})"
+    if rule.needs_overlay and obs.overlay is None and rule.judged_on != IMAGE:
+        return f"not evaluated: {obs.overlay_error}"
+    return None
+
+
+def _check(rule, facts, subject):
+    if rule.judged_on == CHECKPOINT:
+        return _check_checkpoint(rule, facts, subject)
+    if rule.judged_on == IMAGE:
+        return _check_image(rule, facts, subject)
+    return FAILED, rule.check(facts)
+
+
+def _check_image(rule, obs, subject):
+    if subject.kind == "merged":
+        if obs.baseline.merge_missing:
+            return SKIPPED, [f"qemu's merge of {subject.name!r} {obs.baseline.merge_missing}"]
+        return FAILED, dirty_bits_agree(subject.name, *obs.baseline.merged[subject.name])
+    image, account = obs.view(subject.name, subject.side)
+    if image is None or account is None:
+        raise NotEvaluated(f"not evaluated: {subject.label} was not inspected")
+    return FAILED, rule.check(image, account)
 
 
 def _check_checkpoint(rule, obs, subject):
@@ -70,17 +93,10 @@ def _check_checkpoint(rule, obs, subject):
 
 
 def judge_all(obs, scenario):
-    """{(rule id, subject label): Verdict} for every rule and subject of scenario.
+    """{(rule id, subject label): Verdict} for every rule and subject of a plain run.
 
-    The hardening checks are judged apart, each on a run of its own (judge_hardening).
+    The hardening checks are judged apart, each on a run of its own.
     """
     return {(r, s.label): judge(r, obs, s)
-            for r, rule in load_rules().items() if rule.kind != HARDENING
+            for r, rule in load_rules().items() if rule.judged_on != HARDENING
             for s in subjects(rule, scenario)}
-
-
-def judge_hardening(rule_id, facts, subject):
-    problems = RULES[rule_id].check(facts)
-    if problems:
-        return Verdict(rule_id, subject.label, FAILED, "; ".join(problems))
-    return Verdict(rule_id, subject.label, PASSED, "")

@@ -25,7 +25,7 @@ def test_exec_program_is_judged_and_results_written(tools, tmp_path):
     assert doc["run"]["implementation"] == f"exec:{program}"
     assert doc["run"]["qemu_version"].startswith("qemu-img version")
     records = doc["results"]
-    judged_everywhere = {r for r, rule in load_rules().items() if rule.kind != HARDENING}
+    judged_everywhere = {r for r, rule in load_rules().items() if rule.judged_on != HARDENING}
     assert {r["rule"] for r in records} == judged_everywhere
     for record in records:
         assert {"implementation", "scenario", "rule", "subject", "family", "outcome",

@@ -10,6 +10,7 @@ from conformance.pipeline import Pipeline
 from tools import command
 
 from support import failed_rules, faulty
+from test_hardening import FAULTY as HARDENING_FAULTY
 
 # (program in tests/faulty, scenario it runs on, the rules it must trip, no more)
 CASES = [
@@ -75,7 +76,7 @@ def test_every_rule_is_tripped_by_some_faulty_implementation(rule_ids):
     tripped = set().union(*(rules for _, _, rules in CASES)) | {"completes"}
     # qemu-img-agrees is tripped by a faulty qemu-img (tests/test_crosscheck.py),
     # the hardening checks by the programs of tests/test_hardening.py.
-    hardening = {"no-clobber", "clean-failure", "locked-active", "hostile-names"}
+    hardening = {check for _, check, _, _, _ in HARDENING_FAULTY}
     assert tripped | {"qemu-img-agrees"} | hardening == set(rule_ids)
 
 

@@ -44,7 +44,7 @@ def observation(active_bitmaps, overlay_bitmaps, *, run=None, overlay=None, afte
 
 
 def failed(obs):
-    verdicts = {r: judge(r, obs) for r, rule in load_rules().items() if rule.kind == "scenario"}
+    verdicts = {r: judge(r, obs) for r, rule in load_rules().items() if rule.judged_on == "scenario"}
     return {r: v.message for r, v in verdicts.items() if v.outcome == "failed"}
 
 

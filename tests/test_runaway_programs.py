@@ -55,7 +55,7 @@ def test_a_run_with_misbehaving_programs_goes_on_and_stays_in_its_folders(tools,
         by_impl.setdefault(record["implementation"], {})[record["rule"]] = record
     # The run went on: every implementation has a verdict for every rule of the scenario.
     assert set(by_impl) == {"reference"} | {f"exec:{p}" for p in programs.values()}
-    judged = {r for r, rule in load_rules().items() if rule.kind != HARDENING}
+    judged = {r for r, rule in load_rules().items() if rule.judged_on != HARDENING}
     for verdicts in by_impl.values():
         assert set(verdicts) == judged
 
