@@ -4,7 +4,10 @@ The conformance suite lives in conformance/, the harness's own tests in
 tests/; both share these options and fixtures.
 """
 
-pytest_plugins = ["fixtures.plugin", "reports.plugin"]
+# One plugin per step that needs pytest: options and session fixtures,
+# implementations' clean-up, the pipeline, and the reports.
+pytest_plugins = ["fixtures.plugin", "implementations.plugin", "conformance.plugin",
+                  "reports.plugin"]
 
 
 def pytest_addoption(parser):

@@ -15,6 +15,7 @@ import os
 import pytest
 
 from fixtures.plugin import is_worker, settings
+from implementations.plugin import uses_libvirt
 from reports import HARNESS_VERSION, html, markdown, results, summary
 from tools import toolset, virsh
 
@@ -110,7 +111,7 @@ class Collector:
         if missing:
             # A worker that died takes its tests' results with it: say which.
             run["missing"] = missing
-        if harness.uses_libvirt():
+        if uses_libvirt(harness):
             run["libvirt_uri"] = harness.libvirt_uri
             run["libvirt_version"] = virsh.version(tools.host, harness.libvirt_uri)
         self.document = results.document(run, list(self.records.values()))
