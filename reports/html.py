@@ -20,10 +20,10 @@ from reports import results
 from reports import table as model
 from rules import load_rules
 from rules.families import FAMILIES
-from rules.outcomes import OUTCOMES, PASSED, SEVERITY
+from rules.outcomes import ERROR, FAILED, OUTCOMES, PASSED, SEVERITY, SKIPPED
 
 PAGE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "page")
-SYMBOLS = {"passed": "✓", "failed": "✗", "error": "!", "skipped": "–"}
+SYMBOLS = {PASSED: "✓", FAILED: "✗", ERROR: "!", SKIPPED: "–"}
 
 
 def cell_of(records):
