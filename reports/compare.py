@@ -14,8 +14,7 @@ import os
 import sys
 
 from reports import results
-
-BAD = ("failed", "error")
+from rules.outcomes import FINDINGS, PASSED
 
 
 def keyed(doc):
@@ -36,9 +35,9 @@ def changes(old_doc, new_doc):
             sections["disappeared"].append((key, before, None))
         elif before["outcome"] == after["outcome"]:
             continue
-        elif before["outcome"] == "passed" and after["outcome"] in BAD:
+        elif before["outcome"] == PASSED and after["outcome"] in FINDINGS:
             sections["regressions"].append((key, before, after))
-        elif before["outcome"] in BAD and after["outcome"] == "passed":
+        elif before["outcome"] in FINDINGS and after["outcome"] == PASSED:
             sections["fixes"].append((key, before, after))
         else:
             sections["other changes"].append((key, before, after))
@@ -85,7 +84,8 @@ def markdown(sections, old_doc, new_doc):
 
 def _run_line(doc):
     run = doc.get("run", {})
-    return f"{run.get('implementation', '?')}, {run.get('qemu_version', '?')}, {run.get('started', '?')}"
+    return ", ".join(str(run.get(key, "?"))
+                     for key in ("implementation", "qemu_version", "started"))
 
 
 def main(argv=None):

@@ -4,75 +4,48 @@
 
 One file, with its CSS and script inline and nothing loaded from the
 network: it works opened from disk or attached to a CI job. For each
-implementation and qemu release it shows a summary and a matrix of
-scenarios by rules; each cell shows its outcome by colour and by symbol,
-and its message when clicked.
+implementation and qemu release it shows a summary, then the rules side by
+side (reports.table's model, as in the terminal and in summary.md), then a
+matrix of scenarios by rules; each cell of a matrix shows its outcome by
+colour and by symbol, and its message when clicked.
 """
 
 import datetime
 import os
 import sys
-from collections import Counter, defaultdict
+from collections import defaultdict
 from html import escape
 
 from reports import results
+from reports import table as model
 from rules import load_rules
-from rules.families import CONFORMANCE
-from rules.outcomes import FINDINGS
+from rules.families import FAMILIES
+from rules.outcomes import ERROR, FAILED, OUTCOMES, PASSED, SEVERITY, SKIPPED
 
 PAGE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "page")
-SYMBOLS = {"passed": "✓", "failed": "✗", "error": "!", "skipped": "–"}
-# A cell stands for several subjects: the worst outcome among them shows.
-SEVERITY = ("failed", "error", "passed", "skipped")
-FAMILIES = ("snapshot", "chain", "cross-check", "hardening")
-
-
-def release_of(run):
-    return str(run.get("qemu") if run.get("qemu") not in (None, "PATH") else
-               run.get("qemu_version", "?").split(" (")[0].replace("qemu-img version ", ""))
-
-
-def columns(docs):
-    """[(implementation, release, records)] in the order of the files."""
-    grouped = defaultdict(list)
-    for doc in docs:
-        for record in doc["results"]:
-            grouped[(record["implementation"], release_of(doc["run"]))].append(record)
-    return [(impl, release, records) for (impl, release), records in grouped.items()]
+SYMBOLS = {PASSED: "✓", FAILED: "✗", ERROR: "!", SKIPPED: "–"}
 
 
 def cell_of(records):
     """(outcome, message) standing for the records of one scenario and rule."""
-    counts = Counter(r["outcome"] for r in records)
-    outcome = next(o for o in SEVERITY if counts[o])
+    cell = model.Cell.of(records)
     lines = [f"{r['subject'] or 'scenario'}: {r['outcome']}: {r['message']}"
-             for r in records if r["outcome"] != "passed" and r["message"]]
-    tally = ", ".join(f"{counts[o]} {o}" for o in SEVERITY if counts[o])
-    return outcome, "\n".join([tally] + lines[:20] + (["..."] if len(lines) > 20 else []))
-
-
-def summary_rows(cols):
-    rows = []
-    for impl, release, records in cols:
-        counts = Counter(r["outcome"] for r in records)
-        failing = sorted({r["rule"] for r in records
-                          if r["outcome"] in FINDINGS and r["family"] in CONFORMANCE})
-        rows.append((impl, release, not failing, counts, failing))
-    return rows
+             for r in records if r["outcome"] != PASSED and r["message"]]
+    tally = ", ".join(f"{cell.count(o)} {o}" for o in SEVERITY if cell.count(o))
+    return cell.worst, "\n".join([tally] + lines[:20] + (["..."] if len(lines) > 20 else []))
 
 
 def render(docs):
-    rules = load_rules()
-    cols = columns(docs)
+    cols = model.columns(docs)
+    tab = model.build(cols)
     scenarios = {}
     for doc in docs:
         scenarios.update(doc.get("scenarios", {}))
-    parts = [_head(), _filters(cols), _summary(summary_rows(cols))]
+    parts = [_head(), _filters(tab), _summary(tab), _side_by_side(tab)]
     # Matrices that hold failures come first: they are what a reader came for.
-    conformant = {(impl, release): ok for impl, release, ok, _, _ in summary_rows(cols)}
-    for impl, release, records in sorted(cols, key=lambda c: conformant[(c[0], c[1])]):
-        parts.append(_matrix(impl, release, records, rules, scenarios))
-    parts.append(_rules(rules))
+    for index in sorted(range(len(cols)), key=lambda i: tab.verdicts[i].conformant):
+        parts.append(_matrix(tab, index, cols[index][1], scenarios))
+    parts.append(_rules(load_rules()))
     parts.append('<div id="detail" class="hidden"></div>')
     parts.append(f"<script>{_read('report.js')}</script></body></html>")
     return "\n".join(parts)
@@ -98,51 +71,77 @@ def _checkboxes(name, values):
     return f"<fieldset><legend>{name}</legend>{boxes}</fieldset>"
 
 
-def _filters(cols):
-    impls = list(dict.fromkeys(c[0] for c in cols))
-    releases = list(dict.fromkeys(c[1] for c in cols))
+def _filters(tab):
+    impls = list(dict.fromkeys(c.implementation for c in tab.columns))
+    releases = list(dict.fromkeys(c.release for c in tab.columns))
     return ('<section id="filters">' + _checkboxes("implementation", impls)
-            + _checkboxes("release", releases) + _checkboxes("family", FAMILIES)
+            + _checkboxes("release", releases)
+            + _checkboxes("family", [f.name for f in FAMILIES])
             + _checkboxes("outcome", SEVERITY) + "</section>")
 
 
-def _summary(rows):
+def _summary(tab):
     out = ['<h2>Summary</h2><table id="summary"><thead><tr><th>implementation</th><th>qemu</th>'
-           "<th>conformant</th><th>passed</th><th>failed</th><th>error</th><th>skipped</th>"
-           "<th>failing rules</th></tr></thead><tbody>"]
-    for impl, release, ok, counts, failing in sorted(rows, key=lambda r: r[2]):
-        verdict = '<span class="verdict-yes">yes</span>' if ok else '<span class="verdict-no">no</span>'
-        links = ", ".join(f'<a href="#rule-{escape(r)}">{escape(r)}</a>' for r in failing)
-        out.append(f"<tr><td>{escape(impl)}</td><td>{escape(release)}</td><td>{verdict}</td>"
-                   + "".join(f"<td>{counts[o]}</td>" for o in results.OUTCOMES)
+           "<th>conformant</th>" + "".join(f"<th>{o}</th>" for o in OUTCOMES)
+           + "<th>failing rules</th></tr></thead><tbody>"]
+    for verdict in sorted(tab.verdicts, key=lambda v: v.conformant):
+        column = verdict.column
+        verdict_html = ('<span class="verdict-yes">yes</span>' if verdict.conformant else
+                        '<span class="verdict-no">no</span>')
+        links = ", ".join(f'<a href="#rule-{escape(r)}">{escape(r)}</a>' for r in verdict.failing)
+        out.append(f"<tr><td>{escape(column.implementation)}</td><td>{escape(column.release)}</td>"
+                   f"<td>{verdict_html}</td>"
+                   + "".join(f"<td>{verdict.cell.count(o)}</td>" for o in OUTCOMES)
                    + f"<td>{links}</td></tr>")
     return "".join(out) + "</tbody></table>"
 
 
-def _matrix(impl, release, records, rules, scenarios):
+def _side_by_side(tab):
+    """The rules by columns, as in the terminal and in summary.md."""
+    head = "".join(f"<th>{escape(c.label)}</th>" for c in tab.columns)
+    out = ['<h2>Rules side by side</h2><table id="side-by-side"><thead><tr><th>rule</th>'
+           f"{head}</tr></thead><tbody>"]
+    for section in tab.sections:
+        family = escape(section.family)
+        out.append(f'<tr data-family="{family}"><th colspan="{len(tab.columns) + 1}">'
+                   f"<em>{escape(section.heading)}</em></th></tr>")
+        for row in section.rows:
+            out.append(f'<tr data-family="{family}"><th>{escape(row.rule)}</th>'
+                       + "".join(f'<td class="count {cell.worst or ""}">{cell.text}</td>'
+                                 for cell in row.cells) + "</tr>")
+    return "".join(out) + f"</tbody></table><p>{tab.legend}.</p>"
+
+
+def _matrix(tab, index, records, scenarios):
+    column = tab.columns[index]
+    impl, release = column.implementation, column.release
     by_cell = defaultdict(list)
     for r in records:
         by_cell[(r["scenario"], r["rule"])].append(r)
-    rule_ids = [r for r in rules if any(rec["rule"] == r for rec in records)]
+    # The rules of this column, in the order and families of the table.
+    rules = [(section.family, row.rule) for section in tab.sections for row in section.rows
+             if row.cells[index].total]
     names = list(dict.fromkeys(r["scenario"] for r in records))
-    head = "".join(f'<th data-family="{rules[r].family}"><a href="#rule-{r}">{r}</a></th>'
-                   for r in rule_ids)
-    out = [f'<section data-matrix data-implementation="{escape(impl)}" data-release="{escape(release)}">'
+    head = "".join(f'<th data-family="{escape(family)}"><a href="#rule-{escape(rule)}">'
+                   f"{escape(rule)}</a></th>" for family, rule in rules)
+    out = [f'<section data-matrix data-implementation="{escape(impl)}"'
+           f' data-release="{escape(release)}">'
            f"<h2>{escape(impl)} — qemu {escape(release)}</h2>"
            f"<table><thead><tr><th>scenario</th>{head}</tr></thead><tbody>"]
     for name in names:
         chain = scenarios.get(name, {}).get("chain", "")
         row = [f"<tr><th>{escape(name)}<small>{escape(chain)}</small></th>"]
-        for rule in rule_ids:
-            family = rules[rule].family
+        for family, rule in rules:
+            family = escape(family)
             if (name, rule) not in by_cell:
                 row.append(f'<td data-family="{family}"></td>')
                 continue
             outcome, message = cell_of(by_cell[(name, rule)])
             title = f"{impl} / qemu {release} / {name} / {rule}"
-            row.append(f'<td class="cell {outcome}" data-family="{family}" data-outcome="{outcome}"'
-                       f' data-title="{escape(title)}" data-message="{escape(message)}"'
-                       f' title="{outcome}">{SYMBOLS[outcome]}</td>')
+            row.append(f'<td class="cell {outcome}" data-family="{family}"'
+                       f' data-outcome="{outcome}" data-title="{escape(title)}"'
+                       f' data-message="{escape(message)}" title="{outcome}">'
+                       f"{SYMBOLS[outcome]}</td>")
         out.append("".join(row) + "</tr>")
     return "".join(out) + "</tbody></table></section>"
 
@@ -162,7 +161,8 @@ def write(path, docs):
 
 def main(argv):
     if len(argv) < 2:
-        print("usage: python3 -m reports.html OUT.html RESULTS.json [MORE.json ...]", file=sys.stderr)
+        print("usage: python3 -m reports.html OUT.html RESULTS.json [MORE.json ...]",
+              file=sys.stderr)
         return 2
     write(argv[0], [results.read(p) for p in argv[1:]])
     print(f"report: {argv[0]}")

@@ -3,54 +3,64 @@
     python3 -m reports.markdown RESULTS.json [MORE.json ...]
 
 One column per implementation; when the files come from runs on different
-qemu releases, one column per implementation and release.
+qemu releases, one column per implementation and release. It lays out
+reports.table's model: nothing here reads the terminal table's text.
 """
 
 import sys
 
-from reports import results, summary
+from reports import results
+from reports import table as model
+from rules.outcomes import OUTCOMES
 
 
 def render(docs):
-    by_release = len({doc["run"].get("qemu_version") for doc in docs}) > 1
-    records = [{**r, "implementation": _column(r, doc["run"], by_release)}
-               for doc in docs for r in doc["results"]]
-    lines = summary.table(records)
-    header, rows = lines[0].split(), lines[1:-1]
-    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for row in rows:
-        if row.startswith("-- "):
-            out.append(f"| *{row[3:]}* |" + " |" * (len(header) - 1))
-        else:
-            out.append("| " + " | ".join(_cells(row, len(header))) + " |")
-    runs = [doc["run"] for doc in docs]
-    versions = sorted({r["qemu_version"] for r in runs} | {r.get("libvirt_version", "") for r in runs} - {""})
-    return "\n".join(out + ["", summary.LEGEND + ".", ""] + [f"- {v}" for v in versions]) + "\n"
+    return table(model.from_docs(docs)) + _versions(docs)
+
+
+def table(tab):
+    """The model as a Markdown table, then its legend."""
+    width = len(tab.columns) + 1
+    out = [_row(["rule"] + [column.label for column in tab.columns]), "|" + "---|" * width]
+    for section in tab.sections:
+        out.append(f"| *{escape(section.heading)}* |" + " |" * (width - 1))
+        out += [_row([row.rule] + [cell.text for cell in row.cells]) for row in section.rows]
+    return "\n".join(out + ["", tab.legend + ".", ""]) + "\n"
+
+
+def verdicts(tab):
+    """One line per column: conformant or not, the counts, the failing rules."""
+    lines = []
+    for verdict in tab.verdicts:
+        column = verdict.column
+        tally = ", ".join(f"{verdict.cell.count(o)} {o}" for o in OUTCOMES)
+        lines.append(f"- **{escape(column.implementation)}** on qemu {escape(column.release)}: "
+                     f"{'conformant' if verdict.conformant else 'NOT conformant'} ({tally})"
+                     + (f"; failing: {', '.join(verdict.failing)}" if verdict.failing else ""))
+    return lines
 
 
 def write_summary(path, docs):
     """The Markdown summary for CI job pages: verdicts first, then the table."""
-    from reports.html import columns, summary_rows
-    lines = ["# qcow2 bitmap conformance", ""]
-    for impl, release, ok, counts, failing in summary_rows(columns(docs)):
-        verdict = "conformant" if ok else "NOT conformant"
-        tally = ", ".join(f"{counts[o]} {o}" for o in results.OUTCOMES)
-        lines.append(f"- **{impl}** on qemu {release}: {verdict} ({tally})"
-                     + (f"; failing: {', '.join(failing)}" if failing else ""))
+    tab = model.from_docs(docs)
     with open(path, "w", encoding="utf-8") as f:
-        f.write("\n".join(lines) + "\n\n" + render(docs))
+        f.write("\n".join(["# qcow2 bitmap conformance", ""] + verdicts(tab)) + "\n\n"
+                + table(tab) + _versions(docs))
 
 
-def _column(record, run, by_release):
-    if not by_release:
-        return record["implementation"]
-    return f"{record['implementation']}@qemu-{run.get('qemu', '?')}"
+def escape(text):
+    # A '|' would end a table cell; a newline would end the row.
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
 
 
-def _cells(row, count):
-    # Cells are separated by two or more spaces; a cell holds single spaces.
-    parts = [p.strip() for p in row.split("  ") if p.strip()]
-    return parts + [""] * (count - len(parts))
+def _row(cells):
+    return "| " + " | ".join(escape(cell) for cell in cells) + " |"
+
+
+def _versions(docs):
+    runs = [doc["run"] for doc in docs]
+    found = {r["qemu_version"] for r in runs} | {r.get("libvirt_version", "") for r in runs}
+    return "".join(f"- {v}\n" for v in sorted(found - {""}))
 
 
 def main(paths):

@@ -17,6 +17,7 @@ import pytest
 from fixtures.plugin import is_worker, settings
 from implementations.plugin import uses_libvirt
 from reports import HARNESS_VERSION, html, markdown, results, summary
+from rules.outcomes import ERROR, FAILED, PASSED, SKIPPED
 from tools import toolset, virsh
 
 CONFORMANCE_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
@@ -87,7 +88,7 @@ class Collector:
             return
         known = self.records.get(report.nodeid)
         # A setup error or a failed teardown outranks an earlier pass.
-        if known is None or known["outcome"] == "passed":
+        if known is None or known["outcome"] == PASSED:
             self.records[report.nodeid] = {**case, "outcome": outcome, "message": message}
 
     @pytest.hookimpl(trylast=True)
@@ -163,18 +164,18 @@ class Collector:
 def _outcome(report, props):
     if report.when == "setup":
         if report.failed:
-            return "error", _crash_message(report)
+            return ERROR, _crash_message(report)
         if report.skipped:
-            return "skipped", _skip_reason(report)
+            return SKIPPED, _skip_reason(report)
         return None, None
     if report.when == "call":
         if report.passed:
-            return "passed", props.get("message", "")
+            return PASSED, props.get("message", "")
         if report.skipped:
-            return "skipped", _skip_reason(report)
-        return "failed", props.get("message") or _crash_message(report)
+            return SKIPPED, _skip_reason(report)
+        return FAILED, props.get("message") or _crash_message(report)
     if report.failed:
-        return "error", "teardown: " + _crash_message(report)
+        return ERROR, "teardown: " + _crash_message(report)
     return None, None
 
 
