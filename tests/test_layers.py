@@ -1,0 +1,45 @@
+"""Layers: rules depend only on facts, facts on the reader, tools stay below.
+
+Each module is imported alone in a fresh interpreter; what it pulled in
+must not reach above its layer.
+"""
+
+import subprocess
+import sys
+
+import pytest
+
+from support import ROOT
+
+HARNESS = ("qcow2", "tools", "scenarios", "fixtures", "implementations", "observe", "rules",
+           "conformance", "reports")
+
+# (module, the harness packages it may import, directly or not)
+LAYERS = [
+    ("qcow2", {"qcow2"}),
+    ("scenarios.model", {"scenarios"}),
+    ("observe.facts", {"observe"}),
+    ("observe.extents", {"observe"}),
+    ("rules.registry", {"rules", "observe", "scenarios"}),
+    ("rules.verdict", {"rules", "observe", "scenarios"}),
+    ("reports.table", {"reports", "rules", "observe", "scenarios"}),
+    ("fixtures.plugin", {"fixtures", "tools", "scenarios", "implementations", "rules",
+                         "observe", "qcow2"}),
+]
+
+PROBE = """
+import sys
+sys.path.insert(0, {root!r})
+import {module}
+print(" ".join(sorted({{m.split(".")[0] for m in sys.modules}})))
+"""
+
+
+@pytest.mark.parametrize("module, allowed", LAYERS, ids=[m for m, _ in LAYERS])
+def test_a_module_imports_nothing_above_its_layer(module, allowed):
+    out = subprocess.run([sys.executable, "-c", PROBE.format(root=ROOT, module=module)],
+                         capture_output=True, text=True, check=True)
+    loaded = set(out.stdout.split())
+    assert loaded & set(HARNESS) - allowed == set()
+    if "tools" not in allowed:
+        assert "testinfra" not in loaded
