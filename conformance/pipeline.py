@@ -13,12 +13,13 @@ import os
 import re
 import tempfile
 import traceback
+from dataclasses import dataclass
 
 from fixtures import chain
 from fixtures.cache import once
 from observe import baseline, folder, hardening, run
 from rules import verdict
-from tools import files
+from tools import command, files
 
 
 class RunError(Exception):
@@ -27,6 +28,13 @@ class RunError(Exception):
     Its text is one line saying what failed, then the traceback of where:
     a bug in the harness must not pass for a fault of the tool.
     """
+
+
+@dataclass(frozen=True)
+class Judged:
+    verdicts: dict | None  # {(rule id, subject label): Verdict}; None: not judged
+    failure: str | None  # why not, with the traceback
+    commands: tuple  # the log line of every command run for it
 
 
 class Pipeline:
@@ -85,22 +93,30 @@ class Pipeline:
         if key not in self._verdicts:
             stored = os.path.join(self._impl_folder(impl), f"{scenario.name}.verdicts")
             self._verdicts[key] = once(stored, lambda: self._judge(impl, scenario))
-        found = self._verdicts[key]
-        if isinstance(found, str):
+        judged = self._verdicts[key]
+        if judged.failure:
             # A new exception each time: re-raising one object grows its traceback.
-            raise RunError(found)
-        return found
+            raise RunError("\n".join([judged.failure, "harness commands:", *judged.commands]))
+        return judged.verdicts
+
+    def commands(self, impl, scenario):
+        """The log lines of the commands the harness ran to judge impl on scenario."""
+        self.verdicts(impl, scenario)
+        return self._verdicts[(impl.name, scenario.name)].commands
 
     def _judge(self, impl, scenario):
-        """The verdicts, or why the run could not be judged, with the traceback.
+        """Judged: the verdicts, or why the run could not be judged, with the traceback.
 
         A failure is kept as text, so every rule of the run reports it
         without running the implementation again.
         """
-        try:
-            return verdict.judge_all(self.observe(impl, scenario), scenario)
-        except Exception as e:
-            return f"{type(e).__name__}: {e}\n{traceback.format_exc()}"
+        with command.recorded() as lines:
+            try:
+                found = verdict.judge_all(self.observe(impl, scenario), scenario)
+            except Exception as e:
+                return Judged(None, f"{type(e).__name__}: {e}\n{traceback.format_exc()}",
+                              tuple(lines))
+        return Judged(found, None, tuple(lines))
 
     def hardening(self, impl, scenario, rule, subject):
         """The Verdict of a hardening check, on a run of its own."""

@@ -3,6 +3,7 @@
 import pytest
 
 from rules import HARDENING
+from rules.outcomes import FINDINGS
 
 
 @pytest.fixture
@@ -16,6 +17,9 @@ def verdict(case, pipeline, request):
         found = pipeline.hardening(impl, scenario, rule, subject)
     else:
         found = pipeline.verdicts(impl, scenario)[(rule.id, subject.label)]
+        if found.outcome in FINDINGS:
+            request.node.add_report_section("setup", "harness commands",
+                                            "\n".join(pipeline.commands(impl, scenario)))
     request.node.user_properties.append(("message", found.message))
     if found.outcome == "error":
         raise RuntimeError(found.message)

@@ -43,6 +43,10 @@ def test_exec_program_is_judged_and_results_written(tools, tmp_path):
     assert set(json.loads(results.read_text())["scenarios"]) == {"granularity-128k",
                                                                  "recording-alone"}
     assert "rule verdicts" in out.stdout and "same-granularity" in out.stdout
+    # The failing test shows every command the harness ran for its run.
+    commands = out.stdout.split("Captured harness commands setup", 1)[1].splitlines()
+    assert any(program in line and line.endswith(" s") and "-> exit 0 in" in line
+               for line in commands[:60])
 
 
 def test_reference_passes_with_parallel_workers(tools, tmp_path):

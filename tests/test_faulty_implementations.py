@@ -6,7 +6,8 @@ bitmap also breaks its checkpoint's chain and backup-ready, for example.
 
 import pytest
 
-from conformance.pipeline import Pipeline
+from conformance.pipeline import Pipeline, RunError
+from rules import verdict
 from tools import command
 
 from support import failed_rules, faulty
@@ -87,3 +88,18 @@ def test_a_hanging_implementation_is_cut_off_with_its_children(tools, chain_cach
     assert verdicts[("completes", "")].message == "timed out after 2 s"
     left = command.run(tools.host, ["pgrep", "-f", "sleep 360[01]"], check=False)
     assert left.stdout.split() == []
+
+
+def test_a_bug_in_the_harness_is_an_error_with_its_traceback(tools, chain_cache, catalog,
+                                                             tmp_path, monkeypatch):
+    def broken(obs, scenario):
+        return {}["no such key"]
+
+    monkeypatch.setattr(verdict, "judge_all", broken)
+    pipeline = Pipeline(tools, chain_cache, str(tmp_path), timeout=60)
+    with pytest.raises(RunError) as caught:
+        pipeline.verdicts(faulty("omits_granularity.py"), catalog["recording-alone"])
+    text = str(caught.value)
+    assert text.startswith("KeyError: 'no such key'\n")
+    assert "Traceback (most recent call last)" in text and "in broken" in text
+    assert "harness commands:" in text and "omits_granularity.py" in text

@@ -4,9 +4,14 @@ The single place that turns an argument list into a shell command, so every
 tool wrapper quotes the same way and every failure reads the same way.
 """
 
+import contextlib
+import logging
 import shlex
 import time
 from dataclasses import dataclass
+
+# Every command, its exit status and duration: pytest shows these for a failing test.
+log = logging.getLogger("harness.commands")
 
 # Exit status of coreutils timeout(1) when the time limit hit, and when it
 # also had to send SIGKILL.
@@ -82,6 +87,38 @@ def run(host, argv, *, check=True, env=None, timeout=DEFAULT_TIMEOUT, stdin=None
         # own): only the clock tells that timeout(1) sent it.
         timed_out=out.rc == TIMEOUT_STATUS
         or (out.rc == KILLED_STATUS and time.monotonic() - start >= timeout))
+    log.info("%s -> exit %d%s in %.3f s", shown(argv), result.rc,
+             " (timed out)" if result.timed_out else "", time.monotonic() - start)
     if check and result.rc != 0:
         raise CommandError(argv, result)
     return result
+
+
+def shown(argv, width=400):
+    """argv as a shell would take it, on one line, cut to width (QMP input can be megabytes)."""
+    line = shlex.join(str(a) for a in argv).replace("\n", "\\n")
+    return line if len(line) <= width else line[:width] + f"... ({len(line)} characters)"
+
+
+@contextlib.contextmanager
+def recorded():
+    """Collect the log line of every command run inside the block, in a list."""
+    lines = []
+    handler = _ListHandler(lines)
+    level = log.level
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    try:
+        yield lines
+    finally:
+        log.removeHandler(handler)
+        log.setLevel(level)
+
+
+class _ListHandler(logging.Handler):
+    def __init__(self, lines):
+        super().__init__(logging.INFO)
+        self.lines = lines
+
+    def emit(self, record):
+        self.lines.append(self.format(record))
