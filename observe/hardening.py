@@ -34,38 +34,68 @@ class HardeningFacts:
     fault_calls: dict | None  # calls the fault wrappers watched
 
 
+@dataclass(frozen=True)
+class Condition:
+    """The adverse condition of one run, as set up before it."""
+    setup: str  # what it is, for messages
+    tools: object  # the Toolset the implementation is given
+    holder: object = None  # a qemu-io holding ACTIVE, released after the run
+    overlay_digest: str | None = None  # of the file placed at OVERLAY's path
+    fault_folder: str | None = None  # where the fault wrappers count their calls
+
+
+def _existing_overlay(tools, built, overlay, subject):
+    files.write_text(tools.host, overlay, KNOWN_BYTES)
+    return Condition("OVERLAY existed, holding known bytes", tools,
+                     overlay_digest=_digest(overlay))
+
+
+def _failing_step(tools, built, overlay, subject):
+    k, mode = subject
+    folder = os.path.join(built.folder, "qemu-fault")
+    return Condition(f"call {k} of qemu-img bitmap (or qemu-storage-daemon) {mode}",
+                     faults.faulty_tools(tools, folder, k, mode), fault_folder=folder)
+
+
+def _held_active(tools, built, overlay, subject):
+    holder = qemu_io.hold(tools, built.active, os.path.join(built.folder, "holder.log"))
+    return Condition("a qemu-io held ACTIVE open for writing", tools, holder=holder)
+
+
+def _hostile_names(tools, built, overlay, subject):
+    # The names are the scenario's own; a shell that runs one leaves a canary.
+    return Condition("bitmap names a shell would run", tools)
+
+
+# Each hardening check of the rule registry, by id, and how its condition is made.
+CONDITIONS = {
+    "no-clobber": _existing_overlay,
+    "clean-failure": _failing_step,
+    "locked-active": _held_active,
+    "hostile-names": _hostile_names,
+}
+
+
 def observe(tools, impl, check, subject, built, baseline, timeout):
     folder, overlay = built.folder, os.path.join(built.folder, "overlay.qcow2")
-    run_tools, holder, setup, before_digest = tools, None, check, None
-    if check == "no-clobber":
-        files.write_text(tools.host, overlay, KNOWN_BYTES)
-        before_digest = _digest(overlay)
-        setup = "OVERLAY existed, holding known bytes"
-    elif check == "clean-failure":
-        k, mode = subject
-        fault_dir = os.path.join(folder, "qemu-fault")
-        run_tools = faults.faulty_tools(tools, fault_dir, k, mode)
-        setup = f"call {k} of qemu-img bitmap (or qemu-storage-daemon) {mode}"
-    elif check == "locked-active":
-        holder = qemu_io.hold(tools, built.active, os.path.join(folder, "holder.log"))
-        setup = "a qemu-io held ACTIVE open for writing"
+    condition = CONDITIONS[check](tools, built, overlay, subject)
+    holder = condition.holder
     chain_before = _settled(built.paths) if holder else inspect.chain_facts(built.paths)
     try:
-        result = impl.run(run_tools, built.active, overlay, cwd=folder, timeout=timeout)
+        result = impl.run(condition.tools, built.active, overlay, cwd=folder, timeout=timeout)
         chain_after = inspect.chain_facts(built.paths)
     finally:
         if holder:
             qemu_io.release(tools, holder)
     after_digest = _digest(overlay) if os.path.exists(overlay) else None
     observed = None
-    if os.path.exists(overlay) and after_digest != before_digest:
+    if os.path.exists(overlay) and after_digest != condition.overlay_digest:
         observed = run.observe(tools, result, baseline, built.paths, overlay, probe=False)
     canaries = tuple(sorted(p for p in files.listing(tools.host, folder)
                             if os.path.basename(p).startswith(CANARY)))
-    calls = faults.calls(tools.host, os.path.join(folder, "qemu-fault")) \
-        if check == "clean-failure" else None
-    return HardeningFacts(result, setup, chain_before, chain_after, before_digest, after_digest,
-                          observed, canaries, calls)
+    calls = faults.calls(tools.host, condition.fault_folder) if condition.fault_folder else None
+    return HardeningFacts(result, condition.setup, chain_before, chain_after,
+                          condition.overlay_digest, after_digest, observed, canaries, calls)
 
 
 def _settled(paths, tries=50):

@@ -49,3 +49,8 @@ def test_a_scenario_naming_an_unknown_check_stops_the_run(tools, tmp_path):
     lines = [line for line in (out.stdout + out.stderr).splitlines() if line.strip()]
     assert out.rc == 2 and len(lines) == 1, lines
     assert "mine.toml: scenario 'x': field 'hardening': unknown check 'no-such'" in lines[0]
+
+
+def test_every_hardening_check_has_a_condition_and_no_condition_is_left_over():
+    from observe.hardening import CONDITIONS
+    assert set(CONDITIONS) == {r.id for r in RULES if r.judged_on == HARDENING}
