@@ -3,10 +3,14 @@
 QEMU_IMG names the qemu-img under test, and its folder comes first on PATH,
 so a program that calls plain 'qemu-img' uses the release under test.
 
-The program runs in the folder of the chain's copy, with HOME and TMPDIR
-inside it, so whatever it leaves behind is found there (overlay-only) and
-not in the user's own folders. No file it writes may grow past
-max_file_size: a runaway writer dies of SIGXFSZ before it fills the disk.
+It runs in the folder of the chain's copy. HOME and TMPDIR are home/ and
+tmp/ of a folder of its own under /tmp: short enough for a UNIX socket
+(108 bytes at most), which a tool driving qemu-storage-daemon over QMP
+makes in a temporary folder, and not the user's own, so that what the
+program leaves there is found (overlay-only). The folder is listed and
+removed after the run, whatever happened. No file the program writes may
+grow past max_file_size: a runaway writer dies of SIGXFSZ before it fills
+the disk.
 """
 
 import os
@@ -18,9 +22,11 @@ from tools import command, files
 # Puts the qemu folder in front of the host's own PATH, then runs the program.
 _PREFIX_PATH = 'PATH="$1:$PATH"; export PATH; shift; exec "$@"'
 
-
 # Far above any overlay's size: an overlay holds metadata only.
 MAX_FILE_SIZE = 1 << 30
+
+# Prefix of the folder under /tmp that holds the program's HOME and TMPDIR.
+SCRATCH_PREFIX = "harness-exec"
 
 
 class ExternalProgram:
@@ -33,7 +39,14 @@ class ExternalProgram:
         return None
 
     def run(self, tools, active, overlay, *, cwd, timeout):
-        home, tmp = os.path.join(cwd, "home"), os.path.join(cwd, "tmp")
+        scratch = files.mkdtemp(tools.host, SCRATCH_PREFIX)
+        try:
+            return self._run(tools, active, overlay, cwd, timeout, scratch)
+        finally:
+            files.remove(tools.host, scratch)
+
+    def _run(self, tools, active, overlay, cwd, timeout, scratch):
+        home, tmp = os.path.join(scratch, "home"), os.path.join(scratch, "tmp")
         files.mkdir(tools.host, home)
         files.mkdir(tools.host, tmp)
         argv = ["sh", "-c", _PREFIX_PATH, "sh", tools.bindir, self.path, active, overlay]
@@ -41,11 +54,14 @@ class ExternalProgram:
         out = command.run(tools.host, argv, check=False, cwd=cwd, timeout=timeout,
                           env={"QEMU_IMG": tools.qemu_img, "HOME": home, "TMPDIR": tmp},
                           max_file_size=self.max_file_size)
+        duration = time.monotonic() - start
+        left = files.listing(tools.host, scratch)
         return RunFacts(
             implementation=self.name,
             exit_status=out.rc,
             timed_out=out.timed_out,
             timeout=timeout,
-            duration=time.monotonic() - start,
+            duration=duration,
             output=tail(out.stderr + "\n" + out.stdout),
-            overlay_exists=files.exists(tools.host, overlay))
+            overlay_exists=files.exists(tools.host, overlay),
+            scratch_files=tuple(sorted((path, size) for path, (size, _) in left.items())))
