@@ -1,7 +1,11 @@
 """exec:PATH — any program, run as PATH ACTIVE OVERLAY.
 
-QEMU_IMG names the qemu-img under test, and its folder comes first on PATH,
-so a program that calls plain 'qemu-img' uses the release under test.
+The program must behave as it would in the user's shell: it gets the
+harness's environment minus what tox, its venv and pytest added
+(implementations/shell_env.py), with stdin from /dev/null, plus what the
+harness sets on purpose. QEMU_IMG names the qemu-img under test, and its
+folder comes first on PATH, so a program that calls plain 'qemu-img' uses
+the release under test.
 
 It runs in the folder of the chain's copy. HOME and TMPDIR are home/ and
 tmp/ of a folder of its own under /tmp: short enough for a UNIX socket
@@ -16,11 +20,27 @@ the disk.
 import os
 import time
 
+from implementations import shell_env
 from implementations.base import RunFacts, tail
 from tools import command, files
 
-# Puts the qemu folder in front of the host's own PATH, then runs the program.
-_PREFIX_PATH = 'PATH="$1:$PATH"; export PATH; shift; exec "$@"'
+# Takes the folders given before "--" out of PATH, puts the qemu folder in
+# front, then runs the program. The host's shell edits PATH, so the host's
+# own PATH is kept whatever host runs the program.
+_SET_PATH = r'''
+qemu=$1; shift
+p=:$PATH:
+while [ "$1" != -- ]; do
+    while case $p in *":$1:"*) true ;; *) false ;; esac; do
+        p=${p%%":$1:"*}:${p#*":$1:"}
+    done
+    shift
+done
+shift
+p=${p#:}; p=${p%:}
+PATH=$qemu${p:+:$p}; export PATH
+exec "$@"
+'''
 
 # Far above any overlay's size: an overlay holds metadata only.
 MAX_FILE_SIZE = 1 << 30
@@ -49,10 +69,13 @@ class ExternalProgram:
         home, tmp = os.path.join(scratch, "home"), os.path.join(scratch, "tmp")
         files.mkdir(tools.host, home)
         files.mkdir(tools.host, tmp)
-        argv = ["sh", "-c", _PREFIX_PATH, "sh", tools.bindir, self.path, active, overlay]
+        shell = shell_env.shell_env()
+        argv = ["sh", "-c", _SET_PATH, "sh", tools.bindir, *shell.not_on_path, "--",
+                self.path, active, overlay]
+        env = {**shell.restore, "QEMU_IMG": tools.qemu_img, "HOME": home, "TMPDIR": tmp}
         start = time.monotonic()
-        out = command.run(tools.host, argv, check=False, cwd=cwd, timeout=timeout,
-                          env={"QEMU_IMG": tools.qemu_img, "HOME": home, "TMPDIR": tmp},
+        out = command.run(tools.host, argv, check=False, cwd=cwd, timeout=timeout, env=env,
+                          unset=shell.unset, stdin="/dev/null",
                           max_file_size=self.max_file_size)
         duration = time.monotonic() - start
         left = files.listing(tools.host, scratch)
