@@ -87,13 +87,16 @@ def test_the_program_sees_the_shells_environment_and_what_the_harness_sets(
     scratch = os.path.dirname(seen["HOME"])
     assert scratch.startswith(f"/tmp/{SCRATCH_PREFIX}.")
     assert (seen["HOME"], seen["TMPDIR"]) == (f"{scratch}/home", f"{scratch}/tmp")
-    assert len(seen["TMPDIR"].encode()) < 60
+    assert len(seen["TMPDIR"]) == len(f"/tmp/{SCRATCH_PREFIX}.XXXXXX/tmp") == 28
     assert facts["home_is_folder"] == facts["tmpdir_is_folder"] == "yes"
     assert not os.path.exists(scratch), "HOME and TMPDIR are removed after the run"
 
-    # Its surroundings: the run's folder, the harness's umask, stdin empty, the size cap,
-    # and a process group of its own, timeout(1)'s, which is its parent.
-    assert os.path.isfile(os.path.join(facts["cwd"], "overlay.qcow2"))
+    # Its surroundings: absolute paths, the run's folder, the harness's umask, stdin
+    # empty, the size cap, and a process group of its own, timeout(1)'s, its parent.
+    assert facts["args"] == "2"
+    assert os.path.isabs(facts["active"]) and os.path.isfile(facts["active"])
+    assert facts["overlay"] == os.path.join(facts["cwd"], "overlay.qcow2")
+    assert os.path.isfile(facts["overlay"])
     assert facts["cwd"].startswith(pipeline.workdir)
     assert seen.get("PWD", facts["cwd"]) == facts["cwd"]
     umask = os.umask(0o22)
@@ -103,7 +106,11 @@ def test_the_program_sees_the_shells_environment_and_what_the_harness_sets(
     assert facts["stdin_device"] == f"{os.major(null):x}:{os.minor(null):x}"
     assert facts["stdin_bytes"] == "0"
     assert int(facts["fsize"]) == impl.max_file_size
+    with open("/proc/self/limits") as mine, open(f"{report}.limits") as its:
+        assert [line for line in its if not line.startswith("Max file size")] == [
+            line for line in mine if not line.startswith("Max file size")]
     assert facts["pgid"] == facts["ppid"] != str(os.getpgrp())
+    assert facts["parent"] == "timeout"
 
 
 ENDINGS = ["exits", "fails", "hangs"]
@@ -187,13 +194,15 @@ def test_through_bin_conformance_the_program_sees_the_users_shell(tools, tmp_pat
             "HARNESS_TEST_REPORT": str(report)}
     program = os.path.join(PROGRAMS, "records_environment.sh")
     out = command.run(tools.host, [
+        "sh", "-c", 'umask 027 && exec "$@"', "sh",
         "env", "-i", *(f"{k}={v}" for k, v in user.items()),
         os.path.join(ROOT, "bin", "conformance"),
         f"--impl=exec:{program}", "--scenario=recording-alone", "-n", "0",
         f"--basetemp={tmp_path / 'harness'}", f"--results={tmp_path / 'r.json'}"],
         cwd=ROOT, check=False, timeout=600)
     assert out.rc == 0, out.stdout[-2000:] + out.stderr[-2000:]
-    seen, _ = _read(report)
+    seen, facts = _read(report)
+    assert facts["umask"] == "0027"
     scratch = os.path.dirname(seen["HOME"])
     expected = {**user, "QEMU_IMG": tools.qemu_img, "HOME": f"{scratch}/home",
                 "TMPDIR": f"{scratch}/tmp", "PATH": f"{tools.bindir}:{user_path}"}

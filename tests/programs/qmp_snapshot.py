@@ -43,7 +43,8 @@ class Monitor:
                 break
             except (FileNotFoundError, ConnectionRefusedError):
                 if daemon.poll() is not None:
-                    raise RuntimeError("qemu-storage-daemon exited before its monitor opened")
+                    raise RuntimeError("qemu-storage-daemon exited before its monitor"
+                                       " opened") from None
                 time.sleep(0.05)
         else:
             raise RuntimeError("qemu-storage-daemon's monitor never opened")
