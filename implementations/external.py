@@ -12,7 +12,8 @@ tmp/ of a folder of its own under /tmp: short enough for a UNIX socket
 (108 bytes at most), which a tool driving qemu-storage-daemon over QMP
 makes in a temporary folder, and not the user's own, so that what the
 program leaves there is found (overlay-only). The folder is listed and
-removed after the run, whatever happened. No file the program writes may
+removed after the run, whatever happened; its name carries the run's token,
+so the end of the session sweeps any that a killed worker left. No file the program writes may
 grow past max_file_size: a runaway writer dies of SIGXFSZ before it fills
 the disk.
 """
@@ -49,17 +50,30 @@ MAX_FILE_SIZE = 1 << 30
 SCRATCH_PREFIX = "harness-exec"
 
 
+def scratch_prefix(run_token):
+    return f"{SCRATCH_PREFIX}-{run_token}"
+
+
+def sweep(host, run_token):
+    """Remove the HOME/TMPDIR folders of this run that are left: an xdist
+    worker killed outright never reaches its finally."""
+    left = files.mkdtemps(host, scratch_prefix(run_token))
+    files.remove(host, *left)
+    return left
+
+
 class ExternalProgram:
-    def __init__(self, path, max_file_size=MAX_FILE_SIZE):
+    def __init__(self, path, max_file_size=MAX_FILE_SIZE, run_token="adhoc"):
         self.path = os.path.abspath(path)
         self.name = f"exec:{path}"
         self.max_file_size = max_file_size
+        self.run_token = run_token
 
     def unavailable(self, tools):
         return None
 
     def run(self, tools, active, overlay, *, cwd, timeout):
-        scratch = files.mkdtemp(tools.host, SCRATCH_PREFIX)
+        scratch = files.mkdtemp(tools.host, scratch_prefix(self.run_token))
         try:
             return self._run(tools, active, overlay, cwd, timeout, scratch)
         finally:

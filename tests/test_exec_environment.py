@@ -4,13 +4,15 @@ changes README's "Judging your own tool" lists.
 
 import configparser
 import os
+import re
 import sys
 
 import pytest
 
 from implementations import shell_env
-from implementations.external import SCRATCH_PREFIX, ExternalProgram
-from tools import command
+from implementations import external
+from implementations.external import ExternalProgram, scratch_prefix
+from tools import command, files
 
 from support import ROOT, failed_rules
 
@@ -85,9 +87,8 @@ def test_the_program_sees_the_shells_environment_and_what_the_harness_sets(
     assert seen["PATH"].split(":")[0] == os.path.dirname(seen["QEMU_IMG"]) == tools.bindir
     assert seen["HARNESS_TEST_USER_VAR"] == harness["HARNESS_TEST_USER_VAR"]
     scratch = os.path.dirname(seen["HOME"])
-    assert scratch.startswith(f"/tmp/{SCRATCH_PREFIX}.")
+    assert scratch.startswith(f"/tmp/{scratch_prefix(impl.run_token)}.")
     assert (seen["HOME"], seen["TMPDIR"]) == (f"{scratch}/home", f"{scratch}/tmp")
-    assert len(seen["TMPDIR"]) == len(f"/tmp/{SCRATCH_PREFIX}.XXXXXX/tmp") == 28
     assert facts["home_is_folder"] == facts["tmpdir_is_folder"] == "yes"
     assert not os.path.exists(scratch), "HOME and TMPDIR are removed after the run"
 
@@ -130,7 +131,7 @@ def test_home_and_tmpdir_are_removed_and_what_was_left_there_is_reported(
         "exits": (0, False), "fails": (3, False), "hangs": (124, True)}[ending]
     assert facts.scratch_files == (("home/.tool-history", 8), ("tmp/work/left.tmp", 8))
     home = report.read_text().strip()
-    assert home.startswith(f"/tmp/{SCRATCH_PREFIX}.")
+    assert home.startswith(f"/tmp/{scratch_prefix('adhoc')}.")
     assert not os.path.exists(os.path.dirname(home))
     assert os.listdir(run) == []
 
@@ -204,6 +205,21 @@ def test_through_bin_conformance_the_program_sees_the_users_shell(tools, tmp_pat
     seen, facts = _read(report)
     assert facts["umask"] == "0027"
     scratch = os.path.dirname(seen["HOME"])
+    # The run's token (12 hex digits) names the folder, for the end-of-run sweep.
+    assert re.fullmatch(r"/tmp/harness-exec-[0-9a-f]{12}\.\w{6}", scratch), scratch
+    assert len(seen["TMPDIR"]) == 41
+    assert not os.path.exists(scratch)
     expected = {**user, "QEMU_IMG": tools.qemu_img, "HOME": f"{scratch}/home",
                 "TMPDIR": f"{scratch}/tmp", "PATH": f"{tools.bindir}:{user_path}"}
     assert {k: v for k, v in seen.items() if k not in SET_BY_SHELL} == expected
+
+
+def test_the_sweep_removes_this_runs_folders_only(tools):
+    mine = [files.mkdtemp(tools.host, scratch_prefix("0123456789ab")) for _ in range(2)]
+    other = files.mkdtemp(tools.host, scratch_prefix("ba9876543210"))
+    try:
+        assert external.sweep(tools.host, "0123456789ab") == sorted(mine)
+        assert files.mkdtemps(tools.host, scratch_prefix("0123456789ab")) == []
+        assert os.path.isdir(other)
+    finally:
+        files.remove(tools.host, *mine, other)
