@@ -74,7 +74,7 @@ class Pipeline:
         result = impl.run(self.tools, built.active, overlay, cwd=built.folder,
                           timeout=self.timeout)
         changes = folder.changes(listed, files.listing(self.tools.host, built.folder),
-                                 os.path.basename(overlay))
+                                 os.path.basename(overlay), result.scratch_files)
         return run.observe(self.tools, result, facts, built.paths, overlay,
                            folder_changes=changes)
 

@@ -16,6 +16,9 @@ class RunFacts:
     duration: float
     output: str  # the last lines the implementation printed, for messages
     overlay_exists: bool
+    # (path, size) of the files an exec: program left in the folder holding
+    # its HOME and TMPDIR (home/..., tmp/...), which is removed after the run.
+    scratch_files: tuple = ()
 
 
 def tail(text, lines=5, width=300):

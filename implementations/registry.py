@@ -67,7 +67,7 @@ def resolve(spec, *, libvirt_uri="qemu:///system", run_token="adhoc",
             raise ImplementationError(f"--impl {spec}: {path} does not exist; give the program's path")
         if not os.access(path, os.X_OK):
             raise ImplementationError(f"--impl {spec}: {path} is not executable; chmod +x it")
-        return ExternalProgram(path, max_file_size)
+        return ExternalProgram(path, max_file_size, run_token)
     if spec in BUILTIN:
         return BUILTIN[spec](libvirt_uri, run_token)
     raise ImplementationError(

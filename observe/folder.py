@@ -7,16 +7,19 @@ from dataclasses import dataclass
 class FolderChanges:
     created: tuple  # (relative path, size in bytes), sorted
     removed: tuple  # relative paths, sorted
+    scratch: tuple = ()  # (path, size) left in the program's HOME/TMPDIR folder, sorted
 
 
-def changes(before, after, overlay):
+def changes(before, after, overlay, scratch=()):
     """The files (not folders) created or removed, except OVERLAY.
 
     before and after are files.listing() results; overlay is OVERLAY's path
     relative to the listed folder. Changes to the chain's images are
-    active-untouched's business, judged on their contents.
+    active-untouched's business, judged on their contents. scratch is
+    RunFacts.scratch_files: the folder that held HOME and TMPDIR was new and
+    is gone, so what was listed there before its removal was left by the run.
     """
     created = tuple(sorted((path, after[path][0]) for path in after.keys() - before.keys()
                            if path != overlay))
     removed = tuple(sorted(before.keys() - after.keys()))
-    return FolderChanges(created, removed)
+    return FolderChanges(created, removed, tuple(sorted(scratch)))

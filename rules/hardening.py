@@ -86,7 +86,9 @@ def overlay_only(obs):
     if changes is None:
         raise NotEvaluated("not evaluated: the run's folder was not listed")
     return ([f"left {path} ({_size(size)}) beside OVERLAY" for path, size in changes.created]
-            + [f"removed {path}" for path in changes.removed])
+            + [f"removed {path}" for path in changes.removed]
+            + [f"left {path} ({_size(size)}) in the folder of its HOME and TMPDIR"
+               for path, size in changes.scratch])
 
 
 def _size(size):

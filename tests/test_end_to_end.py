@@ -3,10 +3,13 @@
 import json
 import os
 import re
+import uuid
 
 import pytest
 
+from implementations.external import scratch_prefix
 from rules import HARDENING, load_rules
+from tools import files
 
 from support import FAULTY, conformance
 
@@ -116,9 +119,13 @@ def test_a_worker_that_dies_loses_only_its_own_results(tools, tmp_path):
     results = tmp_path / "r.json"
     killer = os.path.join(FAULTY, "kills_worker.py")
     # No restarts: xdist's own restarts of dying workers race (seen: INTERNALERROR).
+    token = uuid.uuid4().hex
     out = conformance(tools, f"--results={results}", "-n", "2", "--max-worker-restart=0",
-                      "--impl=reference", f"--impl=exec:{killer}", "--scenario=recording-alone")
+                      f"--testrunuid={token}", "--impl=reference", f"--impl=exec:{killer}",
+                      "--scenario=recording-alone")
     assert out.rc != 0
+    # The killed worker never removed its program's HOME/TMPDIR folder; the controller did.
+    assert files.mkdtemps(tools.host, scratch_prefix(token[:12])) == []
     doc = json.loads(results.read_text())
     kept = {r["implementation"] for r in doc["results"] if r["outcome"] == "passed"}
     assert kept <= {"reference"}

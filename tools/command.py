@@ -48,8 +48,12 @@ def summary(text, lines=3, width=400):
     return " | ".join(kept)[:width]
 
 
-def command_line(argv, *, env=None, timeout=None, stdin=None, cwd=None, max_file_size=None):
+def command_line(argv, *, env=None, unset=(), timeout=None, stdin=None, cwd=None,
+                 max_file_size=None):
     """Return argv as one shell command, with optional environment and limits.
+
+    env adds or replaces variables, unset removes variables of the host's
+    environment (env -u), before anything else runs.
 
     The timeout uses coreutils timeout(1): it runs the command in a process
     group of its own and signals the whole group, so a hung command cannot
@@ -61,8 +65,9 @@ def command_line(argv, *, env=None, timeout=None, stdin=None, cwd=None, max_file
         words = ["prlimit", f"--fsize={int(max_file_size)}", "--"] + words
     if timeout is not None:
         words = ["timeout", "-k", str(KILL_AFTER), str(timeout)] + words
-    if env:
-        words = ["env"] + [shlex.quote(f"{k}={v}") for k, v in env.items()] + words
+    if env or unset:
+        words = (["env"] + [f"-u {shlex.quote(name)}" for name in unset]
+                 + [shlex.quote(f"{k}={v}") for k, v in (env or {}).items()] + words)
     line = " ".join(words)
     if stdin is not None:
         line += " < " + shlex.quote(str(stdin))
@@ -71,13 +76,13 @@ def command_line(argv, *, env=None, timeout=None, stdin=None, cwd=None, max_file
     return line
 
 
-def run(host, argv, *, check=True, env=None, timeout=DEFAULT_TIMEOUT, stdin=None, cwd=None,
-        max_file_size=None):
+def run(host, argv, *, check=True, env=None, unset=(), timeout=DEFAULT_TIMEOUT, stdin=None,
+        cwd=None, max_file_size=None):
     """Run argv on host and return a Result; raise CommandError if check and rc != 0."""
     timeout = DEFAULT_TIMEOUT if timeout is None else timeout
     start = time.monotonic()
-    out = host.run(command_line(argv, env=env, timeout=timeout, stdin=stdin, cwd=cwd,
-                                max_file_size=max_file_size))
+    out = host.run(command_line(argv, env=env, unset=unset, timeout=timeout, stdin=stdin,
+                                cwd=cwd, max_file_size=max_file_size))
     result = Result(
         rc=out.rc,
         # A program under test may print anything; keep it readable.

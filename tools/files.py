@@ -19,6 +19,13 @@ def mkdtemp(host, prefix):
     return command.run(host, ["mktemp", "-d", f"/tmp/{prefix}.XXXXXX"]).stdout.strip()
 
 
+def mkdtemps(host, prefix):
+    """The folders mkdtemp(host, prefix) made that still exist."""
+    out = command.run(host, ["find", "/tmp", "-mindepth", "1", "-maxdepth", "1", "-type", "d",
+                             "-name", f"{prefix}.??????"]).stdout
+    return sorted(out.split("\n")[:-1])
+
+
 def copy_tree(host, src, dst):
     """Copy folder src to dst, keeping sparse files sparse."""
     command.run(host, ["cp", "-a", "--sparse=always", "--", src, dst])
