@@ -1,12 +1,16 @@
-"""The conformance suite's cases: implementations x scenarios x rules x subjects.
+"""The conformance suite's cases: one per (implementation, scenario, rule).
 
-One function makes them, so the tests (conformance/conftest.py) and the
+A case judges its rule on every subject the rule has in the scenario (each
+checkpoint and side, each image inspected); the results file keeps one
+record per subject. One test per rule, not per subject, keeps the number of
+tests, and so what xdist pays for each, about three times smaller.
+
+One function makes the cases, so the tests (conformance/conftest.py) and the
 xdist scheduler (fixtures/grouping.py) agree on every test id and its group.
-
 A group is what must run on one worker, because its tests share one
 implementation run: the snapshot, chain and cross-check rules of one
-(implementation, scenario) pair. Each hardening test has a run of its own,
-so it is a group of its own.
+(implementation, scenario) pair. A hardening check runs the implementation
+on copies of its own, so it is a group of its own.
 """
 
 from dataclasses import dataclass
@@ -22,17 +26,16 @@ class Case:
     impl: object
     scenario: object
     rule: object
-    subject: object
+    subjects: tuple  # rules.subjects.Subject, at least one
 
     @property
     def id(self):
-        parts = [self.impl.name, self.scenario.name, self.rule.id]
-        return id_safe(":".join(parts + ([self.subject.label] if self.subject.label else [])))
+        return id_safe(f"{self.impl.name}:{self.scenario.name}:{self.rule.id}")
 
     @property
     def group(self):
         if self.rule.judged_on == HARDENING:
-            return f"{self.impl.name}:{self.scenario.name}:{self.rule.id}:{self.subject.label}"
+            return f"{self.impl.name}:{self.scenario.name}:{self.rule.id}"
         return f"{self.impl.name}:{self.scenario.name}"
 
     @property
@@ -43,14 +46,15 @@ class Case:
 
 
 def cases(implementations, scenarios):
-    """Every Case, group by group, in the order of the catalog and of the rules."""
+    """Every Case, group by group, in the order of the catalog and of the rules.
+
+    A rule with no subject in a scenario (a hardening check it does not
+    name) has no case there.
+    """
     rules = load_rules().values()
-    found = []
-    for impl in implementations:
-        for scenario in scenarios:
-            for rule in rules:
-                found.extend(Case(impl, scenario, rule, s) for s in subjects(rule, scenario))
-    return found
+    return [Case(impl, scenario, rule, tuple(found))
+            for impl in implementations for scenario in scenarios for rule in rules
+            if (found := subjects(rule, scenario))]
 
 
 def id_safe(text):

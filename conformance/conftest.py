@@ -39,4 +39,4 @@ def pytest_collection_modifyitems(items):
             item.user_properties.append(("case", {
                 "implementation": case.impl.name, "scenario": case.scenario.name,
                 "rule": case.rule.id, "family": case.rule.family,
-                "subject": case.subject.label}))
+                "subjects": [s.label for s in case.subjects]}))

@@ -17,7 +17,7 @@ import pytest
 from fixtures.plugin import is_worker, settings
 from implementations.plugin import uses_libvirt
 from reports import HARNESS_VERSION, html, markdown, results, summary
-from rules.outcomes import ERROR, FAILED, PASSED, SKIPPED
+from rules.outcomes import ERROR, PASSED, SKIPPED
 from tools import toolset, virsh
 
 CONFORMANCE_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
@@ -79,17 +79,22 @@ class Collector:
 
     @pytest.hookimpl
     def pytest_runtest_logreport(self, report):
+        """One record per subject of the test's rule, from its verdicts or its outcome."""
         props = dict(report.user_properties)
         case = props.get("case")
         if case is None:
             return
-        outcome, message = _outcome(report, props)
-        if outcome is None:
+        found = _verdicts(report, props)
+        if found is None:
             return
-        known = self.records.get(report.nodeid)
-        # A setup error or a failed teardown outranks an earlier pass.
-        if known is None or known["outcome"] == PASSED:
-            self.records[report.nodeid] = {**case, "outcome": outcome, "message": message}
+        head = {k: v for k, v in case.items() if k != "subjects"}
+        for subject, outcome, message in found:
+            key = (report.nodeid, subject)
+            known = self.records.get(key)
+            # A failed teardown outranks an earlier pass.
+            if known is None or known["outcome"] == PASSED:
+                self.records[key] = {**head, "subject": subject, "outcome": outcome,
+                                     "message": message}
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session):
@@ -108,7 +113,7 @@ class Collector:
             "finished": _now(),
             "harness_version": HARNESS_VERSION,
         }
-        missing = sorted(self.expected - set(self.records))
+        missing = sorted(self.expected - {nodeid for nodeid, _ in self.records})
         if missing:
             # A worker that died takes its tests' results with it: say which.
             run["missing"] = missing
@@ -161,22 +166,27 @@ class Collector:
         terminalreporter.write_line(f"summary: {self.pages['markdown']}")
 
 
-def _outcome(report, props):
-    if report.when == "setup":
+def _verdicts(report, props):
+    """[(subject, outcome, message)] a report stands for, or None.
+
+    A test that got its verdicts carries them; one that never did (the run
+    could not be judged, the implementation is unavailable, a teardown
+    failed) gives its own outcome to every subject of its rule.
+    """
+    subjects = props["case"]["subjects"]
+    given = props.get("verdicts")
+    if report.when == "teardown":
         if report.failed:
-            return ERROR, _crash_message(report)
-        if report.skipped:
-            return SKIPPED, _skip_reason(report)
-        return None, None
-    if report.when == "call":
-        if report.passed:
-            return PASSED, props.get("message", "")
-        if report.skipped:
-            return SKIPPED, _skip_reason(report)
-        return FAILED, props.get("message") or _crash_message(report)
-    if report.failed:
-        return ERROR, "teardown: " + _crash_message(report)
-    return None, None
+            message = "teardown: " + _crash_message(report)
+            return [(subject, ERROR, message) for subject in subjects]
+        return None
+    if given is not None and (report.when == "call" or not report.passed):
+        return [(v["subject"], v["outcome"], v["message"]) for v in given]
+    if report.when == "setup" and report.failed:
+        return [(subject, ERROR, _crash_message(report)) for subject in subjects]
+    if report.skipped:
+        return [(subject, SKIPPED, _skip_reason(report)) for subject in subjects]
+    return None
 
 
 def _crash_message(report):

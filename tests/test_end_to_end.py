@@ -131,6 +131,8 @@ def test_a_worker_that_dies_loses_only_its_own_results(tools, tmp_path):
     assert kept <= {"reference"}
     missing = doc["run"]["missing"]
     assert missing and all("recording-alone:" in m for m in missing)
-    # Every test collected is either in the results or listed as missing.
+    # Every test collected, one per (implementation, scenario, rule), is either in the
+    # results or listed as missing.
     collected = int(re.search(r"\[(\d+) items\]", out.stdout).group(1))
-    assert len(doc["results"]) + len(missing) == collected
+    tests = {(r["implementation"], r["scenario"], r["rule"]) for r in doc["results"]}
+    assert len(tests) + len(missing) == collected

@@ -49,8 +49,8 @@ def test_each_chain_copy_is_run_exactly_once(parallel_run):
     for active in calls:
         copies[os.path.dirname(active)] += 1
     assert {folder: n for folder, n in copies.items() if n != 1} == {}
-    hardening = {c.group for c in found if c.rule.judged_on == HARDENING}
-    # One plain run per scenario, and one per hardening test.
+    hardening = [s for c in found if c.rule.judged_on == HARDENING for s in c.subjects]
+    # One plain run per scenario, and one per subject of a hardening check.
     assert len(calls) == len(SCENARIOS) + len(hardening), out.stdout[-3000:]
 
 
