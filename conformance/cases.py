@@ -15,7 +15,7 @@ on copies of its own, so it is a group of its own.
 
 from dataclasses import dataclass
 
-from rules import HARDENING, load_rules
+from rules import HARDENING, rules_of
 from rules.subjects import subjects
 
 TEST_FUNCTION = "test_rule"
@@ -51,9 +51,9 @@ def cases(implementations, scenarios):
     A rule with no subject in a scenario (a hardening check it does not
     name) has no case there.
     """
-    rules = load_rules().values()
     return [Case(impl, scenario, rule, tuple(found))
-            for impl in implementations for scenario in scenarios for rule in rules
+            for impl in implementations for scenario in scenarios
+            for rule in rules_of(scenario.procedure)
             if (found := subjects(rule, scenario))]
 
 

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 
 from fixtures import chain
 from fixtures.cache import once
-from observe import baseline, folder, hardening, run
+from conformance.procedures import PROCEDURES
+from observe import baseline, folder, hardening
 from rules import verdict
 from tools import command, files
 
@@ -49,11 +50,12 @@ class Pipeline:
 
     def unavailable(self, impl, scenario):
         """Why impl cannot run scenario with this qemu (a skip reason), or None."""
-        if impl.name not in self._unavailable:
-            self._unavailable[impl.name] = impl.unavailable(self.tools)
+        key = (impl.name, scenario.procedure)
+        if key not in self._unavailable:
+            self._unavailable[key] = impl.unavailable(self.tools, scenario.procedure)
         reason = chain.missing(self.tools, scenario)
-        return self._unavailable[impl.name] or (f"scenario {scenario.name}: {reason}"
-                                                if reason else None)
+        return self._unavailable[key] or (f"scenario {scenario.name}: {reason}"
+                                          if reason else None)
 
     def baseline(self, scenario):
         if scenario.name not in self._baselines:
@@ -67,16 +69,15 @@ class Pipeline:
 
     def observe(self, impl, scenario):
         """Run impl on a fresh copy of scenario's chain and observe the result."""
+        procedure = PROCEDURES[scenario.procedure]
         facts = self.baseline(scenario)
         built = self._copy(impl, scenario, scenario.name)
-        overlay = os.path.join(built.folder, "overlay.qcow2")
         listed = files.listing(self.tools.host, built.folder)
-        result = impl.run(self.tools, built.active, overlay, cwd=built.folder,
+        result = impl.run(self.tools, procedure.name, procedure.paths(built), cwd=built.folder,
                           timeout=self.timeout)
         changes = folder.changes(listed, files.listing(self.tools.host, built.folder),
-                                 os.path.basename(overlay), result.scratch_files)
-        return run.observe(self.tools, result, facts, built.paths, overlay,
-                           folder_changes=changes)
+                                 procedure.created, result.scratch_files)
+        return procedure.observe(self.tools, result, facts, built, changes)
 
     def _impl_folder(self, impl):
         folder = os.path.join(self.workdir, _slug(impl.name))

@@ -1,4 +1,10 @@
-"""What every implementation under test reports about one run."""
+"""What every implementation under test is, and what it reports about one run.
+
+An implementation has a name; unavailable(tools, procedure) -> None or why it
+cannot run that procedure here; and run(tools, procedure, paths, *, cwd,
+timeout) -> RunFacts, where paths are the procedure's arguments (for
+"snapshot": ACTIVE, OVERLAY). What the run left on disk is observe/'s business.
+"""
 
 from dataclasses import dataclass
 
@@ -15,7 +21,6 @@ class RunFacts:
     timeout: float
     duration: float
     output: str  # the last lines the implementation printed, for messages
-    overlay_exists: bool
     # (path, size) of the files an exec: program left in the folder holding
     # its HOME and TMPDIR (home/..., tmp/...), which is removed after the run.
     scratch_files: tuple = ()

@@ -69,23 +69,24 @@ class ExternalProgram:
         self.max_file_size = max_file_size
         self.run_token = run_token
 
-    def unavailable(self, tools):
+    def unavailable(self, tools, procedure):
         return None
 
-    def run(self, tools, active, overlay, *, cwd, timeout):
+    def run(self, tools, procedure, paths, *, cwd, timeout):
+        """Run PATH with the procedure's paths as its arguments: any procedure is one argv."""
         scratch = files.mkdtemp(tools.host, scratch_prefix(self.run_token))
         try:
-            return self._run(tools, active, overlay, cwd, timeout, scratch)
+            return self._run(tools, paths, cwd, timeout, scratch)
         finally:
             files.remove(tools.host, scratch)
 
-    def _run(self, tools, active, overlay, cwd, timeout, scratch):
+    def _run(self, tools, paths, cwd, timeout, scratch):
         home, tmp = os.path.join(scratch, "home"), os.path.join(scratch, "tmp")
         files.mkdir(tools.host, home)
         files.mkdir(tools.host, tmp)
         shell = shell_env.shell_env()
         argv = ["sh", "-c", _SET_PATH, "sh", tools.bindir, *shell.not_on_path, "--",
-                self.path, active, overlay]
+                self.path, *paths]
         env = {**shell.restore, "QEMU_IMG": tools.qemu_img, "HOME": home, "TMPDIR": tmp}
         start = time.monotonic()
         out = command.run(tools.host, argv, check=False, cwd=cwd, timeout=timeout, env=env,
@@ -100,5 +101,4 @@ class ExternalProgram:
             timeout=timeout,
             duration=duration,
             output=tail(out.stderr + "\n" + out.stdout),
-            overlay_exists=files.exists(tools.host, overlay),
             scratch_files=tuple(sorted((path, size) for path, (size, _) in left.items())))

@@ -11,6 +11,7 @@ import uuid
 from xml.sax.saxutils import escape, quoteattr
 
 from implementations.base import RunFacts, tail
+from scenarios.model import SNAPSHOT
 from tools import command, files, qemu_img, virsh
 
 PREFIX = "bitmap-harness-"
@@ -67,15 +68,18 @@ class LibvirtAdapter:
         self.uri = uri
         self.run_token = run_token
 
-    def unavailable(self, tools):
-        """Why this adapter cannot run here, or None."""
+    def unavailable(self, tools, procedure):
+        """Why this adapter cannot run procedure here, or None."""
+        if procedure != SNAPSHOT:
+            return f"{self.name}: takes snapshots only, not {procedure}"
         problem = virsh.reachable(tools.host, self.uri)
         if problem:
             return (f"{self.name}: libvirt is not reachable at {self.uri} ({problem});"
                     " start virtlogd -d and libvirtd -d, or run bin/libvirt-setup")
         return None
 
-    def run(self, tools, active, overlay, *, cwd, timeout):
+    def run(self, tools, procedure, paths, *, cwd, timeout):
+        active, overlay = paths
         host = tools.host
         name = domain_name(self.run_token)
         xml = os.path.join(cwd, "domain.xml")
@@ -94,7 +98,7 @@ class LibvirtAdapter:
             # The adapter's own file: overlay-only judges what libvirt leaves.
             files.remove(host, xml)
         return RunFacts(self.name, status, timed_out, timeout, time.monotonic() - start,
-                        tail(output), files.exists(host, overlay))
+                        tail(output))
 
     def start(self, host, xml, timeout):
         raise NotImplementedError

@@ -1,7 +1,7 @@
 """Turn an --impl value into an implementation object.
 
-Every implementation has a name, unavailable(tools) -> None or the reason it
-cannot run here, and run(tools, active, overlay, *, cwd, timeout) -> RunFacts.
+What an implementation is: implementations/base.py. Built-in names stand for
+one class per procedure; exec:PATH runs a program for any procedure.
 """
 
 import os
@@ -12,7 +12,8 @@ from implementations.base import ImplementationError, RunFacts, tail
 from implementations.external import MAX_FILE_SIZE, ExternalProgram
 from implementations.libvirt_live import LibvirtLive
 from implementations.libvirt_offline import LibvirtOffline
-from tools import command, files
+from scenarios.model import SNAPSHOT
+from tools import command
 from tools.toolset import BITMAP_COMMAND, STORAGE_DAEMON
 
 
@@ -23,14 +24,17 @@ class Reference:
         self.name = name
         self.use_daemon = use_daemon
 
-    def unavailable(self, tools):
+    def unavailable(self, tools, procedure):
+        if procedure != SNAPSHOT:
+            return f"{self.name}: takes snapshots only, not {procedure}"
         # Without the daemon the reference adds bitmaps with qemu-img bitmap.
         if self.use_daemon and STORAGE_DAEMON in tools.capabilities:
             return None
         reason = tools.lacks(BITMAP_COMMAND)
         return f"{self.name}: {reason}" if reason else None
 
-    def run(self, tools, active, overlay, *, cwd, timeout):
+    def run(self, tools, procedure, paths, *, cwd, timeout):
+        active, overlay = paths
         if not self.use_daemon:
             tools = tools.without_storage_daemon()
         start = time.monotonic()
@@ -42,7 +46,7 @@ class Reference:
             status, message = 1, str(e)
             timed_out = isinstance(e, command.CommandError) and e.result.timed_out
         return RunFacts(self.name, status, timed_out, timeout, time.monotonic() - start,
-                        tail(message), files.exists(tools.host, overlay))
+                        tail(message))
 
 
 BUILTIN = {

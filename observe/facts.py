@@ -89,6 +89,7 @@ class Observation:
     qemu_info: dict  # role -> QemuAccount, after the run
     probe: ProbeFacts | None  # None: no probe ran (the run failed)
     folder_changes: object = None  # observe.folder.FolderChanges; None: not listed
+    overlay_exists: bool = False  # a file is at OVERLAY's path after the run
 
     @property
     def before(self):

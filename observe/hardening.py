@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass
 
 from observe import inspect, run
+from scenarios.model import SNAPSHOT
 from tools import faults, files, qemu_io
 
 CANARY = "HARNESS-CANARY-"
@@ -82,7 +83,8 @@ def observe(tools, impl, check, subject, built, baseline, timeout):
     holder = condition.holder
     chain_before = _settled(built.paths) if holder else inspect.chain_facts(built.paths)
     try:
-        result = impl.run(condition.tools, built.active, overlay, cwd=folder, timeout=timeout)
+        result = impl.run(condition.tools, SNAPSHOT, (built.active, overlay), cwd=folder,
+                          timeout=timeout)
         chain_after = inspect.chain_facts(built.paths)
     finally:
         if holder:

@@ -5,6 +5,8 @@ snapshot, so backup-ready can see whether the new bitmaps track them. It
 runs after everything else about OVERLAY was read.
 """
 
+import os
+
 import qcow2
 from observe import inspect
 from observe.facts import Observation, ProbeFacts
@@ -24,7 +26,8 @@ def observe(tools, run, baseline, chain_paths, overlay_path, probe=True, folder_
     infos = inspect.qemu_infos(tools, after)
     overlay, error, check = None, None, None
     wanted, probe = probe, None
-    if run.overlay_exists:
+    exists = os.path.exists(overlay_path)
+    if exists:
         try:
             overlay = inspect.image_facts(overlay_path, "OVERLAY")
         except (qcow2.Qcow2Error, OSError) as e:
@@ -35,7 +38,8 @@ def observe(tools, run, baseline, chain_paths, overlay_path, probe=True, folder_
             check = qemu_img.check(tools, overlay_path)
             if wanted and run.exit_status == 0:
                 probe = _probe(tools, overlay, chain_paths)
-    return Observation(run, baseline, after, overlay, error, check, infos, probe, folder_changes)
+    return Observation(run, baseline, after, overlay, error, check, infos, probe, folder_changes,
+                       exists)
 
 
 def _probe(tools, overlay, chain_paths):

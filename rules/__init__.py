@@ -22,3 +22,8 @@ def load_rules():
     """{rule id: Rule} for every rule, in the order of docs/rules.md and of every report."""
     from rules.registry import BY_ID
     return BY_ID
+
+
+def rules_of(procedure):
+    """The rules that judge runs of procedure, in report order."""
+    return [r for r in load_rules().values() if r.procedure == procedure]

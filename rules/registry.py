@@ -11,8 +11,7 @@ from dataclasses import dataclass
 from rules import CHECKPOINT, HARDENING, IMAGE, SCENARIO, backup, chain, crosscheck, hardening, \
     snapshot
 from rules.families import BY_NAME
-
-SNAPSHOT = "snapshot"  # the procedure: taking an external snapshot by hand
+from scenarios.model import SNAPSHOT
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ def completes(obs):
     if run.exit_status != 0:
         problems.append(f"exit status {run.exit_status}{_signal(run.exit_status)}, expected 0"
                         + (f"; it said: {run.output}" if run.output else ""))
-    if not run.overlay_exists:
+    if not obs.overlay_exists:
         problems.append("OVERLAY does not exist after the run")
     return problems
 

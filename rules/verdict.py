@@ -10,7 +10,7 @@ The error policy, the same for every rule:
 
 from dataclasses import dataclass
 
-from rules import CHECKPOINT, HARDENING, IMAGE, NotEvaluated, load_rules
+from rules import CHECKPOINT, HARDENING, IMAGE, NotEvaluated, load_rules, rules_of
 from rules.backup import chain_problems
 from rules.crosscheck import dirty_bits_agree
 from rules.outcomes import ERROR, FAILED, PASSED, SKIPPED
@@ -97,6 +97,6 @@ def judge_all(obs, scenario):
 
     The hardening checks are judged apart, each on a run of its own.
     """
-    return {(r, s.label): judge(r, obs, s)
-            for r, rule in load_rules().items() if rule.judged_on != HARDENING
+    return {(rule.id, s.label): judge(rule.id, obs, s)
+            for rule in rules_of(scenario.procedure) if rule.judged_on != HARDENING
             for s in subjects(rule, scenario)}

@@ -9,6 +9,9 @@ INCONSISTENT_DISABLED = "inconsistent-disabled"
 STATES = (RECORDING, DISABLED, INCONSISTENT_RECORDING, INCONSISTENT_DISABLED)
 
 FORMATS = ("qcow2", "qcow2-v2", "raw")
+# The procedures a scenario can be for (conformance/procedures.py runs them).
+SNAPSHOT = "snapshot"
+PROCEDURES = (SNAPSHOT,)
 # clean-failure's conditions: call 1, 2 or 3 of qemu-img bitmap (or the daemon) fails or dies.
 FAULT_CALLS = (1, 2, 3)
 FAULT_MODES = ("fails", "dies")
@@ -60,6 +63,7 @@ class Scenario:
     images: tuple  # bottom to top; the last one is ACTIVE
     source: str  # file path, for messages
     hardening: tuple = ()  # the hardening checks run on this scenario
+    procedure: str = SNAPSHOT  # the procedure it is for
 
     @property
     def active(self):

@@ -56,15 +56,15 @@ def test_a_failed_snapshot_still_removes_the_domain(adapter, libvirt, tools, cha
                                                     tmp_path, token):
     impl = resolve(adapter, libvirt_uri=libvirt, run_token=token)
     built = chain_cache.copy(load_catalog()[0], str(tmp_path / "chain"))
-    run = impl.run(tools, built.active, str(tmp_path / "no" / "such" / "folder" / "o.qcow2"),
-                   cwd=built.folder, timeout=60)
-    assert run.exit_status != 0 and not run.overlay_exists
+    overlay = tmp_path / "no" / "such" / "folder" / "o.qcow2"
+    run = impl.run(tools, "snapshot", (built.active, str(overlay)), cwd=built.folder, timeout=60)
+    assert run.exit_status != 0 and not overlay.exists()
     assert our_domains(tools, token) == []
 
 
 def test_an_unreachable_libvirt_is_a_skip_that_says_what_to_start(tools):
     impl = resolve("libvirt-live", libvirt_uri="qemu:///system?socket=/nonexistent/sock")
-    reason = impl.unavailable(tools)
+    reason = impl.unavailable(tools, "snapshot")
     assert "libvirt is not reachable" in reason and "libvirtd -d" in reason
 
 

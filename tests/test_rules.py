@@ -35,12 +35,13 @@ def overlay_on_active(bitmaps):
 
 
 def observation(active_bitmaps, overlay_bitmaps, *, run=None, overlay=None, after=None,
-                probe=None, writes=None):
+                probe=None, writes=None, overlay_exists=True):
     active = image("ACTIVE", active_bitmaps)
     overlay = overlay or overlay_on_active(overlay_bitmaps)
-    run = run or RunFacts("fake", 0, False, 30, 0.1, "", True)
+    run = run or RunFacts("fake", 0, False, 30, 0.1, "")
     baseline = Baseline((active,), {}, {}, writes or {})
-    return Observation(run, baseline, after or (active,), overlay, None, {"leaks": 0}, {}, probe)
+    return Observation(run, baseline, after or (active,), overlay, None, {"leaks": 0}, {}, probe,
+                       overlay_exists=overlay_exists)
 
 
 def failed(obs):
@@ -102,8 +103,8 @@ def test_active_untouched_reports_a_changed_bit_and_data():
 
 
 def test_a_timeout_fails_completes_and_errors_the_rest():
-    run = RunFacts("fake", 124, True, 30, 30.0, "", False)
-    obs = observation([], [], run=run)
+    run = RunFacts("fake", 124, True, 30, 30.0, "")
+    obs = observation([], [], run=run, overlay_exists=False)
     assert judge("completes", obs).message == "timed out after 30 s"
     assert judge("carry-recording", obs).outcome == "error"
 
