@@ -51,10 +51,13 @@ def cases(implementations, scenarios):
     A rule with no subject in a scenario (a hardening check it does not
     name) has no case there.
     """
-    return [Case(impl, scenario, rule, tuple(found))
-            for impl in implementations for scenario in scenarios
-            for rule in rules_of(scenario.procedure)
-            if (found := subjects(rule, scenario))]
+    return [
+        Case(impl, scenario, rule, tuple(found))
+        for impl in implementations
+        for scenario in scenarios
+        for rule in rules_of(scenario.procedure)
+        if (found := subjects(rule, scenario))
+    ]
 
 
 def id_safe(text):

@@ -15,9 +15,9 @@ import tempfile
 import traceback
 from dataclasses import dataclass
 
+from conformance.procedures import PROCEDURES
 from fixtures import chain
 from fixtures.cache import once
-from conformance.procedures import PROCEDURES
 from observe import baseline, folder, hardening
 from rules import verdict
 from tools import command, files
@@ -54,17 +54,17 @@ class Pipeline:
         if key not in self._unavailable:
             self._unavailable[key] = impl.unavailable(self.tools, scenario.procedure)
         reason = chain.missing(self.tools, scenario)
-        return self._unavailable[key] or (f"scenario {scenario.name}: {reason}"
-                                          if reason else None)
+        return self._unavailable[key] or (f"scenario {scenario.name}: {reason}" if reason else None)
 
     def baseline(self, scenario):
         if scenario.name not in self._baselines:
+
             def compute():
                 built = self.cache.pristine(scenario)
                 scratch = os.path.join(self.workdir, "baseline", scenario.name)
                 return baseline.baseline(self.tools, scenario, built, scratch)
-            self._baselines[scenario.name] = self.cache.shared(f"{scenario.name}.baseline",
-                                                               compute)
+
+            self._baselines[scenario.name] = self.cache.shared(f"{scenario.name}.baseline", compute)
         return self._baselines[scenario.name]
 
     def observe(self, impl, scenario):
@@ -73,10 +73,19 @@ class Pipeline:
         facts = self.baseline(scenario)
         built = self._copy(impl, scenario, scenario.name)
         listed = files.listing(self.tools.host, built.folder)
-        result = impl.run(self.tools, procedure.name, procedure.paths(built), cwd=built.folder,
-                          timeout=self.timeout)
-        changes = folder.changes(listed, files.listing(self.tools.host, built.folder),
-                                 procedure.created, result.scratch_files)
+        result = impl.run(
+            self.tools,
+            procedure.name,
+            procedure.paths(built),
+            cwd=built.folder,
+            timeout=self.timeout,
+        )
+        changes = folder.changes(
+            listed,
+            files.listing(self.tools.host, built.folder),
+            procedure.created,
+            result.scratch_files,
+        )
         return procedure.observe(self.tools, result, facts, built, changes)
 
     def _impl_folder(self, impl):
@@ -115,8 +124,9 @@ class Pipeline:
             try:
                 found = verdict.judge_all(self.observe(impl, scenario), scenario)
             except Exception as e:
-                return Judged(None, f"{type(e).__name__}: {e}\n{traceback.format_exc()}",
-                              tuple(lines))
+                return Judged(
+                    None, f"{type(e).__name__}: {e}\n{traceback.format_exc()}", tuple(lines)
+                )
         return Judged(found, None, tuple(lines))
 
     def hardening(self, impl, scenario, rule, subject):
@@ -128,8 +138,9 @@ class Pipeline:
         built = self._copy(impl, scenario, os.path.basename(folder))
         fault = (int(subject.name), subject.side) if subject.kind == "fault" else None
         # Nothing is caught: the test reports a failure here with its traceback.
-        facts = hardening.observe(self.tools, impl, rule.id, fault, built,
-                                  self.baseline(scenario), self.timeout)
+        facts = hardening.observe(
+            self.tools, impl, rule.id, fault, built, self.baseline(scenario), self.timeout
+        )
         return verdict.judge(rule.id, facts, subject)
 
 

@@ -28,8 +28,14 @@ def _snapshot_paths(built):
 
 
 def _observe_snapshot(tools, result, baseline, built, changes):
-    return snapshot_run.observe(tools, result, baseline, built.paths,
-                                os.path.join(built.folder, OVERLAY), folder_changes=changes)
+    return snapshot_run.observe(
+        tools,
+        result,
+        baseline,
+        built.paths,
+        os.path.join(built.folder, OVERLAY),
+        folder_changes=changes,
+    )
 
 
 PROCEDURES = {

@@ -24,10 +24,15 @@ def verdicts(case, pipeline, request):
         judged = pipeline.verdicts(impl, scenario)
         found = [judged[(rule.id, s.label)] for s in case.subjects]
         if any(v.outcome in FINDINGS for v in found):
-            request.node.add_report_section("setup", "harness commands",
-                                            "\n".join(pipeline.commands(impl, scenario)))
-    request.node.user_properties.append(("verdicts", [
-        {"subject": v.subject, "outcome": v.outcome, "message": v.message} for v in found]))
+            request.node.add_report_section(
+                "setup", "harness commands", "\n".join(pipeline.commands(impl, scenario))
+            )
+    request.node.user_properties.append(
+        (
+            "verdicts",
+            [{"subject": v.subject, "outcome": v.outcome, "message": v.message} for v in found],
+        )
+    )
     outcomes = {v.outcome for v in found}
     if ERROR in outcomes and FAILED not in outcomes:
         raise RuntimeError(described(v for v in found if v.outcome == ERROR))

@@ -28,7 +28,7 @@ from tools import command, files
 # Takes the folders given before "--" out of PATH, puts the qemu folder in
 # front, then runs the program. The host's shell edits PATH, so the host's
 # own PATH is kept whatever host runs the program.
-_SET_PATH = r'''
+_SET_PATH = r"""
 qemu=$1; shift
 p=:$PATH:
 while [ "$1" != -- ]; do
@@ -41,7 +41,7 @@ shift
 p=${p#:}; p=${p%:}
 PATH=$qemu${p:+:$p}; export PATH
 exec "$@"
-'''
+"""
 
 # Far above any overlay's size: an overlay holds metadata only.
 MAX_FILE_SIZE = 1 << 30
@@ -85,13 +85,30 @@ class ExternalProgram:
         files.mkdir(tools.host, home)
         files.mkdir(tools.host, tmp)
         shell = shell_env.shell_env()
-        argv = ["sh", "-c", _SET_PATH, "sh", tools.bindir, *shell.not_on_path, "--",
-                self.path, *paths]
+        argv = [
+            "sh",
+            "-c",
+            _SET_PATH,
+            "sh",
+            tools.bindir,
+            *shell.not_on_path,
+            "--",
+            self.path,
+            *paths,
+        ]
         env = {**shell.restore, "QEMU_IMG": tools.qemu_img, "HOME": home, "TMPDIR": tmp}
         start = time.monotonic()
-        out = command.run(tools.host, argv, check=False, cwd=cwd, timeout=timeout, env=env,
-                          unset=shell.unset, stdin="/dev/null",
-                          max_file_size=self.max_file_size)
+        out = command.run(
+            tools.host,
+            argv,
+            check=False,
+            cwd=cwd,
+            timeout=timeout,
+            env=env,
+            unset=shell.unset,
+            stdin="/dev/null",
+            max_file_size=self.max_file_size,
+        )
         duration = time.monotonic() - start
         left = files.listing(tools.host, scratch)
         return RunFacts(
@@ -101,4 +118,5 @@ class ExternalProgram:
             timeout=timeout,
             duration=duration,
             output=tail(out.stderr + "\n" + out.stdout),
-            scratch_files=tuple(sorted((path, size) for path, (size, _) in left.items())))
+            scratch_files=tuple(sorted((path, size) for path, (size, _) in left.items())),
+        )

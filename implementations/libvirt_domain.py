@@ -38,8 +38,9 @@ DOMAIN_XML = """<domain type='qemu'>
 
 
 def domain_xml(name, path, fmt):
-    return DOMAIN_XML.format(name=escape(name), path=quoteattr(path), format=quoteattr(fmt),
-                             disk=DISK)
+    return DOMAIN_XML.format(
+        name=escape(name), path=quoteattr(path), format=quoteattr(fmt), disk=DISK
+    )
 
 
 def domain_name(run_token):
@@ -74,8 +75,10 @@ class LibvirtAdapter:
             return f"{self.name}: takes snapshots only, not {procedure}"
         problem = virsh.reachable(tools.host, self.uri)
         if problem:
-            return (f"{self.name}: libvirt is not reachable at {self.uri} ({problem});"
-                    " start virtlogd -d and libvirtd -d, or run bin/libvirt-setup")
+            return (
+                f"{self.name}: libvirt is not reachable at {self.uri} ({problem});"
+                " start virtlogd -d and libvirtd -d, or run bin/libvirt-setup"
+            )
         return None
 
     def run(self, tools, procedure, paths, *, cwd, timeout):
@@ -97,8 +100,9 @@ class LibvirtAdapter:
             self.remove(host, name)
             # The adapter's own file: overlay-only judges what libvirt leaves.
             files.remove(host, xml)
-        return RunFacts(self.name, status, timed_out, timeout, time.monotonic() - start,
-                        tail(output))
+        return RunFacts(
+            self.name, status, timed_out, timeout, time.monotonic() - start, tail(output)
+        )
 
     def start(self, host, xml, timeout):
         raise NotImplementedError

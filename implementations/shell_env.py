@@ -25,8 +25,15 @@ READLINE_SETS = ("COLUMNS", "LINES")
 # tox_env/api.py, python/api.py, python/virtual_env/api.py), and tox.ini's
 # setenv sets PYTHONDONTWRITEBYTECODE and PYTHONPYCACHEPREFIX
 # (tests/test_exec_environment.py checks that this list covers tox.ini).
-TOX_SETS = ("VIRTUAL_ENV", "PIP_USER", "PIP_DISABLE_PIP_VERSION_CHECK", "PYTHONIOENCODING",
-            "PYTHONHASHSEED", "PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX") + READLINE_SETS
+TOX_SETS = (
+    "VIRTUAL_ENV",
+    "PIP_USER",
+    "PIP_DISABLE_PIP_VERSION_CHECK",
+    "PYTHONIOENCODING",
+    "PYTHONHASHSEED",
+    "PYTHONDONTWRITEBYTECODE",
+    "PYTHONPYCACHEPREFIX",
+) + READLINE_SETS
 
 # bin/conformance saves the shell's own value of each TOX_SETS name under this
 # prefix before tox replaces it, so it can be given back.
@@ -45,8 +52,11 @@ def shell_env(environ=None, prefix=None, base_prefix=None):
     environ = os.environ if environ is None else environ
     prefix = sys.prefix if prefix is None else prefix
     base_prefix = sys.base_prefix if base_prefix is None else base_prefix
-    restore = {name[len(SAVED):]: value for name, value in environ.items()
-               if name.startswith(SAVED) and name[len(SAVED):] in TOX_SETS}
+    restore = {
+        name[len(SAVED) :]: value
+        for name, value in environ.items()
+        if name.startswith(SAVED) and name[len(SAVED) :] in TOX_SETS
+    }
     added = {name for name in environ if name.startswith(PREFIXES + (SAVED,))}
     added |= set(READLINE_SETS)
     if "TOX_ENV_NAME" in environ:

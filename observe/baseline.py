@@ -33,10 +33,10 @@ def baseline(tools, scenario, built, scratch):
     missing = tools.lacks(NBD, BITMAP_COMMAND)
     for name in scenario.dirty_checkpoints() if not missing else ():
         holders = [i for i in images if i.bitmap(name) and not i.bitmap(name).in_use]
-        merged[name] = (union_of(holders, name),
-                        _qemu_merge(tools, holders, name, scratch))
-    return Baseline(images, inspect.qemu_infos(tools, images), merged, declared_writes(scenario),
-                    missing)
+        merged[name] = (union_of(holders, name), _qemu_merge(tools, holders, name, scratch))
+    return Baseline(
+        images, inspect.qemu_infos(tools, images), merged, declared_writes(scenario), missing
+    )
 
 
 def _qemu_merge(tools, holders, name, scratch):
@@ -48,8 +48,9 @@ def _qemu_merge(tools, holders, name, scratch):
         finest = min(i.bitmap(name).granularity for i in holders)
         qemu_img.bitmap(tools, target, MERGED, "--add", "--disable", granularity=finest)
         for image in holders:
-            qemu_img.bitmap(tools, target, MERGED, "--merge", name, "-b", image.path,
-                            "-F", image.format)
+            qemu_img.bitmap(
+                tools, target, MERGED, "--merge", name, "-b", image.path, "-F", image.format
+            )
         return merge(qemu_nbd.dirty_extents(tools, target, MERGED, folder=scratch))
     finally:
         files.remove(tools.host, target)

@@ -14,12 +14,16 @@ def changes(before, after, created, scratch=()):
     """The files (not folders) created or removed, except those the procedure creates.
 
     before and after are files.listing() results; created are the paths,
-    relative to the listed folder, the procedure itself makes (OVERLAY). Changes to the chain's images are
-    active-untouched's business, judged on their contents. scratch is
+    relative to the listed folder, the procedure itself makes (OVERLAY).
+    Changes to the chain's images are active-untouched's business, judged on
+    their contents. scratch is
     RunFacts.scratch_files: the folder that held HOME and TMPDIR was new and
     is gone, so what was listed there before its removal was left by the run.
     """
-    created = tuple(sorted((path, after[path][0]) for path in after.keys() - before.keys()
-                           if path not in created))
+    created = tuple(
+        sorted(
+            (path, after[path][0]) for path in after.keys() - before.keys() if path not in created
+        )
+    )
     removed = tuple(sorted(before.keys() - after.keys()))
     return FolderChanges(created, removed, tuple(sorted(scratch)))

@@ -38,8 +38,9 @@ def observe(tools, run, baseline, chain_paths, overlay_path, probe=True, folder_
             check = qemu_img.check(tools, overlay_path)
             if wanted and run.exit_status == 0:
                 probe = _probe(tools, overlay, chain_paths)
-    return Observation(run, baseline, after, overlay, error, check, infos, probe, folder_changes,
-                       exists)
+    return Observation(
+        run, baseline, after, overlay, error, check, infos, probe, folder_changes, exists
+    )
 
 
 def _probe(tools, overlay, chain_paths):

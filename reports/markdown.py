@@ -34,9 +34,11 @@ def verdicts(tab):
     for verdict in tab.verdicts:
         column = verdict.column
         tally = ", ".join(f"{verdict.cell.count(o)} {o}" for o in OUTCOMES)
-        lines.append(f"- **{escape(column.implementation)}** on qemu {escape(column.release)}: "
-                     f"{'conformant' if verdict.conformant else 'NOT conformant'} ({tally})"
-                     + (f"; failing: {', '.join(verdict.failing)}" if verdict.failing else ""))
+        lines.append(
+            f"- **{escape(column.implementation)}** on qemu {escape(column.release)}: "
+            f"{'conformant' if verdict.conformant else 'NOT conformant'} ({tally})"
+            + (f"; failing: {', '.join(verdict.failing)}" if verdict.failing else "")
+        )
     return lines
 
 
@@ -44,8 +46,12 @@ def write_summary(path, docs):
     """The Markdown summary for CI job pages: verdicts first, then the table."""
     tab = model.from_docs(docs)
     with open(path, "w", encoding="utf-8") as f:
-        f.write("\n".join(["# qcow2 bitmap conformance", ""] + verdicts(tab)) + "\n\n"
-                + table(tab) + _versions(docs))
+        f.write(
+            "\n".join(["# qcow2 bitmap conformance", ""] + verdicts(tab))
+            + "\n\n"
+            + table(tab)
+            + _versions(docs)
+        )
 
 
 def escape(text):

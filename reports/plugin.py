@@ -20,8 +20,9 @@ from reports import HARNESS_VERSION, html, markdown, results, summary
 from rules.outcomes import ERROR, PASSED, SKIPPED
 from tools import toolset, virsh
 
-CONFORMANCE_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                               "conformance")
+CONFORMANCE_DIR = os.path.join(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "conformance"
+)
 
 
 def companions(results_path):
@@ -34,12 +35,14 @@ def companions(results_path):
     folder, name = os.path.split(results_path)
     stem = os.path.splitext(name)[0]
     prefix = "" if stem == "results" else stem + "."
-    return {"html": os.path.join(folder, f"{prefix}report.html"),
-            "markdown": os.path.join(folder, f"{prefix}summary.md")}
+    return {
+        "html": os.path.join(folder, f"{prefix}report.html"),
+        "markdown": os.path.join(folder, f"{prefix}summary.md"),
+    }
 
 
 def _now():
-    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
 
 
 def is_conformance_run(config):
@@ -93,8 +96,12 @@ class Collector:
             known = self.records.get(key)
             # A failed teardown outranks an earlier pass.
             if known is None or known["outcome"] == PASSED:
-                self.records[key] = {**head, "subject": subject, "outcome": outcome,
-                                     "message": message}
+                self.records[key] = {
+                    **head,
+                    "subject": subject,
+                    "outcome": outcome,
+                    "message": message,
+                }
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session):
@@ -123,7 +130,8 @@ class Collector:
         self.document = results.document(run, list(self.records.values()))
         self.document["scenarios"] = {
             s.name: {"family": s.family, "description": s.description, "chain": s.summary()}
-            for s in harness.scenarios()}
+            for s in harness.scenarios()
+        }
         results.write(harness.results, self.document)
         self.pages = companions(harness.results)
         html.write(self.pages["html"], [self.document])
@@ -134,8 +142,11 @@ class Collector:
     def exit_status(self):
         """1 for a conformance finding or a missing result; advisory ones only if strict."""
         conformance, advisory = results.findings(self.document["results"])
-        failed = conformance or self.document["run"].get("missing") or (
-            advisory and self.config.getoption("strict_advisory"))
+        failed = (
+            conformance
+            or self.document["run"].get("missing")
+            or (advisory and self.config.getoption("strict_advisory"))
+        )
         return pytest.ExitCode.TESTS_FAILED if failed else pytest.ExitCode.OK
 
     def pytest_terminal_summary(self, terminalreporter):
@@ -146,21 +157,31 @@ class Collector:
             terminalreporter.write_line(line)
         missing = self.document["run"].get("missing", [])
         if missing:
-            terminalreporter.write_line(f"no result for {len(missing)} tests (listed under"
-                                        " run.missing in the results file)", red=True)
+            terminalreporter.write_line(
+                f"no result for {len(missing)} tests (listed under"
+                " run.missing in the results file)",
+                red=True,
+            )
         conformance, advisory = results.findings(self.document["results"])
         if advisory:
             families = sorted({r["family"] for r in advisory})
-            consequence = ("--strict-advisory: they fail the run"
-                           if self.config.getoption("strict_advisory") else
-                           "not part of conformance; --strict-advisory makes them fail the run")
+            consequence = (
+                "--strict-advisory: they fail the run"
+                if self.config.getoption("strict_advisory")
+                else "not part of conformance; --strict-advisory makes them fail the run"
+            )
             terminalreporter.write_line(
                 f"warning: {len(advisory)} advisory findings ({', '.join(families)});"
-                f" {consequence}", yellow=True)
+                f" {consequence}",
+                yellow=True,
+            )
         terminalreporter.write_line(
-            f"conformance: {len(conformance)} snapshot and chain verdicts failed or not"
-            " evaluated" if conformance else "conformance: every snapshot and chain rule held",
-            red=bool(conformance), green=not conformance)
+            f"conformance: {len(conformance)} snapshot and chain verdicts failed or not evaluated"
+            if conformance
+            else "conformance: every snapshot and chain rule held",
+            red=bool(conformance),
+            green=not conformance,
+        )
         terminalreporter.write_line(f"results: {settings(self.config).results}")
         terminalreporter.write_line(f"report: {self.pages['html']}")
         terminalreporter.write_line(f"summary: {self.pages['markdown']}")

@@ -87,8 +87,9 @@ def _check_checkpoint(rule, obs, subject):
         return SKIPPED, [f"not a valid checkpoint before the snapshot: {p}" for p in problems]
     invalid = chain_problems(before, subject.name)
     if invalid:
-        return SKIPPED, [f"not a valid checkpoint before the snapshot ({invalid[0]}),"
-                         " so not judged after it"]
+        return SKIPPED, [
+            f"not a valid checkpoint before the snapshot ({invalid[0]}), so not judged after it"
+        ]
     return FAILED, rule.check(obs.chain_after(), subject.name)
 
 
@@ -97,6 +98,9 @@ def judge_all(obs, scenario):
 
     The hardening checks are judged apart, each on a run of its own.
     """
-    return {(rule.id, s.label): judge(rule.id, obs, s)
-            for rule in rules_of(scenario.procedure) if rule.judged_on != HARDENING
-            for s in subjects(rule, scenario)}
+    return {
+        (rule.id, s.label): judge(rule.id, obs, s)
+        for rule in rules_of(scenario.procedure)
+        if rule.judged_on != HARDENING
+        for s in subjects(rule, scenario)
+    }

@@ -9,8 +9,7 @@ import sys
 
 import pytest
 
-from implementations import shell_env
-from implementations import external
+from implementations import external, shell_env
 from implementations.external import ExternalProgram, scratch_prefix
 from tools import command, files
 
@@ -24,27 +23,38 @@ def program(name):
 
 
 # Sockets under TMPDIR: a control socket of its own, and qemu-storage-daemon's QMP monitor.
-CONFORMANT = [(name, scenario) for name in ("unix_socket.py", "qmp_snapshot.py")
-              for scenario in ("recording-alone", "mixed-skipped-between", "names-shell")]
+CONFORMANT = [
+    (name, scenario)
+    for name in ("unix_socket.py", "qmp_snapshot.py")
+    for scenario in ("recording-alone", "mixed-skipped-between", "names-shell")
+]
 
 
-@pytest.mark.parametrize("name, scenario", CONFORMANT,
-                         ids=[f"{n}:{s}" for n, s in CONFORMANT])
-def test_a_program_with_a_unix_socket_in_tmpdir_passes_every_rule(name, scenario, pipeline,
-                                                                   catalog):
+@pytest.mark.parametrize("name, scenario", CONFORMANT, ids=[f"{n}:{s}" for n, s in CONFORMANT])
+def test_a_program_with_a_unix_socket_in_tmpdir_passes_every_rule(
+    name, scenario, pipeline, catalog
+):
     verdicts = pipeline.verdicts(program(name), catalog[scenario])
-    assert {k: v.message for k, v in verdicts.items()
-            if v.outcome not in ("passed", "skipped")} == {}
+    assert {
+        k: v.message for k, v in verdicts.items() if v.outcome not in ("passed", "skipped")
+    } == {}
 
 
 # The README's table: what the harness removes from its own environment (COLUMNS
 # and LINES even when only readline's setenv(3) put them there)...
 REMOVED_PREFIXES = ("PYTEST_", "TOX_", "HARNESS_SHELL_")
 ALWAYS_REMOVED = {"COLUMNS", "LINES"}
-REMOVED_UNDER_TOX = {"VIRTUAL_ENV", "PIP_USER", "PIP_DISABLE_PIP_VERSION_CHECK",
-                     "PYTHONIOENCODING", "PYTHONHASHSEED", "PYTHONDONTWRITEBYTECODE",
-                     "PYTHONPYCACHEPREFIX",
-                     "COLUMNS", "LINES"}
+REMOVED_UNDER_TOX = {
+    "VIRTUAL_ENV",
+    "PIP_USER",
+    "PIP_DISABLE_PIP_VERSION_CHECK",
+    "PYTHONIOENCODING",
+    "PYTHONHASHSEED",
+    "PYTHONDONTWRITEBYTECODE",
+    "PYTHONPYCACHEPREFIX",
+    "COLUMNS",
+    "LINES",
+}
 # ...and what any shell sets on its own.
 SET_BY_SHELL = {"PWD", "OLDPWD", "SHLVL", "_"}
 
@@ -58,7 +68,8 @@ def _read(report):
 
 
 def test_the_program_sees_the_shells_environment_and_what_the_harness_sets(
-        pipeline, catalog, tools, tmp_path, monkeypatch):
+    pipeline, catalog, tools, tmp_path, monkeypatch
+):
     report = tmp_path / "seen"
     monkeypatch.setenv("HARNESS_TEST_REPORT", str(report))
     monkeypatch.setenv("HARNESS_TEST_USER_VAR", "kept as is: $HOME 'quoted'\ntwo lines")
@@ -77,9 +88,12 @@ def test_the_program_sees_the_shells_environment_and_what_the_harness_sets(
     assert sys.prefix != sys.base_prefix, "the harness's tests run in tox's venv"
     expected = {k: v for k, v in harness.items() if k not in removed | SET_BY_SHELL}
     expected.update(
-        PYTHONIOENCODING="latin-1", QEMU_IMG=tools.qemu_img, HOME=seen["HOME"],
+        PYTHONIOENCODING="latin-1",
+        QEMU_IMG=tools.qemu_img,
+        HOME=seen["HOME"],
         TMPDIR=seen["TMPDIR"],
-        PATH=":".join([tools.bindir] + [d for d in harness["PATH"].split(":") if d != venv_bin]))
+        PATH=":".join([tools.bindir] + [d for d in harness["PATH"].split(":") if d != venv_bin]),
+    )
     assert {k: v for k, v in seen.items() if k not in SET_BY_SHELL} == expected
 
     # Spelled out, the differences that matter most.
@@ -110,7 +124,8 @@ def test_the_program_sees_the_shells_environment_and_what_the_harness_sets(
     assert int(facts["fsize"]) == impl.max_file_size
     with open("/proc/self/limits") as mine, open(f"{report}.limits") as its:
         assert [line for line in its if not line.startswith("Max file size")] == [
-            line for line in mine if not line.startswith("Max file size")]
+            line for line in mine if not line.startswith("Max file size")
+        ]
     assert facts["pgid"] == facts["ppid"] != str(os.getpgrp())
     assert facts["parent"] == "timeout"
 
@@ -120,17 +135,25 @@ ENDINGS = ["exits", "fails", "hangs"]
 
 @pytest.mark.parametrize("ending", ENDINGS)
 def test_home_and_tmpdir_are_removed_and_what_was_left_there_is_reported(
-        ending, tools, tmp_path, monkeypatch):
+    ending, tools, tmp_path, monkeypatch
+):
     report = tmp_path / "home-was"
     monkeypatch.setenv("HARNESS_TEST_REPORT", str(report))
     monkeypatch.setenv("HARNESS_TEST_ENDING", ending)
     run = tmp_path / "run"
     run.mkdir()
-    facts = program("litters.sh").run(tools, "snapshot", (str(run / "active.qcow2"),
-                                                          str(run / "overlay.qcow2")),
-                                      cwd=str(run), timeout=2)
+    facts = program("litters.sh").run(
+        tools,
+        "snapshot",
+        (str(run / "active.qcow2"), str(run / "overlay.qcow2")),
+        cwd=str(run),
+        timeout=2,
+    )
     assert (facts.exit_status, facts.timed_out) == {
-        "exits": (0, False), "fails": (3, False), "hangs": (124, True)}[ending]
+        "exits": (0, False),
+        "fails": (3, False),
+        "hangs": (124, True),
+    }[ending]
     assert facts.scratch_files == (("home/.tool-history", 8), ("tmp/work/left.tmp", 8))
     home = report.read_text().strip()
     assert home.startswith(f"/tmp/{scratch_prefix('adhoc')}.")
@@ -138,38 +161,69 @@ def test_home_and_tmpdir_are_removed_and_what_was_left_there_is_reported(
     assert os.listdir(run) == []
 
 
-def test_overlay_only_names_the_files_left_in_home_and_tmpdir(pipeline, catalog, tmp_path,
-                                                             monkeypatch):
+def test_overlay_only_names_the_files_left_in_home_and_tmpdir(
+    pipeline, catalog, tmp_path, monkeypatch
+):
     monkeypatch.setenv("HARNESS_TEST_REPORT", str(tmp_path / "home-was"))
     monkeypatch.setenv("HARNESS_TEST_ENDING", "exits")
     verdicts = pipeline.verdicts(program("litters.sh"), catalog["recording-alone"])
     assert verdicts[("overlay-only", "")].message == (
         "left home/.tool-history (8 bytes) in the folder of its HOME and TMPDIR"
-        "; left tmp/work/left.tmp (8 bytes) in the folder of its HOME and TMPDIR")
+        "; left tmp/work/left.tmp (8 bytes) in the folder of its HOME and TMPDIR"
+    )
 
 
 # (the harness's environment, sys.prefix, sys.base_prefix) -> ShellEnv
 SHELL_ENVS = [
-    ("under tox, with a value bin/conformance saved",
-     {"TOX_ENV_NAME": "conformance", "VIRTUAL_ENV": "/v", "PYTHONHASHSEED": "7",
-      "PYTHONIOENCODING": "utf-8", "HARNESS_SHELL_PYTHONHASHSEED": "7",
-      "PYTEST_XDIST_WORKER": "gw0", "HOME": "/root"}, "/v", "/usr",
-     shell_env.ShellEnv(("COLUMNS", "HARNESS_SHELL_PYTHONHASHSEED", "LINES",
-                         "PYTEST_XDIST_WORKER", "PYTHONIOENCODING", "TOX_ENV_NAME",
-                         "VIRTUAL_ENV"),
-                        {"PYTHONHASHSEED": "7"}, ("/v/bin",))),
-    ("pytest in the user's own venv: the user's PYTHONHASHSEED stays",
-     {"VIRTUAL_ENV": "/v", "PYTHONHASHSEED": "3", "PYTEST_CURRENT_TEST": "t"}, "/v", "/usr",
-     shell_env.ShellEnv(("COLUMNS", "LINES", "PYTEST_CURRENT_TEST", "VIRTUAL_ENV"), {},
-                        ("/v/bin",))),
-    ("the system's python: its bin and another venv are the user's",
-     {"VIRTUAL_ENV": "/other", "PYTHONIOENCODING": "utf-8", "HARNESS_SHELL_LINES": "50"},
-     "/usr", "/usr", shell_env.ShellEnv(("COLUMNS", "HARNESS_SHELL_LINES"), {"LINES": "50"}, ())),
+    (
+        "under tox, with a value bin/conformance saved",
+        {
+            "TOX_ENV_NAME": "conformance",
+            "VIRTUAL_ENV": "/v",
+            "PYTHONHASHSEED": "7",
+            "PYTHONIOENCODING": "utf-8",
+            "HARNESS_SHELL_PYTHONHASHSEED": "7",
+            "PYTEST_XDIST_WORKER": "gw0",
+            "HOME": "/root",
+        },
+        "/v",
+        "/usr",
+        shell_env.ShellEnv(
+            (
+                "COLUMNS",
+                "HARNESS_SHELL_PYTHONHASHSEED",
+                "LINES",
+                "PYTEST_XDIST_WORKER",
+                "PYTHONIOENCODING",
+                "TOX_ENV_NAME",
+                "VIRTUAL_ENV",
+            ),
+            {"PYTHONHASHSEED": "7"},
+            ("/v/bin",),
+        ),
+    ),
+    (
+        "pytest in the user's own venv: the user's PYTHONHASHSEED stays",
+        {"VIRTUAL_ENV": "/v", "PYTHONHASHSEED": "3", "PYTEST_CURRENT_TEST": "t"},
+        "/v",
+        "/usr",
+        shell_env.ShellEnv(
+            ("COLUMNS", "LINES", "PYTEST_CURRENT_TEST", "VIRTUAL_ENV"), {}, ("/v/bin",)
+        ),
+    ),
+    (
+        "the system's python: its bin and another venv are the user's",
+        {"VIRTUAL_ENV": "/other", "PYTHONIOENCODING": "utf-8", "HARNESS_SHELL_LINES": "50"},
+        "/usr",
+        "/usr",
+        shell_env.ShellEnv(("COLUMNS", "HARNESS_SHELL_LINES"), {"LINES": "50"}, ()),
+    ),
 ]
 
 
-@pytest.mark.parametrize("environ, prefix, base, expected", [c[1:] for c in SHELL_ENVS],
-                         ids=[c[0] for c in SHELL_ENVS])
+@pytest.mark.parametrize(
+    "environ, prefix, base, expected", [c[1:] for c in SHELL_ENVS], ids=[c[0] for c in SHELL_ENVS]
+)
 def test_what_is_taken_back_out_of_the_harness_environment(environ, prefix, base, expected):
     assert shell_env.shell_env(environ, prefix, base) == expected
 
@@ -179,8 +233,12 @@ def test_tox_passes_the_whole_environment_and_every_variable_it_sets_is_taken_ou
     config.read(os.path.join(ROOT, "tox.ini"))
     for section in ("testenv:conformance", "testenv:qemu{52,72,100}"):
         assert config[section]["passenv"].strip() == "*", section
-    set_by_tox_ini = {line.split("=")[0].strip() for section in config.values()
-                      for line in section.get("setenv", "").splitlines() if "=" in line}
+    set_by_tox_ini = {
+        line.split("=")[0].strip()
+        for section in config.values()
+        for line in section.get("setenv", "").splitlines()
+        if "=" in line
+    }
     assert set_by_tox_ini and set_by_tox_ini <= set(shell_env.TOX_SETS)
     assert set(shell_env.TOX_SETS) == REMOVED_UNDER_TOX
 
@@ -191,18 +249,39 @@ def test_through_bin_conformance_the_program_sees_the_users_shell(tools, tmp_pat
     report = tmp_path / "seen"
     venv_bin = os.path.join(sys.prefix, "bin")
     user_path = ":".join(d for d in os.environ["PATH"].split(":") if d != venv_bin)
-    user = {"PATH": user_path, "HOME": os.environ["HOME"], "LANG": "C.UTF-8",
-            "PYTHONIOENCODING": "latin-1", "PYTHONHASHSEED": "5",
-            "PYTHONDONTWRITEBYTECODE": "1", "HARNESS_TEST_USER_VAR": "from the shell",
-            "HARNESS_TEST_REPORT": str(report)}
+    user = {
+        "PATH": user_path,
+        "HOME": os.environ["HOME"],
+        "LANG": "C.UTF-8",
+        "PYTHONIOENCODING": "latin-1",
+        "PYTHONHASHSEED": "5",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "HARNESS_TEST_USER_VAR": "from the shell",
+        "HARNESS_TEST_REPORT": str(report),
+    }
     program = os.path.join(PROGRAMS, "records_environment.sh")
-    out = command.run(tools.host, [
-        "sh", "-c", 'umask 027 && exec "$@"', "sh",
-        "env", "-i", *(f"{k}={v}" for k, v in user.items()),
-        os.path.join(ROOT, "bin", "conformance"),
-        f"--impl=exec:{program}", "--scenario=recording-alone", "-n", "0",
-        f"--basetemp={tmp_path / 'harness'}", f"--results={tmp_path / 'r.json'}"],
-        cwd=ROOT, check=False, timeout=600)
+    out = command.run(
+        tools.host,
+        [
+            "sh",
+            "-c",
+            'umask 027 && exec "$@"',
+            "sh",
+            "env",
+            "-i",
+            *(f"{k}={v}" for k, v in user.items()),
+            os.path.join(ROOT, "bin", "conformance"),
+            f"--impl=exec:{program}",
+            "--scenario=recording-alone",
+            "-n",
+            "0",
+            f"--basetemp={tmp_path / 'harness'}",
+            f"--results={tmp_path / 'r.json'}",
+        ],
+        cwd=ROOT,
+        check=False,
+        timeout=600,
+    )
     assert out.rc == 0, out.stdout[-2000:] + out.stderr[-2000:]
     seen, facts = _read(report)
     assert facts["umask"] == "0027"
@@ -213,8 +292,13 @@ def test_through_bin_conformance_the_program_sees_the_users_shell(tools, tmp_pat
     assert not os.path.exists(scratch)
     # tox keeps one of each folder that PATH repeats: the same programs are found.
     once = ":".join([tools.bindir, *dict.fromkeys(user_path.split(":"))])
-    expected = {**user, "QEMU_IMG": tools.qemu_img, "HOME": f"{scratch}/home",
-                "TMPDIR": f"{scratch}/tmp", "PATH": once}
+    expected = {
+        **user,
+        "QEMU_IMG": tools.qemu_img,
+        "HOME": f"{scratch}/home",
+        "TMPDIR": f"{scratch}/tmp",
+        "PATH": once,
+    }
     assert {k: v for k, v in seen.items() if k not in SET_BY_SHELL} == expected
 
 

@@ -31,7 +31,8 @@ class CommandError(Exception):
         detail = summary(result.stderr) or summary(result.stdout) or "no output"
         super().__init__(
             f"{shlex.quote(self.argv[0])} {self.argv[1] if len(self.argv) > 1 else ''}"
-            f" failed with exit status {result.rc}: {detail}")
+            f" failed with exit status {result.rc}: {detail}"
+        )
 
 
 @dataclass(frozen=True)
@@ -48,8 +49,9 @@ def summary(text, lines=3, width=400):
     return " | ".join(kept)[:width]
 
 
-def command_line(argv, *, env=None, unset=(), timeout=None, stdin=None, cwd=None,
-                 max_file_size=None):
+def command_line(
+    argv, *, env=None, unset=(), timeout=None, stdin=None, cwd=None, max_file_size=None
+):
     """Return argv as one shell command, with optional environment and limits.
 
     env adds or replaces variables, unset removes variables of the host's
@@ -66,8 +68,12 @@ def command_line(argv, *, env=None, unset=(), timeout=None, stdin=None, cwd=None
     if timeout is not None:
         words = ["timeout", "-k", str(KILL_AFTER), str(timeout)] + words
     if env or unset:
-        words = (["env"] + [f"-u {shlex.quote(name)}" for name in unset]
-                 + [shlex.quote(f"{k}={v}") for k, v in (env or {}).items()] + words)
+        words = (
+            ["env"]
+            + [f"-u {shlex.quote(name)}" for name in unset]
+            + [shlex.quote(f"{k}={v}") for k, v in (env or {}).items()]
+            + words
+        )
     line = " ".join(words)
     if stdin is not None:
         line += " < " + shlex.quote(str(stdin))
@@ -76,13 +82,32 @@ def command_line(argv, *, env=None, unset=(), timeout=None, stdin=None, cwd=None
     return line
 
 
-def run(host, argv, *, check=True, env=None, unset=(), timeout=DEFAULT_TIMEOUT, stdin=None,
-        cwd=None, max_file_size=None):
+def run(
+    host,
+    argv,
+    *,
+    check=True,
+    env=None,
+    unset=(),
+    timeout=DEFAULT_TIMEOUT,
+    stdin=None,
+    cwd=None,
+    max_file_size=None,
+):
     """Run argv on host and return a Result; raise CommandError if check and rc != 0."""
     timeout = DEFAULT_TIMEOUT if timeout is None else timeout
     start = time.monotonic()
-    out = host.run(command_line(argv, env=env, unset=unset, timeout=timeout, stdin=stdin,
-                                cwd=cwd, max_file_size=max_file_size))
+    out = host.run(
+        command_line(
+            argv,
+            env=env,
+            unset=unset,
+            timeout=timeout,
+            stdin=stdin,
+            cwd=cwd,
+            max_file_size=max_file_size,
+        )
+    )
     result = Result(
         rc=out.rc,
         # A program under test may print anything; keep it readable.
@@ -91,9 +116,15 @@ def run(host, argv, *, check=True, env=None, unset=(), timeout=DEFAULT_TIMEOUT, 
         # 137 is also what any SIGKILL gives (the OOM killer's, a program's
         # own): only the clock tells that timeout(1) sent it.
         timed_out=out.rc == TIMEOUT_STATUS
-        or (out.rc == KILLED_STATUS and time.monotonic() - start >= timeout))
-    log.info("%s -> exit %d%s in %.3f s", shown(argv), result.rc,
-             " (timed out)" if result.timed_out else "", time.monotonic() - start)
+        or (out.rc == KILLED_STATUS and time.monotonic() - start >= timeout),
+    )
+    log.info(
+        "%s -> exit %d%s in %.3f s",
+        shown(argv),
+        result.rc,
+        " (timed out)" if result.timed_out else "",
+        time.monotonic() - start,
+    )
     if check and result.rc != 0:
         raise CommandError(argv, result)
     return result

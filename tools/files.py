@@ -21,8 +21,21 @@ def mkdtemp(host, prefix):
 
 def mkdtemps(host, prefix):
     """The folders mkdtemp(host, prefix) made that still exist."""
-    out = command.run(host, ["find", "/tmp", "-mindepth", "1", "-maxdepth", "1", "-type", "d",
-                             "-name", f"{prefix}.??????"]).stdout
+    out = command.run(
+        host,
+        [
+            "find",
+            "/tmp",
+            "-mindepth",
+            "1",
+            "-maxdepth",
+            "1",
+            "-type",
+            "d",
+            "-name",
+            f"{prefix}.??????",
+        ],
+    ).stdout
     return sorted(out.split("\n")[:-1])
 
 
@@ -50,7 +63,7 @@ def write_text(host, path, text):
     """Write text to path on the host, in pieces small enough for one argv."""
     command.run(host, ["truncate", "-s", "0", path])
     for start in range(0, len(text), _CHUNK):
-        piece = text[start:start + _CHUNK]
+        piece = text[start : start + _CHUNK]
         command.run(host, ["sh", "-c", 'printf %s "$1" >> "$2"', "sh", piece, path])
 
 
@@ -59,8 +72,6 @@ def listing(host, folder):
 
     Folders themselves are left out: an empty one costs nothing.
     """
-    out = command.run(host, ["find", folder, "!", "-type", "d",
-                             "-printf", r"%P\0%s\0%T@\0"]).stdout
+    out = command.run(host, ["find", folder, "!", "-type", "d", "-printf", r"%P\0%s\0%T@\0"]).stdout
     fields = out.split("\0")[:-1]
-    return {fields[i]: (int(fields[i + 1]), fields[i + 2])
-            for i in range(0, len(fields) - 2, 3)}
+    return {fields[i]: (int(fields[i + 1]), fields[i + 2]) for i in range(0, len(fields) - 2, 3)}

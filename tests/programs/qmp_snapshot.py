@@ -8,6 +8,7 @@ transaction over QMP, closes the image (blockdev-del: qemu 5.2 stores no
 bitmap on quit alone), quits, and names OVERLAY only then. It refuses an
 existing OVERLAY and removes its temporary files whatever happens.
 """
+
 import json
 import os
 import shutil
@@ -43,8 +44,9 @@ class Monitor:
                 break
             except (FileNotFoundError, ConnectionRefusedError):
                 if daemon.poll() is not None:
-                    raise RuntimeError("qemu-storage-daemon exited before its monitor"
-                                       " opened") from None
+                    raise RuntimeError(
+                        "qemu-storage-daemon exited before its monitor opened"
+                    ) from None
                 time.sleep(0.05)
         else:
             raise RuntimeError("qemu-storage-daemon's monitor never opened")
@@ -62,8 +64,7 @@ class Monitor:
                 return message
 
     def execute(self, command, **arguments):
-        self.sock.sendall(json.dumps({"execute": command, "arguments": arguments}).encode()
-                          + b"\n")
+        self.sock.sendall(json.dumps({"execute": command, "arguments": arguments}).encode() + b"\n")
         reply = self.read()
         if "error" in reply:
             raise RuntimeError(f"{command}: {reply['error']['desc']}")
@@ -73,17 +74,39 @@ class Monitor:
 def add_bitmaps(path, bitmaps):
     sockets = tempfile.mkdtemp()
     qmp = os.path.join(sockets, "qmp.sock")
-    blockdev = {"driver": "qcow2", "node-name": NODE, "backing": None,
-                "file": {"driver": "file", "filename": path}}
-    daemon = subprocess.Popen([storage_daemon(), "--blockdev", json.dumps(blockdev),
-                               "--chardev", f"socket,id=qmp,path={qmp},server=on,wait=off",
-                               "--monitor", "chardev=qmp"],
-                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    blockdev = {
+        "driver": "qcow2",
+        "node-name": NODE,
+        "backing": None,
+        "file": {"driver": "file", "filename": path},
+    }
+    daemon = subprocess.Popen(
+        [
+            storage_daemon(),
+            "--blockdev",
+            json.dumps(blockdev),
+            "--chardev",
+            f"socket,id=qmp,path={qmp},server=on,wait=off",
+            "--monitor",
+            "chardev=qmp",
+        ],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+    )
     try:
         monitor = Monitor(qmp, daemon)
-        actions = [{"type": "block-dirty-bitmap-add",
-                    "data": {"node": NODE, "name": b["name"], "granularity": b["granularity"],
-                             "persistent": True}} for b in bitmaps]
+        actions = [
+            {
+                "type": "block-dirty-bitmap-add",
+                "data": {
+                    "node": NODE,
+                    "name": b["name"],
+                    "granularity": b["granularity"],
+                    "persistent": True,
+                },
+            }
+            for b in bitmaps
+        ]
         if actions:
             monitor.execute("transaction", actions=actions)
         monitor.execute("blockdev-del", **{"node-name": NODE})

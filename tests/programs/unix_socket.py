@@ -4,6 +4,7 @@ control socket does, then takes the snapshot correctly.
 
 It fails if TMPDIR is too long for a socket's path (108 bytes).
 """
+
 import os
 import shutil
 import socket
