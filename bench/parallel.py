@@ -1,0 +1,171 @@
+"""How much two xdist workers gain on the whole catalog, and where the rest goes.
+
+    .venv/bin/python bench/parallel.py [--repeat N] [--impl NAME]
+
+Runs the conformance suite on the whole catalog as bin/conformance does
+(one pytest, the reference by default) with -n 0 and with -n 2, N times each
+(default 3), and prints the median wall times, the CPU they used and their
+ratio. Then it accounts for the time of one sequential run, phase by phase,
+in this process: collecting the tests, building the chains, the baselines,
+the implementation runs with their observation and verdicts, the hardening
+runs; what is left is pytest's own cost per test. Asserts nothing.
+"""
+
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from conformance.cases import cases  # noqa: E402
+from conformance.pipeline import Pipeline  # noqa: E402
+from fixtures.cache import ChainCache  # noqa: E402
+from implementations import registry  # noqa: E402
+from rules import HARDENING  # noqa: E402
+from scenarios import load_catalog  # noqa: E402
+from scenarios.loader import CATALOG_DIR  # noqa: E402
+from tools import toolset  # noqa: E402
+
+# What tox sets for the conformance environment (tox.ini), so the figures are a user's.
+ENV = {
+    **os.environ,
+    "PYTHONDONTWRITEBYTECODE": "",
+    "PYTHONPYCACHEPREFIX": os.path.join(ROOT, ".cache", "pycache"),
+}
+
+
+def suite(workers, impl, folder, *more):
+    """Run the suite once; return (wall s, CPU s of the processes it started)."""
+    os.makedirs(folder)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.monotonic()
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "conformance",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:hypothesispytest",
+            "-q",
+            "-n",
+            str(workers),
+            f"--impl={impl}",
+            f"--results={os.path.join(folder, 'r.json')}",
+            f"--basetemp={folder}/tmp",
+            *more,
+        ],
+        cwd=ROOT,
+        env=ENV,
+        capture_output=True,
+        text=True,
+    )
+    wall = time.monotonic() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if out.returncode not in (0, 1):
+        sys.exit(
+            f"bench: pytest -n {workers} exited {out.returncode}:\n"
+            f"{out.stdout[-2000:]}{out.stderr[-2000:]}"
+        )
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
+
+
+def medians(runs):
+    return statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
+
+
+def phases(impl_name, folder):
+    """Seconds of each phase of one sequential pass, measured here, in order."""
+    tools = toolset.find(toolset.get_host())
+    scenarios = load_catalog(CATALOG_DIR)
+    impl = registry.resolve(impl_name)
+    pipeline = Pipeline(
+        tools,
+        ChainCache(tools, os.path.join(folder, "chains")),
+        os.path.join(folder, "runs"),
+        timeout=300,
+    )
+    os.makedirs(os.path.join(folder, "runs"))
+    times = {}
+
+    def timed(name, func, *args):
+        start = time.monotonic()
+        func(*args)
+        times[name] = times.get(name, 0) + time.monotonic() - start
+
+    for scenario in scenarios:
+        timed("building chains", pipeline.cache.pristine, scenario)
+        timed("baselines (reading, qemu's merge)", pipeline.baseline, scenario)
+        timed("implementation runs, observation, verdicts", pipeline.verdicts, impl, scenario)
+    for case in cases([impl], scenarios):
+        if case.rule.judged_on == HARDENING:
+            for subject in case.subjects:
+                timed("hardening runs", pipeline.hardening, impl, case.scenario, case.rule, subject)
+    return times, len(cases([impl], scenarios))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--impl", default="reference")
+    args = parser.parse_args()
+    folder = tempfile.mkdtemp(prefix="bench-parallel-")
+    print(f"cores: {os.cpu_count()}, implementation: {args.impl}, runs of each: {args.repeat}")
+    suite(2, args.impl, os.path.join(folder, "warm-up"))  # bytecode cache, page cache
+    results = {}
+    for workers in (0, 2):
+        runs = [
+            suite(workers, args.impl, os.path.join(folder, f"n{workers}-{i}"))
+            for i in range(args.repeat)
+        ]
+        results[workers] = medians(runs)
+        print(
+            f"-n {workers}: wall {results[workers][0]:6.2f} s   CPU {results[workers][1]:6.2f} s"
+            f"   (walls: {', '.join(f'{r[0]:.2f}' for r in runs)})"
+        )
+    ratio = results[0][0] / results[2][0]
+    print(f"speed-up of -n 2 over -n 0: {ratio:.2f}x (goal: 1.8x)")
+
+    collect = {
+        w: medians(
+            [
+                suite(w, args.impl, os.path.join(folder, f"c{w}-{i}"), "--collect-only")
+                for i in range(args.repeat)
+            ]
+        )
+        for w in (0, 2)
+    }
+    times, tests = phases(args.impl, os.path.join(folder, "phases"))
+    print(f"\nwhere one sequential run's {results[0][0]:.2f} s go ({tests} tests):")
+    print(f"  {'start-up and collection (--collect-only)':<46} {collect[0][0]:6.2f} s")
+    for name, seconds in times.items():
+        print(f"  {name:<46} {seconds:6.2f} s")
+    rest = results[0][0] - collect[0][0] - sum(times.values())
+    print(
+        f"  {'the rest: pytest per test, reports':<46} {rest:6.2f} s"
+        f"   ({rest / tests * 1000:.2f} ms a test)"
+    )
+    ideal = (results[0][0] - collect[0][0]) / 2 + collect[2][0]
+    print(
+        f"\n-n 2 start-up and collection (controller and 2 workers): {collect[2][0]:.2f} s wall,"
+        f" {collect[2][1]:.2f} s CPU"
+    )
+    print(
+        f"-n 2 if the work split perfectly after start-up: {ideal:.2f} s; measured"
+        f" {results[2][0]:.2f} s"
+    )
+    print(f"CPU: -n 2 used {results[2][1] - results[0][1]:+.2f} s more than -n 0")
+    subprocess.run(["rm", "-rf", "--", folder], check=False)
+
+
+if __name__ == "__main__":
+    main()
