@@ -56,3 +56,16 @@ def qemu_folder(
         target.write_text(qemu_img.replace("@REAL@", tools.qemu_img))
         target.chmod(0o755)
     return str(target)
+
+
+def record(impl, rule, outcome, family="snapshot", scenario="s1", subject="", message=""):
+    """One record of a results file, made by hand for the reports' tests."""
+    return {
+        "implementation": impl,
+        "scenario": scenario,
+        "rule": rule,
+        "subject": subject,
+        "family": family,
+        "outcome": outcome,
+        "message": message,
+    }

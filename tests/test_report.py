@@ -11,19 +11,13 @@ import pytest
 
 from reports import html, markdown, table
 
+import support
+
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 
 
 def record(impl, scenario, rule, outcome, message="", family="snapshot", subject=""):
-    return {
-        "implementation": impl,
-        "scenario": scenario,
-        "rule": rule,
-        "subject": subject,
-        "family": family,
-        "outcome": outcome,
-        "message": message,
-    }
+    return support.record(impl, rule, outcome, family, scenario, subject, message)
 
 
 def doc(qemu, *records):

@@ -6,17 +6,7 @@ from reports import table
 from rules import load_rules
 from rules.families import FAMILIES
 
-
-def record(impl, rule, outcome, family="snapshot", scenario="s1", subject=""):
-    return {
-        "implementation": impl,
-        "scenario": scenario,
-        "rule": rule,
-        "subject": subject,
-        "family": family,
-        "outcome": outcome,
-        "message": "",
-    }
+from support import record
 
 
 def doc(qemu, *records, version=None):

@@ -13,19 +13,13 @@ import pytest
 from reports import html, markdown, summary, table
 from rules.outcomes import OUTCOMES
 
+import support
+
 SPACED = "exec:/opt/my tool"
 
 
 def record(impl, rule, outcome, family="snapshot", scenario="s1", subject=""):
-    return {
-        "implementation": impl,
-        "scenario": scenario,
-        "rule": rule,
-        "subject": subject,
-        "family": family,
-        "outcome": outcome,
-        "message": "why",
-    }
+    return support.record(impl, rule, outcome, family, scenario, subject, message="why")
 
 
 RECORDS = [
