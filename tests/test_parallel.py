@@ -12,6 +12,7 @@ from collections import defaultdict
 import pytest
 
 from conformance.cases import cases
+from fixtures.cache import COMPUTED
 from implementations.external import ExternalProgram
 from rules import HARDENING
 
@@ -49,17 +50,19 @@ def parallel_run(tools, catalog, tmp_path_factory):
         tools,
         f"--impl=exec:{program}",
         f"--results={folder / 'r.json'}",
+        f"--basetemp={folder / 'harness'}",
         "-n",
         "2",
         "-v",
         *(f"--scenario={s}" for s in SCENARIOS),
     )
     impl = ExternalProgram(str(program))
-    return out, log.read_text().splitlines(), cases([impl], [catalog[s] for s in SCENARIOS])
+    found = cases([impl], [catalog[s] for s in SCENARIOS])
+    return out, log.read_text().splitlines(), found, folder / "harness"
 
 
 def test_each_chain_copy_is_run_exactly_once(parallel_run):
-    out, calls, found = parallel_run
+    out, calls, found, _ = parallel_run
     copies = defaultdict(int)
     for active in calls:
         copies[os.path.dirname(active)] += 1
@@ -70,7 +73,7 @@ def test_each_chain_copy_is_run_exactly_once(parallel_run):
 
 
 def test_the_tests_of_one_run_stay_on_one_worker(parallel_run):
-    out, _, found = parallel_run
+    out, _, found, _ = parallel_run
     workers = {
         m.group(2): m.group(1)
         for m in re.finditer(
@@ -86,3 +89,15 @@ def test_the_tests_of_one_run_stay_on_one_worker(parallel_run):
     assert {group: w for group, w in by_group.items() if len(w) != 1} == {}
     # And the work really was shared.
     assert set(workers.values()) == {"gw0", "gw1"}
+
+
+def test_no_chain_baseline_or_verdicts_is_computed_twice(parallel_run):
+    _, _, _, basetemp = parallel_run
+    # The one implementation's folder; "baseline" is scratch for qemu's merges.
+    (runs,) = [p for p in (basetemp / "runs").iterdir() if p.name != "baseline"]
+    computed = [
+        *(basetemp / "chains" / COMPUTED).read_text().splitlines(),
+        *(runs / COMPUTED).read_text().splitlines(),
+    ]
+    expected = [f"{s}.{what}" for s in SCENARIOS for what in ("chain", "baseline", "verdicts")]
+    assert sorted(computed) == sorted(expected)
