@@ -46,9 +46,10 @@ def pytest_addoption(parser):
     )
     group.addoption(
         "--results",
-        default="reports/out/results.json",
+        default=None,
         metavar="PATH",
-        help="where to write the results file; JUnit XML goes beside it",
+        help="where to write the results file (default reports/out/results.json in the"
+        " harness's folder); JUnit XML goes beside it",
     )
     group.addoption(
         "--impl-timeout",

@@ -63,9 +63,9 @@ def sweep(host, run_token):
 
 
 class ExternalProgram:
-    def __init__(self, path, max_file_size=MAX_FILE_SIZE, run_token="adhoc"):
+    def __init__(self, path, max_file_size=MAX_FILE_SIZE, run_token="adhoc", name=None):
         self.path = os.path.abspath(path)
-        self.name = f"exec:{path}"
+        self.name = name or f"exec:{path}"
         self.max_file_size = max_file_size
         self.run_token = run_token
 

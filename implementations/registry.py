@@ -58,13 +58,21 @@ BUILTIN = {
 }
 
 
-def resolve(spec, *, libvirt_uri="qemu:///system", run_token="adhoc", max_file_size=MAX_FILE_SIZE):
+def resolve(
+    spec,
+    *,
+    libvirt_uri="qemu:///system",
+    run_token="adhoc",
+    max_file_size=MAX_FILE_SIZE,
+    base_dir=None,
+):
     """Return the implementation named by spec: a built-in name or exec:PATH.
 
-    max_file_size caps every file an exec: program writes.
+    max_file_size caps every file an exec: program writes; a relative PATH
+    is taken from base_dir (default: the current folder).
     """
     if spec.startswith("exec:"):
-        path = spec[len("exec:") :]
+        path = os.path.join(base_dir or os.getcwd(), spec[len("exec:") :]) if spec[5:] else ""
         if not path:
             raise ImplementationError(
                 "--impl exec: needs a program path, e.g. exec:/usr/local/bin/snap"
@@ -75,7 +83,7 @@ def resolve(spec, *, libvirt_uri="qemu:///system", run_token="adhoc", max_file_s
             )
         if not os.access(path, os.X_OK):
             raise ImplementationError(f"--impl {spec}: {path} is not executable; chmod +x it")
-        return ExternalProgram(path, max_file_size, run_token)
+        return ExternalProgram(path, max_file_size, run_token, name=spec)
     if spec in BUILTIN:
         return BUILTIN[spec](libvirt_uri, run_token)
     raise ImplementationError(

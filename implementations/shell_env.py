@@ -38,6 +38,9 @@ TOX_SETS = (
 # bin/conformance saves the shell's own value of each TOX_SETS name under this
 # prefix before tox replaces it, so it can be given back.
 SAVED = "HARNESS_SHELL_"
+# bin/conformance names the folder it was called in, for relative paths
+# (fixtures/plugin.py); the harness's business, not the program's.
+CALLER_DIR = "HARNESS_CALLER_DIR"
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,7 @@ def shell_env(environ=None, prefix=None, base_prefix=None):
         if name.startswith(SAVED) and name[len(SAVED) :] in TOX_SETS
     }
     added = {name for name in environ if name.startswith(PREFIXES + (SAVED,))}
+    added |= {CALLER_DIR} & environ.keys()
     added |= set(READLINE_SETS)
     if "TOX_ENV_NAME" in environ:
         added |= {name for name in TOX_SETS if name in environ}

@@ -9,9 +9,9 @@ import pytest
 
 from implementations.external import scratch_prefix
 from rules import HARDENING, load_rules
-from tools import files
+from tools import command, files
 
-from support import FAULTY, conformance
+from support import FAULTY, ROOT, conformance
 
 RUN_FIELDS = {
     "implementation",
@@ -189,3 +189,28 @@ def test_a_worker_that_dies_loses_only_its_own_results(tools, tmp_path):
     collected = int(re.search(r"\[(\d+) items\]", out.stdout).group(1))
     tests = {(r["implementation"], r["scenario"], r["rule"]) for r in doc["results"]}
     assert len(tests) + len(missing) == collected
+
+
+def test_relative_paths_mean_the_folder_bin_conformance_was_called_in(tools, tmp_path):
+    # bin/conformance runs pytest in the harness's folder; the user typed these paths here.
+    (tmp_path / "tools").mkdir()
+    os.symlink(os.path.join(FAULTY, "plain_recipe.py"), tmp_path / "tools" / "snap")
+    (tmp_path / "out").mkdir()
+    out = command.run(
+        tools.host,
+        [
+            os.path.join(ROOT, "bin", "conformance"),
+            "--impl=exec:tools/snap",
+            "--results=out/r.json",
+            "--scenario=recording-alone",
+            "-n",
+            "0",
+        ],
+        cwd=tmp_path,
+        check=False,
+        timeout=600,
+    )
+    assert out.rc == 0, out.stdout[-2000:] + out.stderr[-2000:]
+    doc = json.loads((tmp_path / "out" / "r.json").read_text())
+    assert {r["implementation"] for r in doc["results"]} == {"exec:tools/snap"}
+    assert (tmp_path / "out" / "r.report.html").exists()
