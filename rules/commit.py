@@ -54,8 +54,8 @@ def commit_data(obs):
     problems = []
     if not same:
         problems.append(
-            f"through {where} the guest sees other content than through {obs.label(index)}"
-            f" before the commit: qemu-img compare said: {said}"
+            f"through {where} the guest sees other content than the old chain showed through"
+            f" {obs.label(index)}: qemu-img compare said: {said}"
         )
     if new.virtual_size != old.virtual_size:
         problems.append(

@@ -14,7 +14,9 @@ the harness.
     re-point ABOVE at COMMIT_BASE (an intermediate commit)
 """
 
+import json
 import os
+import subprocess
 import sys
 
 from recipe import bitmaps_of, info, qemu_img
@@ -22,8 +24,6 @@ from recipe import bitmaps_of, info, qemu_img
 
 def chain_below(top):
     """qemu-img info of top and every image below it, top first."""
-    import json
-
     return json.loads(qemu_img("info", "--output=json", "--backing-chain", top))
 
 
@@ -94,8 +94,6 @@ def commit(
 
 def main(body):
     """Run body(top, base, above) as a program; print what failed, exit 1."""
-    import subprocess
-
     args = sys.argv[1:4]
     try:
         body(args[0], args[1], args[2] if len(args) > 2 else None)
