@@ -7,6 +7,9 @@ rule and only the rules that necessarily follow from it.
 
 import pytest
 
+from conformance.procedures import PROCEDURES
+from fixtures.chain import BuiltChain, file_names
+from implementations.registry import resolve
 from rules import load_rules
 from scenarios import load_catalog
 from scenarios.model import COMMIT
@@ -96,3 +99,26 @@ def test_the_catalog_names_both_limits_of_the_contract(catalog):
     assert any("between lacks it" in d and "disabled" in d for d in shapes)
     assert any("between lacks it" in d and "inconsistent" in d for d in shapes)
     assert any(d.startswith("ABOVE records cp, COMMIT_TOP lacks it") for d in shapes)
+
+
+@pytest.mark.parametrize(
+    "scenario, arguments",
+    [
+        ("commit-one-active", ("active.qcow2", "layer0.qcow2")),
+        ("commit-one-intermediate", ("layer1.qcow2", "layer0.qcow2", "active.qcow2")),
+        ("commit-several-deep", ("layer5.qcow2", "layer1.qcow2", "layer6.qcow2")),
+    ],
+)
+def test_a_commit_program_is_given_commit_top_commit_base_and_above_if_any(
+    scenario, arguments, catalog
+):
+    built = BuiltChain("/chain", file_names(catalog[scenario]))
+    paths = PROCEDURES[COMMIT].paths(catalog[scenario], built)
+    assert paths == tuple(f"/chain/{name}" for name in arguments)
+    assert PROCEDURES[COMMIT].created == ()
+
+
+@pytest.mark.parametrize("spec", ["reference", "reference-qemu-img", "libvirt-live"])
+def test_the_built_in_implementations_say_they_do_not_commit(spec, tools):
+    impl = resolve(spec)
+    assert impl.unavailable(tools, COMMIT) == f"{spec}: takes snapshots only, not commit"
