@@ -67,6 +67,12 @@ def pytest_addoption(parser):
         " this (default 1024)",
     )
     group.addoption(
+        "--procedure",
+        default="snapshot",
+        metavar="NAME",
+        help="the procedure judged: snapshot (default) or commit; only its scenarios run",
+    )
+    group.addoption(
         "--scenarios",
         default=None,
         metavar="DIR",

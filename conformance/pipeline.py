@@ -76,7 +76,7 @@ class Pipeline:
         result = impl.run(
             self.tools,
             procedure.name,
-            procedure.paths(built),
+            procedure.paths(scenario, built),
             cwd=built.folder,
             timeout=self.timeout,
         )
@@ -86,7 +86,7 @@ class Pipeline:
             procedure.created,
             result.scratch_files,
         )
-        return procedure.observe(self.tools, result, facts, built, changes)
+        return procedure.observe(self.tools, scenario, result, facts, built, changes)
 
     def _impl_folder(self, impl):
         folder = os.path.join(self.workdir, _slug(impl.name))

@@ -9,8 +9,9 @@ procedure are the registry's entries with its name (rules.rules_of).
 import os
 from dataclasses import dataclass
 
+from observe import commit as commit_run
 from observe import run as snapshot_run
-from scenarios.model import SNAPSHOT
+from scenarios.model import COMMIT, SNAPSHOT
 
 OVERLAY = "overlay.qcow2"
 
@@ -18,16 +19,17 @@ OVERLAY = "overlay.qcow2"
 @dataclass(frozen=True)
 class Procedure:
     name: str
-    paths: object  # (BuiltChain) -> the implementation's arguments, in order
+    paths: object  # (Scenario, BuiltChain) -> the implementation's arguments, in order
     created: tuple  # file names a run may create in the chain's folder (not litter)
-    observe: object  # (tools, RunFacts, Baseline, BuiltChain, FolderChanges) -> Observation
+    # (tools, Scenario, RunFacts, Baseline, BuiltChain, FolderChanges) -> the facts its rules judge
+    observe: object
 
 
-def _snapshot_paths(built):
+def _snapshot_paths(scenario, built):
     return (built.active, os.path.join(built.folder, OVERLAY))
 
 
-def _observe_snapshot(tools, result, baseline, built, changes):
+def _observe_snapshot(tools, scenario, result, baseline, built, changes):
     return snapshot_run.observe(
         tools,
         result,
@@ -38,6 +40,19 @@ def _observe_snapshot(tools, result, baseline, built, changes):
     )
 
 
+def _commit_paths(scenario, built):
+    """COMMIT_TOP COMMIT_BASE, and ABOVE when an image lies above COMMIT_TOP."""
+    paths = built.paths
+    marked = (scenario.commit_top, scenario.commit_base, scenario.above)
+    return tuple(paths[i] for i in marked if i is not None)
+
+
+def _observe_commit(tools, scenario, result, baseline, built, changes):
+    return commit_run.observe(tools, scenario, result, baseline, built.paths, changes)
+
+
 PROCEDURES = {
     SNAPSHOT: Procedure(SNAPSHOT, _snapshot_paths, (OVERLAY,), _observe_snapshot),
+    # A commit creates nothing: it writes into COMMIT_BASE and re-points ABOVE.
+    COMMIT: Procedure(COMMIT, _commit_paths, (), _observe_commit),
 }

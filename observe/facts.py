@@ -123,3 +123,53 @@ class Observation:
             infos = {"OVERLAY": probe.qemu_info} if images else {}
         facts = next((i for i in images if i.role == role), None)
         return facts, infos.get(role)
+
+
+@dataclass(frozen=True)
+class CommitObservation:
+    """Everything known about one run of an implementation of the commit procedure.
+
+    Indices are into the chain before the commit, bottom up: top is COMMIT_TOP,
+    base COMMIT_BASE, above ABOVE (None for an active commit).
+    """
+
+    run: object  # implementations.base.RunFacts
+    baseline: Baseline
+    top: int
+    base: int
+    above: int | None
+    after: tuple  # per image of the chain before: its ImageFacts after the run, or None
+    unreadable: dict  # index -> why the image could not be read after the run
+    same_content: tuple | None  # (same, what qemu-img compare said); None: not compared
+    checks: dict  # index -> qemu-img check --output=json, of COMMIT_BASE and ABOVE
+    probe: ProbeFacts | None  # writes through the new top; chain is top first
+    limit: object = None  # scenarios.model.AlgorithmLimit of the scenario, or None
+    folder_changes: object = None
+
+    @property
+    def before(self):
+        return self.baseline.images
+
+    @property
+    def base_before(self):
+        return self.before[self.base]
+
+    @property
+    def base_after(self):
+        return self.after[self.base]
+
+    @property
+    def new_top(self):
+        """The index of the chain's top after the commit: ACTIVE, or COMMIT_BASE."""
+        return len(self.before) - 1 if self.above is not None else self.base
+
+    def label(self, index):
+        """How messages name image index: 'COMMIT_BASE (layer1)'."""
+        marks = {self.top: "COMMIT_TOP", self.base: "COMMIT_BASE", self.above: "ABOVE"}
+        role = self.before[index].role
+        return f"{marks[index]} ({role})" if index in marks else role
+
+    def chain_before(self, index=None):
+        """The chain before the commit from image index (default: the top) down, top first."""
+        index = len(self.before) - 1 if index is None else index
+        return tuple(reversed(self.before[: index + 1]))

@@ -95,7 +95,7 @@ def _filters(tab):
 def _summary(tab):
     out = [
         '<h2>Summary</h2><table id="summary"><thead><tr><th>implementation</th><th>qemu</th>'
-        "<th>conformant</th>"
+        "<th>procedure</th><th>conformant</th>"
         + "".join(f"<th>{o}</th>" for o in OUTCOMES)
         + "<th>failing rules</th></tr></thead><tbody>"
     ]
@@ -109,7 +109,7 @@ def _summary(tab):
         links = ", ".join(f'<a href="#rule-{escape(r)}">{escape(r)}</a>' for r in verdict.failing)
         out.append(
             f"<tr><td>{escape(column.implementation)}</td><td>{escape(column.release)}</td>"
-            f"<td>{verdict_html}</td>"
+            f"<td>{escape(column.procedure)}</td><td>{verdict_html}</td>"
             + "".join(f"<td>{verdict.cell.count(o)}</td>" for o in OUTCOMES)
             + f"<td>{links}</td></tr>"
         )

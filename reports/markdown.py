@@ -31,11 +31,13 @@ def table(tab):
 def verdicts(tab):
     """One line per column: conformant or not, the counts, the failing rules."""
     lines = []
+    several = len({verdict.column.procedure for verdict in tab.verdicts}) > 1
     for verdict in tab.verdicts:
         column = verdict.column
         tally = ", ".join(f"{verdict.cell.count(o)} {o}" for o in OUTCOMES)
+        procedure = f", {column.procedure} procedure" if several else ""
         lines.append(
-            f"- **{escape(column.implementation)}** on qemu {escape(column.release)}: "
+            f"- **{escape(column.implementation)}** on qemu {escape(column.release)}{procedure}: "
             f"{'conformant' if verdict.conformant else 'NOT conformant'} ({tally})"
             + (f"; failing: {', '.join(verdict.failing)}" if verdict.failing else "")
         )

@@ -3,7 +3,7 @@
 Runs on the xdist controller (or the only process): workers send their test
 reports there, each carrying its case in user_properties.
 
-Exit status: 0 when every snapshot and chain rule held (advisory findings
+Exit status: 0 when every conformance rule (snapshot and chain, or commit) held (advisory findings
 are reported, with a warning line), 1 when one failed or could not be
 evaluated, or when results are missing; --strict-advisory makes advisory findings
 fail the run too. Bad input ends the run earlier with 2 (fixtures.plugin).
@@ -39,6 +39,10 @@ def companions(results_path):
         "html": os.path.join(folder, f"{prefix}report.html"),
         "markdown": os.path.join(folder, f"{prefix}summary.md"),
     }
+
+
+# How the last line names the rules that make conformance, per procedure.
+CONFORMANCE_KINDS = {"snapshot": "snapshot and chain", "commit": "commit"}
 
 
 def _now():
@@ -111,6 +115,7 @@ class Collector:
         tools = harness.tools()
         run = {
             "implementation": ", ".join(harness.impl_specs),
+            "procedure": harness.procedure,
             "qemu_img": tools.qemu_img,
             "qemu_version": tools.release,
             "qemu": self.config.getoption("qemu") or "PATH",
@@ -153,7 +158,7 @@ class Collector:
         if not self.records:
             return
         terminalreporter.section("rule verdicts")
-        for line in summary.table(self.document["results"]):
+        for line in summary.table(self.document["results"], settings(self.config).procedure):
             terminalreporter.write_line(line)
         missing = self.document["run"].get("missing", [])
         if missing:
@@ -175,10 +180,11 @@ class Collector:
                 f" {consequence}",
                 yellow=True,
             )
+        kinds = CONFORMANCE_KINDS[settings(self.config).procedure]
         terminalreporter.write_line(
-            f"conformance: {len(conformance)} snapshot and chain verdicts failed or not evaluated"
+            f"conformance: {len(conformance)} {kinds} verdicts failed or not evaluated"
             if conformance
-            else "conformance: every snapshot and chain rule held",
+            else f"conformance: every {kinds} rule held",
             red=bool(conformance),
             green=not conformance,
         )

@@ -1,7 +1,7 @@
 """The results file: one record per (implementation, scenario, rule, subject).
 
 Schema:
-    {"run": {"implementation", "qemu_img", "qemu_version", "qemu", "qemu_versions",
+    {"run": {"implementation", "procedure", "qemu_img", "qemu_version", "qemu", "qemu_versions",
              "host", "started", "finished", "harness_version",
              and when they apply "missing", "libvirt_uri", "libvirt_version"},
      "results": [{"implementation", "scenario", "rule", "subject", "family",

@@ -7,9 +7,9 @@ two spaces, a family's rows follow a line '-- HEADING', the legend ends it.
 from reports import table as model
 
 
-def table(records):
+def table(records, procedure="snapshot"):
     """Return the summary table of one run's records as text lines."""
-    return lines(model.from_records(records))
+    return lines(model.from_records(records, procedure))
 
 
 def lines(tab):

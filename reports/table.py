@@ -1,13 +1,15 @@
 """The table every report renders: rules by columns, with a verdict per column.
 
-Pure data, built from results records. A column is an implementation, or
-an implementation on a qemu release when results of several releases are
-shown together. Rows are rules, in sections per family (the order and
-headings of rules.families), in the registry's order within a section. A
-cell counts the outcomes of one rule's records in one column; its text
-reads passed/total, then the other outcomes: '7/46 F39' is 7 passed of 46,
-39 failed. The terminal table (reports.summary), Markdown (reports.markdown)
-and HTML (reports.html) only lay this out.
+Pure data, built from results records. A column is an implementation, or an
+implementation on a qemu release when results of several releases are shown
+together, and is of one procedure: results of the snapshot and the commit
+procedure shown together make columns of their own, labelled 'implementation
+[procedure]', and each procedure's rules their own sections. Rows are rules,
+in sections per family (the order and headings of rules.families), in the
+registry's order within a section. A cell counts the outcomes of one rule's
+records in one column; its text reads passed/total, then the other outcomes:
+'7/46 F39' is 7 passed of 46, 39 failed. The terminal table (reports.summary),
+Markdown (reports.markdown) and HTML (reports.html) only lay this out.
 """
 
 from collections import Counter
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 from rules import load_rules
 from rules.families import BY_NAME, CONFORMANCE, order
 from rules.outcomes import ERROR, FAILED, FINDINGS, OUTCOMES, PASSED, SEVERITY, SKIPPED
+from scenarios.model import SNAPSHOT
 
 MARKS = ((FAILED, "F"), (ERROR, "E"), (SKIPPED, "s"))
 LEGEND = "cell: passed/total, then F failed, E error (not evaluated), s skipped"
@@ -55,6 +58,7 @@ class Column:
     implementation: str
     release: str  # the qemu release, '' when the records do not say
     label: str  # what a header shows: unique among the table's columns
+    procedure: str = SNAPSHOT  # the procedure its records judge
 
 
 @dataclass(frozen=True)
@@ -72,7 +76,7 @@ class Section:
 
 @dataclass(frozen=True)
 class Verdict:
-    """One column's summary: conformant unless a snapshot or chain rule has a finding."""
+    """One column's summary: conformant unless a rule of a conformance family has a finding."""
 
     column: Column
     cell: Cell  # every record of the column
@@ -99,12 +103,17 @@ def release_of(run):
     return run.get("qemu_version", "?").split(" (")[0].replace("qemu-img version ", "")
 
 
-def from_records(records):
+def procedure_of(run):
+    """The procedure a run judged; results files older than the commit procedure: snapshot."""
+    return run.get("procedure", SNAPSHOT)
+
+
+def from_records(records, procedure=SNAPSHOT):
     """The table of one run's records: one column per implementation."""
     grouped = {}
     for record in records:
         grouped.setdefault(record["implementation"], []).append(record)
-    return build([(Column(impl, "", impl), rows) for impl, rows in grouped.items()])
+    return build([(Column(impl, "", impl, procedure), rows) for impl, rows in grouped.items()])
 
 
 def from_docs(docs):
@@ -113,17 +122,29 @@ def from_docs(docs):
 
 
 def columns(docs):
-    """[(Column, records)] of results files: one column per implementation and qemu
-    release, labelled implementation@qemu-RELEASE when the files hold several releases."""
+    """[(Column, records)] of results files: one column per implementation, qemu release
+    and procedure, labelled implementation@qemu-RELEASE when the files hold several
+    releases, and '... [PROCEDURE]' when they hold several procedures."""
     grouped = {}
     for doc in docs:
-        release = release_of(doc["run"])
+        release, procedure = release_of(doc["run"]), procedure_of(doc["run"])
         for record in doc["results"]:
-            grouped.setdefault((record["implementation"], release), []).append(record)
-    several = len({release for _, release in grouped}) > 1
+            key = (record["implementation"], release, procedure)
+            grouped.setdefault(key, []).append(record)
+    releases = len({release for _, release, _ in grouped}) > 1
+    procedures = len({procedure for _, _, procedure in grouped}) > 1
     return [
-        (Column(impl, release, f"{impl}@qemu-{release}" if several else impl), records)
-        for (impl, release), records in grouped.items()
+        (
+            Column(
+                impl,
+                release,
+                (f"{impl}@qemu-{release}" if releases else impl)
+                + (f" [{procedure}]" if procedures else ""),
+                procedure,
+            ),
+            records,
+        )
+        for (impl, release, procedure), records in grouped.items()
     ]
 
 

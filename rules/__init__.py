@@ -9,9 +9,12 @@ is one entry of rules/registry.py; what it is judged on is one of:
 - CHECKPOINT: per checkpoint and side, check(chain, name)
 - IMAGE: per image inspected, check(ImageFacts, QemuAccount)
 - HARDENING: on a run of its own under an adverse condition, check(HardeningFacts)
+- LIMIT: once per scenario that names a limit of its procedure's algorithm
+  (algorithm_limit in the catalog), check(observation)
 """
 
 SCENARIO, CHECKPOINT, IMAGE, HARDENING = "scenario", "checkpoint", "image", "hardening"
+LIMIT = "limit"
 
 
 class NotEvaluated(Exception):
@@ -28,3 +31,9 @@ def load_rules():
 def rules_of(procedure):
     """The rules that judge runs of procedure, in report order."""
     return [r for r in load_rules().values() if r.procedure == procedure]
+
+
+def completes_rule(procedure):
+    """The rule that says whether a run of procedure completed: when it fails, the
+    procedure's other rules that depend on the run are not evaluated."""
+    return next(r for r in rules_of(procedure) if r.completion)

@@ -14,9 +14,15 @@ class Family:
 FAMILIES = (
     Family("snapshot", "snapshot rules", False),
     Family("chain", "chain rules", False),
+    Family("commit", "commit rules", False),
     Family("hardening", "hardening checks (advisory, not part of conformance)", True),
     Family(
         "cross-check", "cross-check (a verdict on the qemu release, not the implementation)", True
+    ),
+    Family(
+        "commit-limits",
+        "limits of the commit algorithm (findings about the procedure, not the implementation)",
+        True,
     ),
 )
 BY_NAME = {f.name: f for f in FAMILIES}

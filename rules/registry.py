@@ -12,15 +12,17 @@ from rules import (
     CHECKPOINT,
     HARDENING,
     IMAGE,
+    LIMIT,
     SCENARIO,
     backup,
     chain,
+    commit,
     crosscheck,
     hardening,
     snapshot,
 )
 from rules.families import BY_NAME
-from scenarios.model import SNAPSHOT
+from scenarios.model import COMMIT, SNAPSHOT
 
 
 @dataclass(frozen=True)
@@ -28,11 +30,12 @@ class Rule:
     id: str
     family: str  # a name of rules.families
     procedure: str
-    judged_on: str  # SCENARIO, CHECKPOINT, IMAGE or HARDENING
+    judged_on: str  # SCENARIO, CHECKPOINT, IMAGE, HARDENING or LIMIT
     text: str  # what must hold, in the project's words
     check: object
     needs_overlay: bool = True  # an error, not a failure, when OVERLAY cannot be read
     needs_completion: bool = True  # an error, not a failure, when completes failed
+    completion: bool = False  # the procedure's completes rule (rules.completes_rule)
 
     @property
     def advisory(self):
@@ -51,12 +54,18 @@ def _hardening(rule_id, text, check):
     return Rule(rule_id, "hardening", SNAPSHOT, HARDENING, text, check)
 
 
+def _commit(rule_id, text, check, **flags):
+    # A commit makes no OVERLAY: what it needs of COMMIT_BASE, commit-completes checks.
+    return Rule(rule_id, "commit", COMMIT, SCENARIO, text, check, needs_overlay=False, **flags)
+
+
 RULES = (
     _snapshot(
         "completes",
         "the implementation exits 0 and OVERLAY exists",
         snapshot.completes,
         needs_overlay=False,
+        completion=True,
     ),
     _snapshot(
         "overlay-backing",
@@ -183,6 +192,88 @@ RULES = (
         hardening.overlay_only,
         needs_overlay=False,
         needs_completion=False,
+    ),
+    _commit(
+        "commit-completes",
+        "the implementation exits 0, and COMMIT_BASE exists and opens as an image of its"
+        " former format",
+        commit.commit_completes,
+        completion=True,
+    ),
+    _commit(
+        "commit-data",
+        "through the new chain (read through ABOVE, or through COMMIT_BASE after an active"
+        " commit) the guest sees exactly the content the old chain showed, byte for byte",
+        commit.commit_data,
+    ),
+    _commit(
+        "commit-relink",
+        "after an intermediate commit, ABOVE's backing file resolves to COMMIT_BASE and records"
+        " COMMIT_BASE's format; after either kind, COMMIT_BASE's own backing link and every"
+        " image below it are unchanged",
+        commit.commit_relink,
+    ),
+    _commit(
+        "commit-carry",
+        "every carried name has a bitmap in COMMIT_BASE afterwards, with exactly that name,"
+        " byte for byte",
+        commit.commit_carry,
+    ),
+    _commit(
+        "commit-granularity",
+        "a carried bitmap COMMIT_BASE lacked before has the granularity the name has in"
+        " COMMIT_TOP; one COMMIT_BASE already had keeps its own",
+        commit.commit_granularity,
+    ),
+    _commit(
+        "commit-recording",
+        "a carried bitmap COMMIT_BASE lacked before is recording and consistent afterwards; no"
+        " bitmap of COMMIT_BASE that was consistent before is inconsistent afterwards",
+        commit.commit_recording,
+    ),
+    _commit(
+        "commit-merged",
+        "for every carried name, COMMIT_BASE's bitmap afterwards covers every guest byte that"
+        " was dirty in COMMIT_BASE's bitmap of that name before, or in that name's bitmap of"
+        " any image walked (compared on guest offsets, across differing granularities)",
+        commit.commit_merged,
+    ),
+    _commit(
+        "commit-others-untouched",
+        "every bitmap of COMMIT_BASE whose name is not carried keeps its name, flags,"
+        " granularity and every dirty bit; it may gain bits for clusters the data commit wrote,"
+        " because qemu sets those in recording bitmaps",
+        commit.commit_others_untouched,
+    ),
+    _commit(
+        "commit-no-foreign",
+        "COMMIT_BASE gains no bitmap whose name is not carried",
+        commit.commit_no_foreign,
+    ),
+    _commit(
+        "commit-image-check",
+        "`qemu-img check` finds no corruption and no leaked cluster in COMMIT_BASE, nor in ABOVE"
+        " after an intermediate commit",
+        commit.commit_image_check,
+    ),
+    _commit(
+        "commit-backup-ready",
+        "every checkpoint whose chain was valid at the top before the commit is valid at the"
+        " top afterwards, and the union of its bitmaps covers every cluster written since the"
+        " checkpoint; a probe write through the new top sets bits in that top's recording"
+        " bitmaps",
+        commit.commit_backup_ready,
+    ),
+    Rule(
+        "commit-algorithm-limit",
+        "commit-limits",
+        COMMIT,
+        LIMIT,
+        "on a scenario that names a limit of the algorithm, the checkpoint it names is still"
+        " usable at the top after the commit; when it is not, the finding is about the"
+        " procedure, not the implementation",
+        commit.algorithm_limit,
+        needs_overlay=False,
     ),
 )
 

@@ -1,9 +1,8 @@
 """The snapshot rules: what must hold after an implementation returns."""
 
-import signal
-
 from observe.extents import describe
 from rules import NotEvaluated
+from rules.exit_status import run_problems
 
 
 def _carried(image):
@@ -12,35 +11,12 @@ def _carried(image):
 
 def completes(obs):
     """completes: the implementation exits 0 and OVERLAY exists."""
-    run = obs.run
-    if run.timed_out:
-        return [f"timed out after {run.timeout:g} s"]
-    problems = []
-    if run.exit_status != 0:
-        problems.append(
-            f"exit status {run.exit_status}{_signal(run.exit_status)}, expected 0"
-            + (f"; it said: {run.output}" if run.output else "")
-        )
+    problems = run_problems(obs.run)
+    if obs.run.timed_out:
+        return problems
     if not obs.overlay_exists:
         problems.append("OVERLAY does not exist after the run")
     return problems
-
-
-def _signal(status):
-    """' (killed by SIGSEGV)' for a status a shell gives a killed program, else ''."""
-    number = -status if status < 0 else status - 128 if 128 < status < 160 else None
-    if number is None:
-        return ""
-    try:
-        name = signal.Signals(number).name
-    except ValueError:
-        return ""
-    if number == signal.SIGXFSZ:
-        # Only the harness's cap on file size sends it: the program was filling the disk.
-        return (
-            f" (killed by {name}: a file it wrote reached the harness's size cap, --impl-max-file)"
-        )
-    return f" (killed by {name})"
 
 
 def overlay_backing(obs):

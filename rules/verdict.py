@@ -10,7 +10,15 @@ The error policy, the same for every rule:
 
 from dataclasses import dataclass
 
-from rules import CHECKPOINT, HARDENING, IMAGE, NotEvaluated, load_rules, rules_of
+from rules import (
+    CHECKPOINT,
+    HARDENING,
+    IMAGE,
+    NotEvaluated,
+    completes_rule,
+    load_rules,
+    rules_of,
+)
 from rules.backup import chain_problems
 from rules.crosscheck import dirty_bits_agree
 from rules.outcomes import ERROR, FAILED, PASSED, SKIPPED
@@ -47,14 +55,16 @@ def judge(rule_id, facts, subject=SCENARIO_WIDE):
 def _unmet(rule, obs, subject):
     """Why a rule that depends on the run cannot be judged on it, or None.
 
-    Rules that depend on the run are errors when completes failed, and rules
-    that need OVERLAY's contents are errors when OVERLAY could not be read.
+    Rules that depend on the run are errors when their procedure's completes
+    rule failed, and rules that need OVERLAY's contents are errors when
+    OVERLAY could not be read.
     """
-    if rule.id == "completes" or not rule.needs_completion or subject.independent:
+    if rule.completion or not rule.needs_completion or subject.independent:
         return None
-    failed = load_rules()["completes"].check(obs)
+    completes = completes_rule(rule.procedure)
+    failed = completes.check(obs)
     if failed:
-        return f"not evaluated: completes failed ({failed[0]})"
+        return f"not evaluated: {completes.id} failed ({failed[0]})"
     if rule.needs_overlay and obs.overlay is None and rule.judged_on != IMAGE:
         return f"not evaluated: {obs.overlay_error}"
     return None

@@ -8,7 +8,17 @@ import os
 import re
 import tomllib
 
-from scenarios.model import FORMATS, STATES, Bitmap, Image, Scenario
+from scenarios.commit import check_procedure, commit_role, limit
+from scenarios.errors import CatalogError
+from scenarios.model import (
+    FORMATS,
+    PROCEDURES,
+    SNAPSHOT,
+    STATES,
+    Bitmap,
+    Image,
+    Scenario,
+)
 
 CATALOG_DIR = os.path.dirname(os.path.abspath(__file__))
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -16,14 +26,11 @@ MAX_NAME_BYTES = 1023
 MIN_GRANULARITY, MAX_GRANULARITY = 512, 2 << 30
 UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
 
-SCENARIO_FIELDS = {"name", "description", "image", "hardening"}
-IMAGE_FIELDS = {"format", "size", "cluster_size", "data", "bitmap", "bitmap_series"}
+FILE_FIELDS = {"procedure", "scenario"}
+SCENARIO_FIELDS = {"name", "description", "image", "hardening", "algorithm_limit"}
+IMAGE_FIELDS = {"format", "size", "cluster_size", "data", "bitmap", "bitmap_series", "role"}
 BITMAP_FIELDS = {"name", "repeat", "state", "granularity", "dirty"}
 SERIES_FIELDS = {"count", "name", "state", "granularity"}
-
-
-class CatalogError(Exception):
-    """A scenario file that cannot be used; the message is one line."""
 
 
 def load_catalog(folder=CATALOG_DIR):
@@ -59,14 +66,20 @@ def load_file(path):
     except tomllib.TOMLDecodeError as e:
         raise CatalogError(f"{path}: not valid TOML: {e}") from None
     family = os.path.splitext(os.path.basename(path))[0]
-    _fields(doc, {"scenario"}, path)
+    _fields(doc, FILE_FIELDS, path)
+    # One procedure per file: every scenario of a file is for the procedure its top names.
+    procedure = doc.get("procedure", SNAPSHOT)
+    if procedure not in PROCEDURES:
+        raise CatalogError(
+            f"{path}: field 'procedure' is {procedure!r}; use one of {', '.join(PROCEDURES)}"
+        )
     entries = doc.get("scenario", [])
     if not isinstance(entries, list) or not entries:
         raise CatalogError(f"{path}: no [[scenario]] tables; add at least one")
-    return [_scenario(entry, i, family, path) for i, entry in enumerate(entries, 1)]
+    return [_scenario(entry, i, family, path, procedure) for i, entry in enumerate(entries, 1)]
 
 
-def _scenario(entry, index, family, path):
+def _scenario(entry, index, family, path, procedure=SNAPSHOT):
     where = f"{path}: scenario {index}"
     if not isinstance(entry, dict):
         raise CatalogError(f"{where}: must be a table")
@@ -84,9 +97,17 @@ def _scenario(entry, index, family, path):
     if not isinstance(hardening, list) or not all(isinstance(h, str) and h for h in hardening):
         raise CatalogError(f"{where}: field 'hardening' must list hardening check ids")
     scenario = Scenario(
-        name, family, str(entry.get("description", "")), images, path, tuple(hardening)
+        name,
+        family,
+        str(entry.get("description", "")),
+        images,
+        path,
+        tuple(hardening),
+        procedure,
+        limit(entry.get("algorithm_limit"), f"{where}: field 'algorithm_limit'"),
     )
     _check_chain(scenario, where)
+    check_procedure(scenario, where)
     return scenario
 
 
@@ -107,7 +128,8 @@ def _image(entry, index, where):
     for series in entry.get("bitmap_series", []):
         bitmaps += _series(series, f"{where}: bitmap_series")
     data = _extents(entry.get("data", []), f"{where}: field 'data'")
-    return Image(fmt, size, cluster, data, tuple(bitmaps))
+    role = commit_role(entry.get("role"), where)
+    return Image(fmt, size, cluster, data, tuple(bitmaps), role)
 
 
 def _bitmap(entry, index, where):

@@ -11,7 +11,11 @@ STATES = (RECORDING, DISABLED, INCONSISTENT_RECORDING, INCONSISTENT_DISABLED)
 FORMATS = ("qcow2", "qcow2-v2", "raw")
 # The procedures a scenario can be for (conformance/procedures.py runs them).
 SNAPSHOT = "snapshot"
-PROCEDURES = (SNAPSHOT,)
+COMMIT = "commit"
+PROCEDURES = (SNAPSHOT, COMMIT)
+# The marks a commit scenario puts on two images of its chain (an image's `role`).
+COMMIT_TOP, COMMIT_BASE = "commit-top", "commit-base"
+COMMIT_ROLES = (COMMIT_TOP, COMMIT_BASE)
 # clean-failure's conditions: call 1, 2 or 3 of qemu-img bitmap (or the daemon) fails or dies.
 FAULT_CALLS = (1, 2, 3)
 FAULT_MODES = ("fails", "dies")
@@ -39,12 +43,24 @@ class Bitmap:
 
 
 @dataclass(frozen=True)
+class AlgorithmLimit:
+    """A shape in which following the commit algorithm to the letter spoils a checkpoint."""
+
+    checkpoint: str  # the bitmap name the algorithm leaves unusable
+    why: str  # the limit, in a sentence
+
+
+@dataclass(frozen=True)
 class Image:
     format: str
     size: int | None  # None: the size of the image below
     cluster_size: int | None
     data: tuple  # (offset, length) ranges written before any bitmap existed
     bitmaps: tuple
+    commit_role: str | None = None  # COMMIT_TOP, COMMIT_BASE, or None
+
+    def bitmap_named(self, name):
+        return next((b for b in self.bitmaps if b.name == name), None)
 
     @property
     def qemu_format(self):
@@ -64,10 +80,31 @@ class Scenario:
     source: str  # file path, for messages
     hardening: tuple = ()  # the hardening checks run on this scenario
     procedure: str = SNAPSHOT  # the procedure it is for
+    # A commit scenario whose shape makes the algorithm itself leave a checkpoint
+    # unusable names it: AlgorithmLimit, or None.
+    algorithm_limit: object = None
 
     @property
     def active(self):
         return self.images[-1]
+
+    def marked(self, role):
+        """The index, bottom up, of the image marked role (COMMIT_TOP, COMMIT_BASE), or None."""
+        return next((i for i, image in enumerate(self.images) if image.commit_role == role), None)
+
+    @property
+    def commit_top(self):
+        return self.marked(COMMIT_TOP)
+
+    @property
+    def commit_base(self):
+        return self.marked(COMMIT_BASE)
+
+    @property
+    def above(self):
+        """The index of ABOVE, the image right above COMMIT_TOP; None for an active commit."""
+        top = self.commit_top
+        return top + 1 if top is not None and top + 1 < len(self.images) else None
 
     def roles(self):
         return roles(len(self.images))
@@ -86,6 +123,15 @@ class Scenario:
             )
         )
 
+    def carried_at_commit_top(self):
+        """The names whose chain, from COMMIT_TOP down, holds by the chain rules, as declared.
+
+        The commit carries exactly these; rules.commit reads them from the images instead.
+        """
+        below = list(reversed(self.images[: self.commit_top + 1]))
+        names = dict.fromkeys(b.name for image in below for b in image.bitmaps)
+        return [name for name in names if _valid_chain(below, name)]
+
     def virtual_size(self, index):
         """The virtual size of image index, following 'same as below'."""
         for image in reversed(self.images[: index + 1]):
@@ -97,7 +143,8 @@ class Scenario:
         """A compact view of the chain, bottom to top: 'qcow2 cp1(r) off(d) <- qcow2 cp1(r)'.
 
         States: r recording, d disabled, ir and id inconsistent recording and
-        disabled. Long names are cut, and past three bitmaps a layer says +N.
+        disabled. A commit scenario marks COMMIT_TOP and COMMIT_BASE with TOP: and
+        BASE:. Long names are cut, and past three bitmaps a layer says +N.
         """
         marks = {
             RECORDING: "r",
@@ -110,8 +157,17 @@ class Scenario:
             shown = [f"{_short(b.name)}({marks[b.state]})" for b in image.bitmaps[:3]]
             if len(image.bitmaps) > 3:
                 shown.append(f"+{len(image.bitmaps) - 3}")
-            layers.append(" ".join([image.format] + shown))
+            mark = {COMMIT_TOP: "TOP:", COMMIT_BASE: "BASE:"}.get(image.commit_role, "")
+            layers.append(" ".join([mark + image.format] + shown))
         return " <- ".join(layers)
+
+
+def _valid_chain(chain, name):
+    """chain (top first) passes the chain rules for name: held by one unbroken run from the
+    top, every bitmap of it recording and consistent."""
+    held = [image.bitmap_named(name) for image in chain]
+    run = len(held) if None not in held else held.index(None)
+    return run > 0 and not any(held[run:]) and all(b.state == RECORDING for b in held[:run])
 
 
 def _short(name, width=10):

@@ -116,6 +116,15 @@ def test_reference_passes_with_parallel_workers(tools, tmp_path):
         (["--results=/does/not/exist/r.json"], ["folder /does/not/exist does not exist"]),
         (["--impl-timeout=0"], ["--impl-timeout 0", "must be above 0"]),
         (["--impl-max-file=-1"], ["--impl-max-file -1", "must be above 0"]),
+        (["--procedure=merge"], ["--procedure merge", "unknown procedure", "snapshot, commit"]),
+        (
+            ["--scenario=commit-one-active"],
+            ["--scenario commit-one-active", "commit procedure", "add --procedure commit"],
+        ),
+        (
+            ["--procedure=commit", "--scenario=recording-alone"],
+            ["--scenario recording-alone", "snapshot procedure", "add --procedure snapshot"],
+        ),
     ],
 )
 def test_bad_input_stops_the_run_with_one_line(tools, args, words):

@@ -1,6 +1,6 @@
 """The exit statuses the README's table promises, each from a real run.
 
-0: every snapshot and chain rule held (advisory findings only warn);
+0: every conformance rule held (advisory findings only warn);
 1: a conformance rule failed, or --strict-advisory and an advisory finding;
 2: bad input (tests/test_end_to_end.py has one case per kind of input).
 """
@@ -8,6 +8,8 @@
 import os
 
 import pytest
+
+from reports import results
 
 from support import FAULTY, conformance
 
@@ -43,6 +45,29 @@ CASES = [
         0,
         "conformance: every snapshot and chain rule held",
     ),
+    (
+        "commit_recipe.py",
+        "commit-one-active",
+        ["--procedure=commit"],
+        0,
+        "conformance: every commit rule held",
+    ),
+    (
+        "commit_skips_data.py",
+        "commit-one-intermediate",
+        ["--procedure=commit"],
+        1,
+        "conformance: 1 commit verdicts failed or not evaluated",
+    ),
+    # A limit of the algorithm is a finding about the procedure: advisory.
+    (
+        "commit_recipe.py",
+        "commit-limit-gap-disabled-base",
+        ["--procedure=commit"],
+        0,
+        "warning: 1 advisory findings (commit-limits); not part of conformance;"
+        " --strict-advisory makes them fail the run",
+    ),
 ]
 
 
@@ -60,3 +85,5 @@ def test_exit_status(tools, tmp_path, impl, scenario, extra, status, line):
     )
     assert out.rc == status, out.stdout[-2000:]
     assert line in out.stdout.splitlines(), out.stdout[-2000:]
+    procedure = "commit" if "--procedure=commit" in extra else "snapshot"
+    assert results.read(str(tmp_path / "r.json"))["run"]["procedure"] == procedure

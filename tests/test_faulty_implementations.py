@@ -12,6 +12,7 @@ from conformance.pipeline import Pipeline, RunError
 from rules import verdict
 
 from support import failed_rules, faulty
+from test_commit import CASES as COMMIT_CASES
 from test_hardening import FAULTY as HARDENING_FAULTY
 
 # (program in tests/faulty, scenario it runs on, the rules it must trip, no more)
@@ -90,9 +91,11 @@ def test_failed_run_trips_completes_and_errors_the_rest(program, expected, pipel
 
 
 def test_every_rule_is_tripped_by_some_faulty_implementation(rule_ids):
-    tripped = set().union(*(rules for _, _, rules in CASES)) | {"completes"}
+    tripped = set().union(*(rules for _, _, rules in CASES + COMMIT_CASES))
+    tripped |= {"completes", "commit-completes", "commit-algorithm-limit"}
     # qemu-img-agrees is tripped by a faulty qemu-img (tests/test_crosscheck.py),
-    # the hardening checks by the programs of tests/test_hardening.py.
+    # the hardening checks by the programs of tests/test_hardening.py, the commit
+    # procedure's completes and limit by tests/test_commit.py.
     hardening = {check for _, check, _, _, _ in HARDENING_FAULTY}
     assert tripped | {"qemu-img-agrees"} | hardening == set(rule_ids)
 

@@ -79,7 +79,9 @@ def observation(
 
 def failed(obs):
     verdicts = {
-        r: judge(r, obs) for r, rule in load_rules().items() if rule.judged_on == "scenario"
+        r: judge(r, obs)
+        for r, rule in load_rules().items()
+        if rule.judged_on == "scenario" and rule.procedure == "snapshot"
     }
     return {r: v.message for r, v in verdicts.items() if v.outcome == "failed"}
 

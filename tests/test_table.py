@@ -2,19 +2,20 @@
 
 import pytest
 
-from reports import table
+from reports import markdown, table
 from rules import load_rules
 from rules.families import FAMILIES
 
 from support import record
 
 
-def doc(qemu, *records, version=None):
+def doc(qemu, *records, version=None, procedure=None):
     return {
         "run": {
             "implementation": "x",
             "qemu": qemu,
             "qemu_version": version or f"qemu-img version {qemu}",
+            **({"procedure": procedure} if procedure else {}),
         },
         "results": list(records),
     }
@@ -40,6 +41,8 @@ def test_families_come_in_the_order_of_rules_families_with_its_headings():
     # Records in the reverse order, and a family the harness does not know.
     records = [
         record("a", "made-up", "passed", family="mystery"),
+        record("a", "commit-algorithm-limit", "failed", family="commit-limits"),
+        record("a", "commit-data", "passed", family="commit"),
         record("a", "qemu-img-agrees", "passed", family="cross-check"),
         record("a", "no-clobber", "passed", family="hardening"),
         record("a", "chain-top", "passed", family="chain"),
@@ -94,6 +97,27 @@ def test_rows_follow_the_order_of_load_rules():
 )
 def test_a_column_per_implementation_and_release_when_there_are_several(docs, labels):
     assert [c.label for c in table.from_docs(docs).columns] == labels
+
+
+def test_results_of_two_procedures_keep_apart_in_columns_and_sections():
+    snapshot = doc("7.2", record("a", "completes", "passed"))
+    commit = doc(
+        "7.2",
+        record("a", "commit-completes", "passed", family="commit"),
+        record("a", "commit-data", "failed", family="commit"),
+        procedure="commit",
+    )
+    tab = table.from_docs([snapshot, commit])
+    assert [(c.label, c.procedure) for c in tab.columns] == [
+        ("a [snapshot]", "snapshot"),
+        ("a [commit]", "commit"),
+    ]
+    assert [s.family for s in tab.sections] == ["snapshot", "commit"]
+    assert [v.failing for v in tab.verdicts] == [(), ("commit-data",)]
+    assert [row.cells[0].text for row in tab.sections[1].rows] == ["0/0", "0/0"]
+    lines = markdown.verdicts(tab)
+    assert lines[0].startswith("- **a** on qemu 7.2, snapshot procedure: conformant")
+    assert lines[1].startswith("- **a** on qemu 7.2, commit procedure: NOT conformant")
 
 
 def test_a_column_is_conformant_unless_a_snapshot_or_chain_rule_has_a_finding():

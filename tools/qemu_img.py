@@ -129,3 +129,16 @@ def check(tools, path, *, fmt="qcow2", timeout=None):
     report = json.loads(out.stdout)
     report["exit-status"] = out.rc
     return report
+
+
+def compare(tools, first, second, *, fmt, second_fmt, timeout=None):
+    """qemu-img compare of what a guest sees through two images: (same, what it said).
+
+    -U: the first image may be a pristine chain other processes read too. A
+    difference is exit status 1; only a comparison that could not run raises.
+    """
+    argv = [tools.qemu_img, "compare", "-U", "-f", fmt, "-F", second_fmt, first, second]
+    out = command.run(tools.host, argv, check=False, timeout=timeout)
+    if out.rc not in (0, 1):
+        raise command.CommandError(argv, out)
+    return out.rc == 0, (out.stdout + out.stderr).strip()

@@ -1,0 +1,124 @@
+"""The commit procedure, judged end to end with real qemu tools.
+
+A correct commit recipe (tests/faulty/commit_recipe.py, run as exec:) passes
+every commit rule on every commit scenario; each faulty variant trips its
+rule and only the rules that necessarily follow from it.
+"""
+
+import pytest
+
+from conformance.procedures import PROCEDURES
+from fixtures.chain import BuiltChain, file_names
+from implementations.registry import resolve
+from rules import load_rules
+from scenarios import load_catalog
+from scenarios.model import COMMIT
+
+from support import failed_rules, faulty
+
+COMMIT_SCENARIOS = [s.name for s in load_catalog() if s.procedure == COMMIT]
+LIMITED = [s.name for s in load_catalog() if s.procedure == COMMIT and s.algorithm_limit]
+
+# (program in tests/faulty, scenario it runs on, the rules it must trip, no more)
+CASES = [
+    ("commit_skips_data.py", "commit-one-intermediate", {"commit-data"}),
+    ("commit_keeps_link.py", "commit-one-intermediate", {"commit-relink"}),
+    # The checkpoint's only bitmap left is ABOVE's... none: an active commit.
+    (
+        "commit_drops_last_name.py",
+        "commit-created-in-base",
+        {"commit-carry", "commit-backup-ready"},
+    ),
+    ("commit_omits_granularity.py", "commit-granularity-created", {"commit-granularity"}),
+    (
+        "commit_adds_disabled.py",
+        "commit-created-in-base",
+        {"commit-recording", "commit-backup-ready"},
+    ),
+    (
+        "commit_merges_top_only.py",
+        "commit-granularity-created",
+        {"commit-merged", "commit-backup-ready"},
+    ),
+    ("commit_clears_others.py", "commit-created-in-base", {"commit-others-untouched"}),
+    ("commit_carries_everything.py", "commit-active-disabled", {"commit-no-foreign"}),
+    ("commit_leaks_cluster.py", "commit-one-active", {"commit-image-check"}),
+    ("commit_disables_above.py", "commit-one-intermediate", {"commit-backup-ready"}),
+]
+
+
+@pytest.mark.parametrize("scenario", COMMIT_SCENARIOS)
+def test_the_commit_recipe_passes_every_commit_rule(scenario, pipeline, catalog):
+    verdicts = pipeline.verdicts(faulty("commit_recipe.py"), catalog[scenario])
+    findings = {k: v.message for k, v in verdicts.items() if v.outcome in ("failed", "error")}
+    conformance = {k: m for k, m in findings.items() if not load_rules()[k[0]].advisory}
+    assert conformance == {}
+    assert {rule for rule, _ in findings} <= {"commit-algorithm-limit"}
+    assert {rule for rule, _ in verdicts} == {
+        r.id for r in load_rules().values() if r.procedure == COMMIT
+    } - ({"commit-algorithm-limit"} if scenario not in LIMITED else set())
+
+
+@pytest.mark.parametrize(
+    "program, scenario, rules",
+    CASES,
+    ids=[f"{program}:{scenario}" for program, scenario, _ in CASES],
+)
+def test_faulty_commit_trips_its_rules(program, scenario, rules, pipeline, catalog):
+    verdicts = pipeline.verdicts(faulty(program), catalog[scenario])
+    messages = {k: v.message for k, v in verdicts.items() if v.outcome in ("failed", "error")}
+    assert failed_rules(verdicts) == rules, messages
+    assert failed_rules(verdicts, "error") == set(), messages
+
+
+def test_a_failed_commit_trips_commit_completes_and_errors_the_rest(pipeline, catalog):
+    verdicts = pipeline.verdicts(faulty("commit_fails.py"), catalog["commit-one-active"])
+    assert failed_rules(verdicts) == {"commit-completes"}
+    message = verdicts[("commit-completes", "")].message
+    assert "exit status 3" in message and "cannot commit: not implemented" in message
+    errors = {k: v.message for k, v in verdicts.items() if v.outcome == "error"}
+    assert set(errors) == set(verdicts) - {("commit-completes", "")}
+    assert all(m.startswith("not evaluated: commit-completes failed") for m in errors.values())
+
+
+@pytest.mark.parametrize("scenario", LIMITED)
+def test_a_limit_of_the_algorithm_is_an_advisory_finding_about_the_procedure(
+    scenario, pipeline, catalog
+):
+    limit = catalog[scenario].algorithm_limit
+    verdicts = pipeline.verdicts(faulty("commit_recipe.py"), catalog[scenario])
+    assert failed_rules(verdicts) == {"commit-algorithm-limit"}
+    assert load_rules()["commit-algorithm-limit"].advisory
+    message = verdicts[("commit-algorithm-limit", "")].message
+    assert message.startswith("a limit of the commit algorithm, not a fault of the implementation")
+    assert limit.why in message and f"Checkpoint {limit.checkpoint!r} is unusable" in message
+
+
+def test_the_catalog_names_both_limits_of_the_contract(catalog):
+    shapes = {catalog[name].description for name in LIMITED}
+    assert any("between lacks it" in d and "disabled" in d for d in shapes)
+    assert any("between lacks it" in d and "inconsistent" in d for d in shapes)
+    assert any(d.startswith("ABOVE records cp, COMMIT_TOP lacks it") for d in shapes)
+
+
+@pytest.mark.parametrize(
+    "scenario, arguments",
+    [
+        ("commit-one-active", ("active.qcow2", "layer0.qcow2")),
+        ("commit-one-intermediate", ("layer1.qcow2", "layer0.qcow2", "active.qcow2")),
+        ("commit-several-deep", ("layer5.qcow2", "layer1.qcow2", "layer6.qcow2")),
+    ],
+)
+def test_a_commit_program_is_given_commit_top_commit_base_and_above_if_any(
+    scenario, arguments, catalog
+):
+    built = BuiltChain("/chain", file_names(catalog[scenario]))
+    paths = PROCEDURES[COMMIT].paths(catalog[scenario], built)
+    assert paths == tuple(f"/chain/{name}" for name in arguments)
+    assert PROCEDURES[COMMIT].created == ()
+
+
+@pytest.mark.parametrize("spec", ["reference", "reference-qemu-img", "libvirt-live"])
+def test_the_built_in_implementations_say_they_do_not_commit(spec, tools):
+    impl = resolve(spec)
+    assert impl.unavailable(tools, COMMIT) == f"{spec}: takes snapshots only, not commit"
