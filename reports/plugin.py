@@ -145,10 +145,12 @@ class Collector:
             session.exitstatus = self.exit_status()
 
     def exit_status(self):
-        """1 for a conformance finding or a missing result; advisory ones only if strict."""
+        """1 for a conformance finding, a missing result, or nothing judged at all;
+        advisory findings only if strict."""
         conformance, advisory = results.findings(self.document["results"])
         failed = (
             conformance
+            or not results.judged(self.document["results"])
             or self.document["run"].get("missing")
             or (advisory and self.config.getoption("strict_advisory"))
         )
@@ -181,12 +183,14 @@ class Collector:
                 yellow=True,
             )
         kinds = CONFORMANCE_KINDS[settings(self.config).procedure]
+        if conformance:
+            line = f"conformance: {len(conformance)} {kinds} verdicts failed or not evaluated"
+        elif not results.judged(self.document["results"]):
+            line = f"conformance: nothing judged: every {kinds} verdict was skipped (see why)"
+        else:
+            line = f"conformance: every {kinds} rule held"
         terminalreporter.write_line(
-            f"conformance: {len(conformance)} {kinds} verdicts failed or not evaluated"
-            if conformance
-            else f"conformance: every {kinds} rule held",
-            red=bool(conformance),
-            green=not conformance,
+            line, green=line.endswith("held"), red=not line.endswith("held")
         )
         terminalreporter.write_line(f"results: {settings(self.config).results}")
         terminalreporter.write_line(f"report: {self.pages['html']}")

@@ -13,7 +13,12 @@ import json
 import os
 
 from rules.families import CONFORMANCE
-from rules.outcomes import FINDINGS, OUTCOMES
+from rules.outcomes import FINDINGS, OUTCOMES, SKIPPED
+
+
+def judged(records):
+    """The conformance records that were judged: not skipped."""
+    return [r for r in records if r["family"] in CONFORMANCE and r["outcome"] != SKIPPED]
 
 
 def findings(records):
