@@ -79,13 +79,19 @@ def convert(tools, src, dst, *, fmt=None, out_fmt="qcow2", compress=False, timeo
     command.run(tools.host, argv, timeout=timeout)
 
 
-def info(tools, path, *, fmt=None, force_share=False, timeout=None):
-    """Return qemu-img info --output=json of path, as a dict."""
+def info(tools, path, *, fmt=None, force_share=False, backing_chain=False, timeout=None):
+    """Return qemu-img info --output=json of path, as a dict.
+
+    backing_chain returns a list instead: one dict per image, path first,
+    each naming its file by the path qemu resolved ("filename").
+    """
     argv = [tools.qemu_img, "info", "--output=json"]
     if fmt is not None:
         argv += ["-f", fmt]
     if force_share:
         argv.append("-U")
+    if backing_chain:
+        argv.append("--backing-chain")
     argv.append(path)
     return json.loads(command.run(tools.host, argv, timeout=timeout).stdout)
 
@@ -129,3 +135,30 @@ def check(tools, path, *, fmt="qcow2", timeout=None):
     report = json.loads(out.stdout)
     report["exit-status"] = out.rc
     return report
+
+
+def commit(tools, top, base, *, fmt="qcow2", timeout=None):
+    """Commit the data of top and every image down to base into base.
+
+    -d: top is not emptied (-b implies it anyway; said here so it is seen).
+    """
+    argv = [tools.qemu_img, "commit", "-q", "-f", fmt, "-d", "-b", base, top]
+    command.run(tools.host, argv, timeout=timeout)
+
+
+def rebase_unsafe(tools, path, backing, backing_fmt, *, fmt="qcow2", timeout=None):
+    """Rewrite path's backing file name and format only (-u): no data moves."""
+    argv = [tools.qemu_img, "rebase", "-u", "-f", fmt, "-b", backing, "-F", backing_fmt, path]
+    command.run(tools.host, argv, timeout=timeout)
+
+
+def compare(tools, first, second, *, timeout=None):
+    """True when the guest sees the same bytes through both images (qemu-img compare).
+
+    -U: a comparison only reads. Raises CommandError when it could not compare.
+    """
+    argv = [tools.qemu_img, "compare", "-U", first, second]
+    out = command.run(tools.host, argv, check=False, timeout=timeout)
+    if out.rc not in (0, 1):
+        raise command.CommandError(argv, out)
+    return out.rc == 0
