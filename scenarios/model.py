@@ -11,6 +11,7 @@ STATES = (RECORDING, DISABLED, INCONSISTENT_RECORDING, INCONSISTENT_DISABLED)
 FORMATS = ("qcow2", "qcow2-v2", "raw")
 # The procedures a scenario can be for (conformance/procedures.py runs them).
 SNAPSHOT = "snapshot"
+COMMIT = "commit"  # committing external snapshots; its pipeline comes with issue 12
 PROCEDURES = (SNAPSHOT,)
 # clean-failure's conditions: call 1, 2 or 3 of qemu-img bitmap (or the daemon) fails or dies.
 FAULT_CALLS = (1, 2, 3)
