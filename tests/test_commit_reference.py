@@ -134,6 +134,9 @@ def test_commits_data_and_carries_every_valid_checkpoint(
             before[i].bitmaps,
             before[i].data_digest,
         )
+    # No corruption, no leaked cluster.
+    for i in (base,) if above is None else (base, above):
+        assert qemu_img.check(tools, built.paths[i])["exit-status"] == 0
     old, new = before[base], after[base]
     assert set(new.names) == set(old.names) | carried
     for name in carried:
