@@ -11,7 +11,7 @@ import uuid
 from xml.sax.saxutils import escape, quoteattr
 
 from implementations.base import RunFacts, tail
-from scenarios.model import SNAPSHOT
+from scenarios.model import COMMIT, SNAPSHOT
 from tools import command, files, qemu_img, virsh
 
 PREFIX = "bitmap-harness-"
@@ -59,9 +59,15 @@ def sweep(host, uri, run_token):
 
 
 class LibvirtAdapter:
-    """Runs the snapshot with virsh on a domain whose disk is ACTIVE.
+    """Runs a procedure with virsh on a domain whose disk is the chain's top.
 
-    Subclasses say how the domain comes to exist (start) and goes (remove).
+    snapshot: virsh snapshot-create-as --disk-only on a disk ACTIVE.
+    commit: virsh blockcommit on a disk COMMIT_TOP (an active commit, which
+    pivots the disk to COMMIT_BASE) or ABOVE (an intermediate commit; images
+    above ABOVE play no part in it, so the domain needs none of them).
+
+    Subclasses say how the domain comes to exist (start) and goes (remove),
+    and which procedures libvirt refuses on such a domain (refuses).
     """
 
     def __init__(self, name, uri, run_token):
@@ -71,8 +77,11 @@ class LibvirtAdapter:
 
     def unavailable(self, tools, procedure):
         """Why this adapter cannot run procedure here, or None."""
-        if procedure != SNAPSHOT:
-            return f"{self.name}: takes snapshots only, not {procedure}"
+        if procedure not in (SNAPSHOT, COMMIT):
+            return f"{self.name}: runs snapshot and commit only, not {procedure}"
+        refused = self.refuses(procedure)
+        if refused:
+            return f"{self.name}: {refused}"
         problem = virsh.reachable(tools.host, self.uri)
         if problem:
             return (
@@ -82,17 +91,17 @@ class LibvirtAdapter:
         return None
 
     def run(self, tools, procedure, paths, *, cwd, timeout):
-        active, overlay = paths
         host = tools.host
+        disk = _disk(procedure, paths)
         name = domain_name(self.run_token)
         xml = os.path.join(cwd, "domain.xml")
-        files.write_text(host, xml, domain_xml(name, active, _format_of(tools, active)))
+        files.write_text(host, xml, domain_xml(name, disk, _format_of(tools, disk)))
         start = time.monotonic()
         status, output, timed_out = 1, "", False
         try:
             self.start(host, xml, timeout)
             left = max(1, timeout - (time.monotonic() - start))
-            out = virsh.snapshot_disk_only(host, self.uri, name, DISK, overlay, left)
+            out = self._operate(host, procedure, name, paths, left)
             status, output, timed_out = out.rc, out.stderr + out.stdout, out.timed_out
         except command.CommandError as e:
             output, timed_out = str(e), e.result.timed_out
@@ -104,11 +113,32 @@ class LibvirtAdapter:
             self.name, status, timed_out, timeout, time.monotonic() - start, tail(output)
         )
 
+    def _operate(self, host, procedure, name, paths, timeout):
+        if procedure == COMMIT:
+            top, base = (os.path.abspath(p) for p in paths[:2])
+            active = len(paths) == 2
+            return virsh.blockcommit(
+                host, self.uri, name, DISK, base, top, active=active, timeout=timeout
+            )
+        active, overlay = paths
+        return virsh.snapshot_disk_only(host, self.uri, name, DISK, overlay, timeout)
+
+    def refuses(self, procedure):
+        """Why libvirt refuses procedure on this adapter's domain, or None."""
+        return None
+
     def start(self, host, xml, timeout):
         raise NotImplementedError
 
     def remove(self, host, name):
         raise NotImplementedError
+
+
+def _disk(procedure, paths):
+    """The domain's disk: ACTIVE, or the top of the chain a commit works on."""
+    if procedure == COMMIT:
+        return paths[2] if len(paths) == 3 else paths[0]
+    return paths[0]
 
 
 def _format_of(tools, path):

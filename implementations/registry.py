@@ -7,26 +7,32 @@ one class per procedure; exec:PATH runs a program for any procedure.
 import os
 import time
 
-from implementations import reference
+from implementations import commit_reference, reference
 from implementations.base import ImplementationError, RunFacts, tail
 from implementations.external import MAX_FILE_SIZE, ExternalProgram
 from implementations.libvirt_live import LibvirtLive
 from implementations.libvirt_offline import LibvirtOffline
-from scenarios.model import SNAPSHOT
+from scenarios.model import COMMIT, SNAPSHOT
 from tools import command
 from tools.toolset import BITMAP_COMMAND, STORAGE_DAEMON
 
 
 class Reference:
-    """The reference implementation, run in the harness's own process."""
+    """The reference implementations, run in the harness's own process.
+
+    One name for both procedures: "snapshot" runs implementations/reference.py,
+    "commit" implementations/commit_reference.py.
+    """
+
+    PROCEDURES = (SNAPSHOT, COMMIT)
 
     def __init__(self, name="reference", use_daemon=True):
         self.name = name
         self.use_daemon = use_daemon
 
     def unavailable(self, tools, procedure):
-        if procedure != SNAPSHOT:
-            return f"{self.name}: takes snapshots only, not {procedure}"
+        if procedure not in self.PROCEDURES:
+            return f"{self.name}: runs {' and '.join(self.PROCEDURES)} only, not {procedure}"
         # Without the daemon the reference adds bitmaps with qemu-img bitmap.
         if self.use_daemon and STORAGE_DAEMON in tools.capabilities:
             return None
@@ -34,15 +40,17 @@ class Reference:
         return f"{self.name}: {reason}" if reason else None
 
     def run(self, tools, procedure, paths, *, cwd, timeout):
-        active, overlay = paths
         if not self.use_daemon:
             tools = tools.without_storage_daemon()
         start = time.monotonic()
         status, message, timed_out = 0, "", False
         try:
-            carried = reference.snapshot(tools, active, overlay, timeout=timeout)
+            if procedure == COMMIT:
+                carried = commit_reference.commit(tools, *paths, timeout=timeout)
+            else:
+                carried = reference.snapshot(tools, *paths, timeout=timeout)
             message = f"{len(carried)} bitmaps carried"
-        except (reference.SnapshotError, command.CommandError) as e:
+        except (reference.SnapshotError, commit_reference.CommitError, command.CommandError) as e:
             status, message = 1, str(e)
             timed_out = isinstance(e, command.CommandError) and e.result.timed_out
         return RunFacts(

@@ -12,7 +12,8 @@ import pytest
 from implementations.libvirt_domain import PREFIX, domain_name, domain_xml, sweep
 from implementations.registry import resolve
 from scenarios import load_catalog
-from tools import virsh
+from scenarios.model import RECORDING, SNAPSHOT, Bitmap, Image, Scenario
+from tools import qemu_img, virsh
 
 from support import FAULTY, conformance
 
@@ -42,7 +43,9 @@ def our_domains(tools, token):
 
 
 @pytest.mark.parametrize("adapter", ADAPTERS)
-@pytest.mark.parametrize("scenario", load_catalog(), ids=lambda s: s.name)
+@pytest.mark.parametrize(
+    "scenario", [s for s in load_catalog() if s.procedure == SNAPSHOT], ids=lambda s: s.name
+)
 def test_adapter_runs_the_scenario_and_removes_its_domain(
     adapter, scenario, libvirt, pipeline, tools, token
 ):
@@ -99,3 +102,65 @@ def test_the_controller_sweeps_the_domains_of_a_worker_that_died(
         assert our_domains(tools, run_token) == []
     finally:
         sweep(tools.host, libvirt, run_token)
+
+
+def _image(*names, size=None, dirty=0):
+    bitmaps = tuple(Bitmap(n, RECORDING, None, ((dirty << 20, 65536),)) for n in names)
+    return Image("qcow2", size, None, ((dirty << 20, 4096),), bitmaps)
+
+
+# layer0 <- layer1 <- layer2 <- active, a checkpoint through all of them and one
+# that starts in layer2.
+FOUR = Scenario(
+    "libvirt-commit-four",
+    "commit-test",
+    "a checkpoint in every image, one more from layer2 up",
+    (
+        _image("cp1", size=8 << 20, dirty=0),
+        _image("cp1", dirty=1),
+        _image("cp1", "cp2", dirty=2),
+        _image("cp1", "cp2", dirty=3),
+    ),
+    __file__,
+)
+# (COMMIT_TOP, COMMIT_BASE, ABOVE) as indexes into FOUR's images.
+COMMITS = {"active": (3, 1, None), "intermediate": (2, 0, 3)}
+
+
+@pytest.mark.parametrize("kind", COMMITS)
+def test_live_blockcommit_commits_and_removes_its_domain(
+    kind, libvirt, tools, chain_cache, tmp_path, token
+):
+    top, base, above = COMMITS[kind]
+    impl = resolve("libvirt-live", libvirt_uri=libvirt, run_token=token)
+    assert impl.unavailable(tools, "commit") is None
+    built = chain_cache.copy(FOUR, str(tmp_path / "chain"))
+    paths = (built.paths[top], built.paths[base]) + (() if above is None else (built.paths[above],))
+    run = impl.run(tools, "commit", paths, cwd=built.folder, timeout=120)
+    assert run.exit_status == 0, run.output
+    assert our_domains(tools, token) == []
+    new_top = built.paths[base if above is None else above]
+    old_top = chain_cache.pristine(FOUR).paths[top if above is None else above]
+    same, said = qemu_img.compare(tools, new_top, old_top)
+    assert same, said
+    if above is not None:
+        backing = qemu_img.info(tools, built.paths[above])["full-backing-filename"]
+        assert os.path.realpath(backing) == built.paths[base]
+
+
+def test_a_failed_blockcommit_still_removes_the_domain(
+    libvirt, tools, chain_cache, tmp_path, token
+):
+    impl = resolve("libvirt-live", libvirt_uri=libvirt, run_token=token)
+    built = chain_cache.copy(FOUR, str(tmp_path / "chain"))
+    # ABOVE's own path as COMMIT_BASE: not below COMMIT_TOP, so libvirt refuses.
+    paths = (built.paths[2], built.paths[3], built.paths[3])
+    run = impl.run(tools, "commit", paths, cwd=built.folder, timeout=120)
+    assert run.exit_status != 0
+    assert our_domains(tools, token) == []
+
+
+def test_libvirt_offline_skips_commit_and_says_why(tools):
+    impl = resolve("libvirt-offline")
+    reason = impl.unavailable(tools, "commit")
+    assert reason.startswith("libvirt-offline: libvirt refuses a commit on a shut-off domain")

@@ -8,7 +8,8 @@ import json
 import os
 
 from implementations.external import ExternalProgram
-from rules import HARDENING, load_rules
+from rules import HARDENING, rules_of
+from scenarios.model import SNAPSHOT
 from tools import files
 
 from support import FAULTY, ROOT, conformance, failed_rules, faulty
@@ -73,7 +74,7 @@ def test_a_run_with_misbehaving_programs_goes_on_and_stays_in_its_folders(tools,
         by_impl.setdefault(record["implementation"], {})[record["rule"]] = record
     # The run went on: every implementation has a verdict for every rule of the scenario.
     assert set(by_impl) == {"reference"} | {f"exec:{p}" for p in programs.values()}
-    judged = {r for r, rule in load_rules().items() if rule.judged_on != HARDENING}
+    judged = {r.id for r in rules_of(SNAPSHOT) if r.judged_on != HARDENING}
     for verdicts in by_impl.values():
         assert set(verdicts) == judged
 

@@ -1,4 +1,4 @@
-"""bin/qcow2-snapshot end to end on a real chain, and its bootstrap's stamp.
+"""bin/qcow2-snapshot and bin/qcow2-commit end to end on a real chain, and their bootstrap's stamp.
 
 The command runs from a copy of the checkout's bin/ and requirements.txt, so
 the test can change them without touching the checkout. The copy's .venv
@@ -28,7 +28,7 @@ def script(path, text):
 def copy(tmp_path):
     root = tmp_path / "checkout"
     (root / "bin").mkdir(parents=True)
-    for name in ("bin/bootstrap.sh", "bin/qcow2-snapshot", "requirements.txt"):
+    for name in ("bin/bootstrap.sh", "bin/qcow2-snapshot", "bin/qcow2-commit", "requirements.txt"):
         shutil.copy2(os.path.join(ROOT, name), root / name)
     for package in ("implementations", "tools"):
         (root / package).symlink_to(os.path.join(ROOT, package))
@@ -78,6 +78,22 @@ def test_carries_the_bitmaps_of_a_real_chain(tools, copy, built, tmp_path):
     assert info["backing-filename"] == built.active
     assert sorted(reference.carried_bitmaps(info)) == sorted(
         reference.carried_bitmaps(qemu_img.info(tools, built.active))
+    )
+
+
+def test_commit_folds_a_snapshot_back(tools, copy, built, tmp_path):
+    root, stubs, _ = copy
+    snapshot(tools, copy, built.active, "overlay.qcow2", built.folder)
+    path = f"{stubs}:{tools.bindir}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/bin"
+    out = command.run(
+        tools.host,
+        [str(root / "bin" / "qcow2-commit"), "overlay.qcow2", os.path.basename(built.active)],
+        env={"PATH": path, "QEMU_IMG": tools.qemu_img},
+        cwd=built.folder,
+    )
+    assert out.stdout == "active.qcow2: overlay.qcow2 committed into it, 3 bitmaps carried\n"
+    assert sorted(reference.carried_bitmaps(qemu_img.info(tools, built.active))) == sorted(
+        reference.carried_bitmaps(qemu_img.info(tools, f"{built.folder}/overlay.qcow2"))
     )
 
 

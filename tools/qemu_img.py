@@ -79,13 +79,19 @@ def convert(tools, src, dst, *, fmt=None, out_fmt="qcow2", compress=False, timeo
     command.run(tools.host, argv, timeout=timeout)
 
 
-def info(tools, path, *, fmt=None, force_share=False, timeout=None):
-    """Return qemu-img info --output=json of path, as a dict."""
+def info(tools, path, *, fmt=None, force_share=False, backing_chain=False, timeout=None):
+    """Return qemu-img info --output=json of path, as a dict.
+
+    backing_chain returns a list instead: one dict per image, path first,
+    each naming its file by the path qemu resolved ("filename").
+    """
     argv = [tools.qemu_img, "info", "--output=json"]
     if fmt is not None:
         argv += ["-f", fmt]
     if force_share:
         argv.append("-U")
+    if backing_chain:
+        argv.append("--backing-chain")
     argv.append(path)
     return json.loads(command.run(tools.host, argv, timeout=timeout).stdout)
 
@@ -131,13 +137,29 @@ def check(tools, path, *, fmt="qcow2", timeout=None):
     return report
 
 
-def compare(tools, first, second, *, fmt, second_fmt, timeout=None):
+def commit(tools, top, base, *, fmt="qcow2", timeout=None):
+    """Commit the data of top and every image down to base into base.
+
+    -d: top is not emptied (-b implies it anyway; said here so it is seen).
+    """
+    argv = [tools.qemu_img, "commit", "-q", "-f", fmt, "-d", "-b", base, top]
+    command.run(tools.host, argv, timeout=timeout)
+
+
+def rebase_unsafe(tools, path, backing, backing_fmt, *, fmt="qcow2", timeout=None):
+    """Rewrite path's backing file name and format only (-u): no data moves."""
+    argv = [tools.qemu_img, "rebase", "-u", "-f", fmt, "-b", backing, "-F", backing_fmt, path]
+    command.run(tools.host, argv, timeout=timeout)
+
+
+def compare(tools, first, second, *, fmt=None, second_fmt=None, timeout=None):
     """qemu-img compare of what a guest sees through two images: (same, what it said).
 
     -U: the first image may be a pristine chain other processes read too. A
     difference is exit status 1; only a comparison that could not run raises.
     """
-    argv = [tools.qemu_img, "compare", "-U", "-f", fmt, "-F", second_fmt, first, second]
+    formats = (["-f", fmt] if fmt else []) + (["-F", second_fmt] if second_fmt else [])
+    argv = [tools.qemu_img, "compare", "-U", *formats, first, second]
     out = command.run(tools.host, argv, check=False, timeout=timeout)
     if out.rc not in (0, 1):
         raise command.CommandError(argv, out)

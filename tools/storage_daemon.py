@@ -17,26 +17,32 @@ def apply(tools, path, commands, *, script, timeout=None):
     script is a scratch path on the host for the QMP input. Returns the list
     of return values; raises CommandError if any command failed.
     """
-    # Deleting the node closes the image, which is when qemu stores persistent
-    # bitmaps and reports a failure to do so. qemu 5.2 stores nothing on quit.
-    close = {"execute": "blockdev-del", "arguments": {"node-name": NODE}}
-    lines = [{"execute": "qmp_capabilities"}, *commands, close, {"execute": "quit"}]
+    return apply_to(tools, [(NODE, path, False)], commands, script=script, timeout=timeout)
+
+
+def apply_to(tools, images, commands, *, script, timeout=None):
+    """Like apply, for several images: (node name, path, read_only) each, none with its backing.
+
+    Commands name the images by their node names, so one transaction can
+    span them (a bitmap merge from one image into another).
+    """
+    # Deleting the nodes closes the images, which is when qemu stores
+    # persistent bitmaps and reports a failure to do so. qemu 5.2 stores
+    # nothing on quit.
+    close = [{"execute": "blockdev-del", "arguments": {"node-name": n}} for n, _, _ in images]
+    lines = [{"execute": "qmp_capabilities"}, *commands, *close, {"execute": "quit"}]
     files.write_text(tools.host, script, "".join(json.dumps(c) + "\n" for c in lines))
-    blockdev = {
-        "driver": "qcow2",
-        "node-name": NODE,
-        "backing": None,
-        "file": {"driver": "file", "filename": path},
-    }
-    argv = [
-        tools.qemu_storage_daemon,
-        "--blockdev",
-        json.dumps(blockdev),
-        "--chardev",
-        "stdio,id=qmp",
-        "--monitor",
-        "chardev=qmp",
-    ]
+    argv = [tools.qemu_storage_daemon]
+    for node, path, read_only in images:
+        blockdev = {
+            "driver": "qcow2",
+            "node-name": node,
+            "backing": None,
+            "read-only": read_only,
+            "file": {"driver": "file", "filename": path, "read-only": read_only},
+        }
+        argv += ["--blockdev", json.dumps(blockdev)]
+    argv += ["--chardev", "stdio,id=qmp", "--monitor", "chardev=qmp"]
     try:
         out = command.run(tools.host, argv, stdin=script, timeout=timeout)
     finally:
@@ -51,7 +57,7 @@ def apply(tools, path, commands, *, script, timeout=None):
                 1, out.stdout, errors[0] if errors else "qemu-storage-daemon ended early"
             ),
         )
-    return [a["return"] for a in answers[1:-2]]
+    return [a["return"] for a in answers[1 : 1 + len(commands)]]
 
 
 def add_bitmaps(tools, path, bitmaps, *, script, timeout=None):
@@ -85,6 +91,38 @@ def enable_bitmaps(tools, path, names, *, script, timeout=None):
         apply(
             tools,
             path,
+            [{"execute": "transaction", "arguments": {"actions": actions}}],
+            script=script,
+            timeout=timeout,
+        )
+
+
+def add_action(node, name, granularity=None, *, disabled=False):
+    """A transaction action that adds persistent bitmap name to node."""
+    data = {"node": node, "name": name, "persistent": True, "disabled": disabled}
+    if granularity is not None:
+        data["granularity"] = granularity
+    return {"type": "block-dirty-bitmap-add", "data": data}
+
+
+def merge_action(node, name, sources):
+    """A transaction action that merges sources ((node, name) pairs) into node's bitmap name."""
+    bitmaps = [{"node": n, "name": b} for n, b in sources]
+    return {
+        "type": "block-dirty-bitmap-merge",
+        "data": {"node": node, "target": name, "bitmaps": bitmaps},
+    }
+
+
+def transaction(tools, images, actions, *, script, timeout=None):
+    """Apply actions to images ((node, path, read_only) each) in one QMP transaction.
+
+    qemu applies all of them or none.
+    """
+    if actions:
+        apply_to(
+            tools,
+            images,
             [{"execute": "transaction", "arguments": {"actions": actions}}],
             script=script,
             timeout=timeout,

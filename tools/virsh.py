@@ -60,3 +60,14 @@ def domains(host, uri):
     """Names of every domain, running or defined."""
     out = command.run(host, _argv(uri, "list", "--all", "--name"), check=False, timeout=30)
     return [line.strip() for line in out.stdout.splitlines() if line.strip()]
+
+
+def blockcommit(host, uri, domain, target, base, top, *, active, timeout):
+    """virsh blockcommit of top down to base on disk target, waiting for the job's end.
+
+    active: top is the disk's top image, and the commit pivots the disk to base.
+    """
+    argv = _argv(uri, "blockcommit", domain, target, "--wait", "--base", base, "--top", top)
+    if active:
+        argv += ["--active", "--pivot"]
+    return command.run(host, argv, check=False, timeout=timeout)
