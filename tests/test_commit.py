@@ -12,7 +12,7 @@ from fixtures.chain import BuiltChain, file_names
 from implementations.registry import resolve
 from rules import load_rules
 from scenarios import load_catalog
-from scenarios.model import COMMIT
+from scenarios.model import COMMIT, SNAPSHOT
 
 from support import failed_rules, faulty
 
@@ -118,7 +118,8 @@ def test_a_commit_program_is_given_commit_top_commit_base_and_above_if_any(
     assert PROCEDURES[COMMIT].created == ()
 
 
-@pytest.mark.parametrize("spec", ["reference", "reference-qemu-img", "libvirt-live"])
-def test_the_built_in_implementations_say_they_do_not_commit(spec, tools):
+@pytest.mark.parametrize("spec", ["reference", "reference-qemu-img"])
+def test_the_reference_takes_both_procedures(spec, tools):
     impl = resolve(spec)
-    assert impl.unavailable(tools, COMMIT) == f"{spec}: takes snapshots only, not commit"
+    assert impl.unavailable(tools, COMMIT) is None
+    assert impl.unavailable(tools, SNAPSHOT) is None

@@ -24,6 +24,7 @@ RUN_FIELDS = {
     "harness_version",
     "qemu",
     "qemu_versions",
+    "procedure",
 }
 
 
