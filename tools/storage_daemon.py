@@ -67,34 +67,18 @@ def add_bitmaps(tools, path, bitmaps, *, script, timeout=None):
     added in one transaction in reverse order, after the ones already on
     disk; the actions are reversed so the image lists them in the given order.
     """
-    actions = []
-    for name, granularity, disabled in reversed(bitmaps):
-        data = {"node": NODE, "name": name, "persistent": True, "disabled": disabled}
-        if granularity is not None:
-            data["granularity"] = granularity
-        actions.append({"type": "block-dirty-bitmap-add", "data": data})
-    if actions:
-        apply(
-            tools,
-            path,
-            [{"execute": "transaction", "arguments": {"actions": actions}}],
-            script=script,
-            timeout=timeout,
-        )
+    actions = [
+        add_action(NODE, name, granularity, disabled=disabled)
+        for name, granularity, disabled in reversed(bitmaps)
+    ]
+    transaction(tools, [(NODE, path, False)], actions, script=script, timeout=timeout)
 
 
 def enable_bitmaps(tools, path, names, *, script, timeout=None):
     actions = [
         {"type": "block-dirty-bitmap-enable", "data": {"node": NODE, "name": n}} for n in names
     ]
-    if actions:
-        apply(
-            tools,
-            path,
-            [{"execute": "transaction", "arguments": {"actions": actions}}],
-            script=script,
-            timeout=timeout,
-        )
+    transaction(tools, [(NODE, path, False)], actions, script=script, timeout=timeout)
 
 
 def add_action(node, name, granularity=None, *, disabled=False):
