@@ -22,10 +22,11 @@ import hypothesis
 from hypothesis import HealthCheck, Phase
 from hypothesis import strategies as st
 
+from scenarios.generated import DEFAULT_SEED  # noqa: F401 (the seed of draw())
 from scenarios.loader import MAX_GRANULARITY, MAX_NAME_BYTES, MIN_GRANULARITY
 from scenarios.model import FORMATS, STATES, Bitmap, Image, Scenario
 
-DEFAULT_SEED = 11
+
 BATCH = 100  # examples per round of drawing; rounds go on until enough are kept
 MAX_DEPTH = 6
 SECTOR = 512
