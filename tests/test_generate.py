@@ -1,6 +1,8 @@
 """Drawing scenarios: reproducible from a seed, over the whole model, filtered with reasons."""
 
 import os
+import subprocess
+import sys
 
 import pytest
 
@@ -8,6 +10,8 @@ from scenarios import load_catalog
 from scenarios.generate import DEFAULT_SEED, draw, refusal
 from scenarios.model import STATES, Bitmap, Image, Scenario
 from scenarios.writer import write_file
+
+from support import ROOT
 
 
 @pytest.fixture(scope="module")
@@ -91,3 +95,22 @@ def test_what_qemu_takes_is_kept():
                  (Bitmap("x" * 1023, "recording", 2048, ()),))
     assert refusal(_one((edge,))) is None
     assert refusal(_one((Image("raw", 512, None, (), ()), QCOW2))) is None
+
+
+DRAW = """
+import hashlib, sys
+sys.path.insert(0, {root!r})
+{imports}
+from scenarios.generate import draw
+print(hashlib.sha256(repr([s.images for s in draw(20, 11).scenarios]).encode()).hexdigest())
+"""
+
+
+def test_a_draw_does_not_depend_on_the_modules_loaded():
+    # hypothesis mixes the literals of loaded local modules into what it draws.
+    def drawn(imports):
+        code = DRAW.format(root=ROOT, imports=imports)
+        return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                              check=True).stdout
+    alone = drawn("")
+    assert drawn("import conformance.plugin, reports.plugin, tools.command") == alone
