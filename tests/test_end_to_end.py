@@ -70,6 +70,12 @@ def test_reference_passes_with_parallel_workers(tools, tmp_path):
     (["--results=/does/not/exist/r.json"], ["folder /does/not/exist does not exist"]),
     (["--impl-timeout=0"], ["--impl-timeout 0", "must be above 0"]),
     (["--impl-max-file=-1"], ["--impl-max-file -1", "must be above 0"]),
+    (["--generate=0"], ["--generate 0", "at least 1"]),
+    (["--seed=3"], ["--seed", "add --generate N"]),
+    (["--shrink"], ["--shrink", "add --generate N"]),
+    (["--generate=2", "--seed=-1"], ["--seed -1", "0 or more"]),
+    (["--generate=2", "--scenarios=scenarios"], ["--generate", "without --generate"]),
+    (["--generate=2", "--shrink-budget=0"], ["--shrink-budget 0", "must be above 0"]),
 ])
 def test_bad_input_stops_the_run_with_one_line(tools, args, words):
     out = conformance(tools, *args)
