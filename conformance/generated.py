@@ -3,7 +3,8 @@
     {"seed", "count", "hypothesis", "folder", "filtered": {reason: count},
      "rules_exercised", "rules_not_exercised",
      "smallest_failing": [{"rule", "implementation", "scenario", "chain", "file",
-                           and after --shrink "shrunk_from"}]}
+                           and when --shrink found a smaller one "shrunk_from": the
+                           smallest drawn scenario that failed the rule}]}
 
 A rule is exercised by a scenario when it has at least one verdict there that
 was judged (passed or failed), not skipped or in error. The smallest failing
@@ -72,8 +73,8 @@ def _smallest_failing(harness, records, shrinker):
         shrunk = shrinker(impls[impl_name], rule_id, smallest) if shrinker else None
         if shrunk is not None and size_key(shrunk) < size_key(smallest):
             name = _shrunk_name(rule_id, impl_name, list(impls))
-            shrunk = replace(shrunk, name=name, description=f"{rule_id} failed by {impl_name},"
-                             f" shrunk from {smallest.name}")
+            shrunk = replace(shrunk, name=name, description=f"{rule_id} failed by {impl_name};"
+                             f" found by shrinking, smaller than {smallest.name}")
             path = os.path.join(harness.scenario_dir, f"{name}.toml")
             write_file(path, [shrunk])
             entry.update(scenario=name, chain=shrunk.summary(), file=path,

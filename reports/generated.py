@@ -12,7 +12,8 @@ def lines(doc):
         return []
     out = []
     for found in gen["smallest_failing"]:
-        shrunk = f", shrunk from {found['shrunk_from']}" if found.get("shrunk_from") else ""
+        shrunk = (f", found by shrinking (the smallest drawn one: {found['shrunk_from']})"
+                  if found.get("shrunk_from") else "")
         out.append(f"smallest failing scenario of {found['rule']} for {found['implementation']}:"
                    f" {found['scenario']}{shrunk}: {found['chain']}")
         out.append(f"  rerun it: bin/conformance --scenarios {gen['folder']} --scenario"
