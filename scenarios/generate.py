@@ -42,6 +42,7 @@ COST_MAX_WRITTEN = 4 << 20
 COST_MAX_L1_BYTES = 1 << 20
 COST_MAX_BITMAP_BYTES = 256 << 20  # per image, all its bitmaps together
 COST_MAX_EXTENT = 1 << 20
+HEAVY_BITMAPS, HEAVY_SPACING = 40, 50  # at most one chain of over 40 bitmaps in 50
 
 HOSTILE_NAMES = (" ", "a b", "it's", '"double"', "back\\slash", "line\nbreak", "tab\there",
                  "$(touch HARNESS-CANARY-generated)", "`touch HARNESS-CANARY-generated`",
@@ -72,7 +73,7 @@ def draw(count, seed=DEFAULT_SEED):
             scenario = Scenario(name, "generated",
                                 f"drawn with seed {seed}, round {round_}, by hypothesis"
                                 f" {hypothesis.__version__}", images, "")
-            reason = refusal(scenario)
+            reason = refusal(scenario) or crowding(scenario, drawing.scenarios)
             if reason:
                 drawing.filtered[reason] += 1
                 continue
@@ -146,6 +147,23 @@ def refusal(scenario):
     if written > COST_MAX_WRITTEN:
         return "cost: over 4 MiB written while building the chain"
     return None
+
+
+def crowding(scenario, kept):
+    """Why scenario costs too much next to those kept before it, or None.
+
+    hypothesis follows an example with variations of it: one chain of
+    hundreds of bitmaps comes with several more. One in HEAVY_SPACING is kept.
+    """
+    if _bitmap_count(scenario) <= HEAVY_BITMAPS:
+        return None
+    if any(_bitmap_count(s) > HEAVY_BITMAPS for s in kept[-HEAVY_SPACING:]):
+        return f"cost: another chain of over {HEAVY_BITMAPS} bitmaps among the last {HEAVY_SPACING}"
+    return None
+
+
+def _bitmap_count(scenario):
+    return sum(len(image.bitmaps) for image in scenario.images)
 
 
 def _granularity(bitmap, image):
