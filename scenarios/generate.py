@@ -183,7 +183,7 @@ def _granularity(bitmap, image):
 @st.composite
 def chains(draw):
     """A chain, bottom to top, as a tuple of Images; shrinks to one small image."""
-    pool = draw(st.lists(names(), min_size=1, max_size=4))
+    pool = draw(st.lists(names(), min_size=1, max_size=6))
     images = [draw(image(pool, None))]
     for _ in range(DEPTHS[draw(st.integers(0, 99))] - 1):
         size = next(i.size for i in reversed(images) if i.size is not None)
@@ -269,7 +269,8 @@ def bitmap_lists(draw, size, pool):
 
 @st.composite
 def bitmaps(draw, size, pool):
-    name = draw(st.one_of(st.sampled_from(pool), names()))
+    # Mostly names of the chain's pool: checkpoints that span several images.
+    name = draw(st.sampled_from(pool) if draw(st.integers(0, 4)) < 4 else names())
     state = STATE_SHARES[draw(st.integers(0, 99))]
     granularity = draw(st.one_of(st.none(), st.sampled_from(GRANULARITIES)))
     # Each dirty bitmap costs three commands to build: one in three or so is.
