@@ -237,10 +237,18 @@ def names():
         st.sampled_from(PLAIN_NAMES),
         st.sampled_from(HOSTILE_NAMES),
         st.text(st.characters(codec="utf-8"), min_size=1, max_size=24),
-        st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), min_size=200,
-                max_size=MAX_NAME_BYTES + 8),
+        # Long: a drawn piece repeated to a drawn length (drawing each of a
+        # thousand characters one by one costs seconds per 200 scenarios).
+        st.tuples(st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), min_size=1,
+                          max_size=16),
+                  st.integers(200, MAX_NAME_BYTES + 8)).map(_repeated),
         st.characters(codec="utf-8", exclude_characters="\0").map(_filled),
     )
+
+
+def _repeated(piece_and_length):
+    piece, length = piece_and_length
+    return (piece * (length // len(piece) + 1))[:length]
 
 
 def _filled(char):
