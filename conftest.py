@@ -6,46 +6,117 @@ tests/; both share these options and fixtures.
 
 # One plugin per step that needs pytest: options and session fixtures,
 # implementations' clean-up, the pipeline, and the reports.
-pytest_plugins = ["fixtures.plugin", "implementations.plugin", "conformance.plugin",
-                  "reports.plugin"]
+pytest_plugins = [
+    "fixtures.plugin",
+    "implementations.plugin",
+    "conformance.plugin",
+    "reports.plugin",
+]
 
 
 def pytest_addoption(parser):
     group = parser.getgroup("bitmap harness")
-    group.addoption("--impl", action="append", default=[], metavar="NAME",
-                    help="implementation under test: reference (default), reference-qemu-img,"
-                         " libvirt-live, libvirt-offline, or exec:PATH; may be repeated")
-    group.addoption("--libvirt-uri", default="qemu:///system", metavar="URI",
-                    help="libvirt connection of the libvirt adapters (default qemu:///system)")
-    group.addoption("--qemu-img", default=None, metavar="PATH",
-                    help="qemu-img under test (default: the one on PATH);"
-                         " qemu-io and qemu-storage-daemon come from its folder")
-    group.addoption("--qemu", default=None, metavar="RELEASE|DIR",
-                    help="qemu binaries under test: a release (5.2, 7.2, 10.0; fetched into"
-                         " .cache/qemu on first use) or a folder holding qemu-img")
-    group.addoption("--results", default="reports/out/results.json", metavar="PATH",
-                    help="where to write the results file; JUnit XML goes beside it")
-    group.addoption("--impl-timeout", type=float, default=300, metavar="SECONDS",
-                    help="kill an implementation that runs longer (default 300)")
-    group.addoption("--impl-max-file", type=float, default=1024, metavar="MiB",
-                    help="an exec: program dies of SIGXFSZ when a file it writes grows past"
-                         " this (default 1024)")
-    group.addoption("--scenarios", default=None, metavar="DIR",
-                    help="folder of scenario TOML files (default: scenarios/)")
-    group.addoption("--scenario", action="append", default=[], metavar="NAME",
-                    help="run only this scenario; may be repeated")
-    group.addoption("--strict-advisory", action="store_true", default=False,
-                    help="advisory findings (hardening checks, the qemu cross-check) fail the"
-                         " run too (exit status 1)")
-    group.addoption("--target-host", default="local://", metavar="SPEC",
-                    help="testinfra host that runs every command (default local://)")
-    group.addoption("--generate", type=int, default=None, metavar="N",
-                    help="judge N scenarios drawn from the scenario model instead of the"
-                         " catalog; they are written to NAME.scenarios/ beside NAME.json")
-    group.addoption("--seed", type=int, default=None, metavar="S",
-                    help="seed of --generate (default 11); one seed draws the same scenarios")
-    group.addoption("--shrink", action="store_true", default=False,
-                    help="with --generate: for each rule that fails, search for a smaller"
-                         " scenario that fails it too and write it as shrunk-RULE.toml")
-    group.addoption("--shrink-budget", type=float, default=120, metavar="SECONDS",
-                    help="time --shrink may spend on each failing rule (default 120)")
+    group.addoption(
+        "--impl",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="implementation under test: reference (default), reference-qemu-img,"
+        " libvirt-live, libvirt-offline, or exec:PATH; may be repeated",
+    )
+    group.addoption(
+        "--libvirt-uri",
+        default="qemu:///system",
+        metavar="URI",
+        help="libvirt connection of the libvirt adapters (default qemu:///system)",
+    )
+    group.addoption(
+        "--qemu-img",
+        default=None,
+        metavar="PATH",
+        help="qemu-img under test (default: the one on PATH);"
+        " qemu-io and qemu-storage-daemon come from its folder",
+    )
+    group.addoption(
+        "--qemu",
+        default=None,
+        metavar="RELEASE|DIR",
+        help="qemu binaries under test: a release (5.2, 7.2, 10.0; fetched into"
+        " .cache/qemu on first use) or a folder holding qemu-img",
+    )
+    group.addoption(
+        "--results",
+        default="reports/out/results.json",
+        metavar="PATH",
+        help="where to write the results file; JUnit XML goes beside it",
+    )
+    group.addoption(
+        "--impl-timeout",
+        type=float,
+        default=300,
+        metavar="SECONDS",
+        help="kill an implementation that runs longer (default 300)",
+    )
+    group.addoption(
+        "--impl-max-file",
+        type=float,
+        default=1024,
+        metavar="MiB",
+        help="an exec: program dies of SIGXFSZ when a file it writes grows past"
+        " this (default 1024)",
+    )
+    group.addoption(
+        "--scenarios",
+        default=None,
+        metavar="DIR",
+        help="folder of scenario TOML files (default: scenarios/)",
+    )
+    group.addoption(
+        "--scenario",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="run only this scenario; may be repeated",
+    )
+    group.addoption(
+        "--strict-advisory",
+        action="store_true",
+        default=False,
+        help="advisory findings (hardening checks, the qemu cross-check) fail the"
+        " run too (exit status 1)",
+    )
+    group.addoption(
+        "--target-host",
+        default="local://",
+        metavar="SPEC",
+        help="testinfra host that runs every command (default local://)",
+    )
+    group.addoption(
+        "--generate",
+        type=int,
+        default=None,
+        metavar="N",
+        help="judge N scenarios drawn from the scenario model instead of the"
+        " catalog; they are written to NAME.scenarios/ beside NAME.json",
+    )
+    group.addoption(
+        "--seed",
+        type=int,
+        default=None,
+        metavar="S",
+        help="seed of --generate (default 11); one seed draws the same scenarios",
+    )
+    group.addoption(
+        "--shrink",
+        action="store_true",
+        default=False,
+        help="with --generate: for each rule that fails, search for a smaller"
+        " scenario that fails it too and write it as shrunk-RULE.toml",
+    )
+    group.addoption(
+        "--shrink-budget",
+        type=float,
+        default=120,
+        metavar="SECONDS",
+        help="time --shrink may spend on each failing rule (default 120)",
+    )

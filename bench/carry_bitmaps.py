@@ -39,30 +39,37 @@ def build(tools, path, count):
     left_out = count // 10
     inconsistent, disabled = left_out // 2, left_out - left_out // 2
     qemu_img.create(tools, path, size=1 << 30)
-    storage_daemon.add_bitmaps(tools, path, [(f"i{i:05}", None, False) for i in range(inconsistent)],
-                               script=path + ".qmp")
+    storage_daemon.add_bitmaps(
+        tools, path, [(f"i{i:05}", None, False) for i in range(inconsistent)], script=path + ".qmp"
+    )
     # A writer that dies leaves every bitmap then on disk in use, as a crash does.
     qemu_io.open_and_die(tools, path)
     storage_daemon.add_bitmaps(
-        tools, path, [(f"d{i:05}", None, True) for i in range(disabled)]
-        + [(f"b{i:05}", None, False) for i in range(count - left_out)], script=path + ".qmp")
+        tools,
+        path,
+        [(f"d{i:05}", None, True) for i in range(disabled)]
+        + [(f"b{i:05}", None, False) for i in range(count - left_out)],
+        script=path + ".qmp",
+    )
     return count - left_out
 
 
 def ways(tools, folder, per_bitmap):
     env = dict(os.environ, QEMU_IMG=tools.qemu_img)
-    found = [("baseline", [sys.executable, os.path.join(ROOT, "bench", "qsd_snapshot.py")], env),
-             ("module", [sys.executable, "-m", "implementations.reference"],
-              dict(env, PYTHONPATH=ROOT)),
-             ("command", [os.path.join(ROOT, "bin", "qcow2-snapshot")], env)]
+    found = [
+        ("baseline", [sys.executable, os.path.join(ROOT, "bench", "qsd_snapshot.py")], env),
+        ("module", [sys.executable, "-m", "implementations.reference"], dict(env, PYTHONPATH=ROOT)),
+        ("command", [os.path.join(ROOT, "bin", "qcow2-snapshot")], env),
+    ]
     if per_bitmap:
         # qemu-io must be beside qemu-img; qemu-storage-daemon must not.
         bindir = os.path.join(folder, "no-daemon")
         os.mkdir(bindir)
         for path in (tools.qemu_img, tools.qemu_io):
             os.symlink(path, os.path.join(bindir, os.path.basename(path)))
-        found.append(("per-bitmap", found[2][1],
-                      dict(env, QEMU_IMG=os.path.join(bindir, "qemu-img"))))
+        found.append(
+            ("per-bitmap", found[2][1], dict(env, QEMU_IMG=os.path.join(bindir, "qemu-img")))
+        )
     return found
 
 
@@ -71,8 +78,9 @@ def run_once(argv, env, folder, active, carried):
     if os.path.exists(overlay):
         os.remove(overlay)
     start = time.perf_counter()
-    out = subprocess.run([*argv, active, overlay], env=env, cwd=folder, capture_output=True,
-                         text=True)
+    out = subprocess.run(
+        [*argv, active, overlay], env=env, cwd=folder, capture_output=True, text=True
+    )
     elapsed = time.perf_counter() - start
     # A way that failed or carried the wrong bitmaps has no figure worth printing.
     if out.returncode != 0 or f" {carried} bitmaps carried" not in out.stdout:
@@ -87,10 +95,14 @@ def main():
     parser.add_argument("--per-bitmap", action="store_true")
     args = parser.parse_args()
     tools = toolset.find(toolset.get_host())
-    print(f"qemu: {tools.release}; {os.cpu_count()} cores, load average"
-          f" {os.getloadavg()[0]:.2f} at start")
-    print(f"{'bitmaps':>7} {'carried':>7}  {'way':<10} {'median s':>8} {'min s':>6}"
-          f" {'/baseline':>9} {'/module':>7}  runs")
+    print(
+        f"qemu: {tools.release}; {os.cpu_count()} cores, load average"
+        f" {os.getloadavg()[0]:.2f} at start"
+    )
+    print(
+        f"{'bitmaps':>7} {'carried':>7}  {'way':<10} {'median s':>8} {'min s':>6}"
+        f" {'/baseline':>9} {'/module':>7}  runs"
+    )
     folder = tempfile.mkdtemp(prefix="bench-carry-")
     try:
         chosen = ways(tools, folder, args.per_bitmap)
@@ -110,8 +122,10 @@ def main():
             module = statistics.median(times["module"])
             for label, _, _ in chosen:
                 median = statistics.median(times[label])
-                print(f"{count:>7} {carried:>7}  {label:<10} {median:>8.3f} {min(times[label]):>6.3f}"
-                      f" {median / base:>8.2f}x {median / module:>6.2f}x  {len(times[label])}")
+                print(
+                    f"{count:>7} {carried:>7}  {label:<10} {median:>8.3f} {min(times[label]):>6.3f}"
+                    f" {median / base:>8.2f}x {median / module:>6.2f}x  {len(times[label])}"
+                )
             os.remove(active)
         print(f"load average {os.getloadavg()[0]:.2f} at end")
     finally:

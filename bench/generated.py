@@ -30,9 +30,18 @@ def _cpu():
 
 
 def run(args, results):
-    argv = [os.path.join(ROOT, ".tox", "conformance", "bin", "pytest"), "conformance",
-            "-p", "no:hypothesispytest", "-p", "no:cacheprovider", "-q", "--results", results,
-            *args]
+    argv = [
+        os.path.join(ROOT, ".tox", "conformance", "bin", "pytest"),
+        "conformance",
+        "-p",
+        "no:hypothesispytest",
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        "--results",
+        results,
+        *args,
+    ]
     started, cpu = time.monotonic(), _cpu()
     out = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True)
     wall, cpu = time.monotonic() - started, _cpu() - cpu
@@ -47,21 +56,27 @@ def main(count=200, seed=11, workers=2, rounds=1):
     with tempfile.TemporaryDirectory(prefix="bench-generated-") as folder:
         for _ in range(rounds):
             for label, args in zip(runs, ([], generate)):
-                wall, cpu, status, doc = run(["-n", str(workers), *args],
-                                             os.path.join(folder, f"{label.split()[0]}.json"))
+                wall, cpu, status, doc = run(
+                    ["-n", str(workers), *args], os.path.join(folder, f"{label.split()[0]}.json")
+                )
                 runs[label].append((wall, cpu))
-                print(f"{label:>14}: {wall:6.1f} s wall, {cpu:6.1f} s CPU,"
-                      f" {len(doc['scenarios'])} scenarios, {len(doc['results'])} tests,"
-                      f" exit status {status}, load average {os.getloadavg()[0]:.1f}")
+                print(
+                    f"{label:>14}: {wall:6.1f} s wall, {cpu:6.1f} s CPU,"
+                    f" {len(doc['scenarios'])} scenarios, {len(doc['results'])} tests,"
+                    f" exit status {status}, load average {os.getloadavg()[0]:.1f}"
+                )
                 generated = doc["run"].get("generated")
                 if generated:
-                    print(f"{'':>14}  {sum(generated['filtered'].values())} filtered; rules not"
-                          f" exercised: {', '.join(generated['rules_not_exercised'])}")
-    (catalog, drawn) = ([statistics.median(r[i] for r in runs[k]) for i in (0, 1)]
-                        for k in runs)
-    print(f"median wall: catalog {catalog[0]:.1f} s, generated {drawn[0]:.1f} s,"
-          f" ratio {drawn[0] / catalog[0]:.2f}; median CPU: ratio {drawn[1] / catalog[1]:.2f}"
-          f" ({workers} workers, {rounds} rounds)")
+                    print(
+                        f"{'':>14}  {sum(generated['filtered'].values())} filtered; rules not"
+                        f" exercised: {', '.join(generated['rules_not_exercised'])}"
+                    )
+    (catalog, drawn) = ([statistics.median(r[i] for r in runs[k]) for i in (0, 1)] for k in runs)
+    print(
+        f"median wall: catalog {catalog[0]:.1f} s, generated {drawn[0]:.1f} s,"
+        f" ratio {drawn[0] / catalog[0]:.2f}; median CPU: ratio {drawn[1] / catalog[1]:.2f}"
+        f" ({workers} workers, {rounds} rounds)"
+    )
 
 
 if __name__ == "__main__":

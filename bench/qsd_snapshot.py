@@ -18,27 +18,73 @@ import sys
 
 def main(active, overlay):
     qemu_img = os.environ.get("QEMU_IMG", "qemu-img")
-    info = json.loads(subprocess.run([qemu_img, "info", "--output=json", active],
-                                     check=True, capture_output=True).stdout)
+    info = json.loads(
+        subprocess.run(
+            [qemu_img, "info", "--output=json", active], check=True, capture_output=True
+        ).stdout
+    )
     bitmaps = info.get("format-specific", {}).get("data", {}).get("bitmaps", [])
     carried = [b for b in bitmaps if "auto" in b["flags"] and "in-use" not in b["flags"]]
-    subprocess.run([qemu_img, "create", "-q", "-f", "qcow2", "-b", os.path.abspath(active),
-                    "-F", info["format"], overlay], check=True)
-    actions = [{"type": "block-dirty-bitmap-add",
-                "data": {"node": "o", "name": b["name"], "granularity": b["granularity"],
-                         "persistent": True}} for b in carried]
+    subprocess.run(
+        [
+            qemu_img,
+            "create",
+            "-q",
+            "-f",
+            "qcow2",
+            "-b",
+            os.path.abspath(active),
+            "-F",
+            info["format"],
+            overlay,
+        ],
+        check=True,
+    )
+    actions = [
+        {
+            "type": "block-dirty-bitmap-add",
+            "data": {
+                "node": "o",
+                "name": b["name"],
+                "granularity": b["granularity"],
+                "persistent": True,
+            },
+        }
+        for b in carried
+    ]
     # blockdev-del closes the image, which is when qemu stores the bitmaps.
-    qmp = [{"execute": "qmp_capabilities"},
-           {"execute": "transaction", "arguments": {"actions": actions}},
-           {"execute": "blockdev-del", "arguments": {"node-name": "o"}},
-           {"execute": "quit"}]
-    blockdev = {"driver": "qcow2", "node-name": "o", "backing": None,
-                "file": {"driver": "file", "filename": overlay}}
-    qsd = os.path.join(os.path.dirname(qemu_img), "qemu-storage-daemon") \
-        if "/" in qemu_img else "qemu-storage-daemon"
-    out = subprocess.run([qsd, "--blockdev", json.dumps(blockdev), "--chardev", "stdio,id=m",
-                          "--monitor", "chardev=m"], check=True, capture_output=True, text=True,
-                         input="".join(json.dumps(c) + "\n" for c in qmp)).stdout
+    qmp = [
+        {"execute": "qmp_capabilities"},
+        {"execute": "transaction", "arguments": {"actions": actions}},
+        {"execute": "blockdev-del", "arguments": {"node-name": "o"}},
+        {"execute": "quit"},
+    ]
+    blockdev = {
+        "driver": "qcow2",
+        "node-name": "o",
+        "backing": None,
+        "file": {"driver": "file", "filename": overlay},
+    }
+    qsd = (
+        os.path.join(os.path.dirname(qemu_img), "qemu-storage-daemon")
+        if "/" in qemu_img
+        else "qemu-storage-daemon"
+    )
+    out = subprocess.run(
+        [
+            qsd,
+            "--blockdev",
+            json.dumps(blockdev),
+            "--chardev",
+            "stdio,id=m",
+            "--monitor",
+            "chardev=m",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        input="".join(json.dumps(c) + "\n" for c in qmp),
+    ).stdout
     if '"error"' in out:
         sys.exit(f"qemu-storage-daemon: {out}")
     print(f"{overlay}: {len(carried)} bitmaps carried")

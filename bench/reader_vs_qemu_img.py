@@ -21,8 +21,7 @@ import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
-    __file__))))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from qcow2 import open_image  # noqa: E402
 from tools import qemu_img, qemu_io, storage_daemon, toolset  # noqa: E402
@@ -31,8 +30,8 @@ from tools import qemu_img, qemu_io, storage_daemon, toolset  # noqa: E402
 def build(tools, path, count, granularity=65536):
     qemu_img.create(tools, path, size=2**30)
     storage_daemon.add_bitmaps(
-        tools, path, [(f"b{i}", granularity, False) for i in range(count)],
-        script=path + ".qmp")
+        tools, path, [(f"b{i}", granularity, False) for i in range(count)], script=path + ".qmp"
+    )
     # Some dirty bits, so dirty_count has data clusters to read.
     qemu_io.run(tools, path, ["write -P 0x1 0 1M", "write -P 0x2 512M 64k"])
 
@@ -64,10 +63,14 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--bitmaps", type=int, default=1000)
-    parser.add_argument("--qemu-img", default=None, metavar="PATH",
-                        help="qemu-img to compare with (default: the one on"
-                             " PATH); qemu-io and qemu-storage-daemon come"
-                             " from its folder")
+    parser.add_argument(
+        "--qemu-img",
+        default=None,
+        metavar="PATH",
+        help="qemu-img to compare with (default: the one on"
+        " PATH); qemu-io and qemu-storage-daemon come"
+        " from its folder",
+    )
     args = parser.parse_args()
     tools = toolset.find(toolset.get_host(), args.qemu_img)
     if tools.qemu_storage_daemon is None:
@@ -85,16 +88,18 @@ def main():
         assert names == [b["name"] for b in qemu_img_info(tools, path)]
 
         rows = [
-            ("reader: open + list", measure(reader_list_only, path,
-                                            args.runs)),
-            ("reader: open + list + dirty_count", measure(reader, path,
-                                                          args.runs)),
-            ("qemu-img info --output=json",
-             measure(lambda p: qemu_img_info(tools, p), path, args.runs)),
+            ("reader: open + list", measure(reader_list_only, path, args.runs)),
+            ("reader: open + list + dirty_count", measure(reader, path, args.runs)),
+            (
+                "qemu-img info --output=json",
+                measure(lambda p: qemu_img_info(tools, p), path, args.runs),
+            ),
         ]
-        print(f"{args.bitmaps} bitmaps, {args.runs} runs each "
-              f"(image built in {built:.2f} s, "
-              f"{os.path.getsize(path) / 2**20:.1f} MiB)")
+        print(
+            f"{args.bitmaps} bitmaps, {args.runs} runs each "
+            f"(image built in {built:.2f} s, "
+            f"{os.path.getsize(path) / 2**20:.1f} MiB)"
+        )
         print(f"{'what':<36} {'median ms':>10} {'min ms':>10}")
         for name, (median, minimum) in rows:
             print(f"{name:<36} {median * 1000:>10.2f} {minimum * 1000:>10.2f}")

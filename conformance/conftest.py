@@ -36,7 +36,15 @@ def pytest_collection_modifyitems(items):
         callspec = getattr(item, "callspec", None)
         case = callspec.params.get("case") if callspec else None
         if case is not None:
-            item.user_properties.append(("case", {
-                "implementation": case.impl.name, "scenario": case.scenario.name,
-                "rule": case.rule.id, "family": case.rule.family,
-                "subject": case.subject.label}))
+            item.user_properties.append(
+                (
+                    "case",
+                    {
+                        "implementation": case.impl.name,
+                        "scenario": case.scenario.name,
+                        "rule": case.rule.id,
+                        "family": case.rule.family,
+                        "subject": case.subject.label,
+                    },
+                )
+            )

@@ -64,21 +64,31 @@ def _smallest_failing(harness, records, shrinker):
             failing.setdefault((r["implementation"], r["rule"]), set()).add(r["scenario"])
     order = {rule_id: i for i, rule_id in enumerate(load_rules())}
     found = []
-    for (impl_name, rule_id), names in sorted(failing.items(),
-                                              key=lambda item: (order[item[0][1]], item[0][0])):
+    for (impl_name, rule_id), names in sorted(
+        failing.items(), key=lambda item: (order[item[0][1]], item[0][0])
+    ):
         smallest = min((scenarios[n] for n in names), key=lambda s: (size_key(s), s.name))
-        entry = {"rule": rule_id, "implementation": impl_name, "scenario": smallest.name,
-                 "chain": smallest.summary(),
-                 "file": os.path.join(harness.scenario_dir, f"{smallest.name}.toml")}
+        entry = {
+            "rule": rule_id,
+            "implementation": impl_name,
+            "scenario": smallest.name,
+            "chain": smallest.summary(),
+            "file": os.path.join(harness.scenario_dir, f"{smallest.name}.toml"),
+        }
         shrunk = shrinker(impls[impl_name], rule_id, smallest) if shrinker else None
         if shrunk is not None and size_key(shrunk) < size_key(smallest):
             name = _shrunk_name(rule_id, impl_name, list(impls))
-            shrunk = replace(shrunk, name=name, description=f"{rule_id} failed by {impl_name};"
-                             f" found by shrinking, smaller than {smallest.name}")
+            shrunk = replace(
+                shrunk,
+                name=name,
+                description=f"{rule_id} failed by {impl_name};"
+                f" found by shrinking, smaller than {smallest.name}",
+            )
             path = os.path.join(harness.scenario_dir, f"{name}.toml")
             write_file(path, [shrunk])
-            entry.update(scenario=name, chain=shrunk.summary(), file=path,
-                         shrunk_from=smallest.name)
+            entry.update(
+                scenario=name, chain=shrunk.summary(), file=path, shrunk_from=smallest.name
+            )
         found.append(entry)
     return found
 
@@ -103,8 +113,12 @@ class Shrinker:
         self.root = tempfile.mkdtemp(prefix="harness-shrink-")
         tools = harness.tools()
         os.makedirs(os.path.join(self.root, "runs"))
-        self.pipeline = Pipeline(tools, ChainCache(tools, os.path.join(self.root, "chains")),
-                                 os.path.join(self.root, "runs"), harness.timeout)
+        self.pipeline = Pipeline(
+            tools,
+            ChainCache(tools, os.path.join(self.root, "chains")),
+            os.path.join(self.root, "runs"),
+            harness.timeout,
+        )
 
     def __call__(self, impl, rule_id, failing):
         from conformance.shrink import shrink
@@ -114,11 +128,11 @@ class Shrinker:
         for r in self.records:
             if r["implementation"] == impl.name and r["scenario"] in scenarios:
                 key = scenarios[r["scenario"]].chain_digest()
-                known[key] = known.get(key, False) or (r["rule"] == rule_id
-                                                       and r["outcome"] == FAILED)
+                known[key] = known.get(key, False) or (
+                    r["rule"] == rule_id and r["outcome"] == FAILED
+                )
         round_ = self.harness.drawing.rounds[failing.name]
-        return shrink(self.pipeline, impl, rule_id, self.harness.seed, round_, known,
-                      self.budget)
+        return shrink(self.pipeline, impl, rule_id, self.harness.seed, round_, known, self.budget)
 
     def close(self):
         shutil.rmtree(self.root, ignore_errors=True)

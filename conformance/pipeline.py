@@ -52,17 +52,20 @@ class Pipeline:
         if impl.name not in self._unavailable:
             self._unavailable[impl.name] = impl.unavailable(self.tools)
         reason = chain.missing(self.tools, scenario)
-        return self._unavailable[impl.name] or (f"scenario {scenario.name}: {reason}"
-                                                if reason else None)
+        return self._unavailable[impl.name] or (
+            f"scenario {scenario.name}: {reason}" if reason else None
+        )
 
     def baseline(self, scenario):
         # Keyed like the chain cache: the baseline depends on the chain alone.
         key = scenario.chain_digest()
         if key not in self._baselines:
+
             def compute():
                 built = self.cache.pristine(scenario)
                 scratch = os.path.join(self.workdir, "baseline", key)
                 return baseline.baseline(self.tools, scenario, built, scratch)
+
             self._baselines[key] = self.cache.shared(f"{key}.baseline", compute)
         return self._baselines[key]
 
@@ -72,12 +75,11 @@ class Pipeline:
         built = self._copy(impl, scenario, scenario.name)
         overlay = os.path.join(built.folder, "overlay.qcow2")
         listed = files.listing(self.tools.host, built.folder)
-        result = impl.run(self.tools, built.active, overlay, cwd=built.folder,
-                          timeout=self.timeout)
-        changes = folder.changes(listed, files.listing(self.tools.host, built.folder),
-                                 os.path.basename(overlay))
-        return run.observe(self.tools, result, facts, built.paths, overlay,
-                           folder_changes=changes)
+        result = impl.run(self.tools, built.active, overlay, cwd=built.folder, timeout=self.timeout)
+        changes = folder.changes(
+            listed, files.listing(self.tools.host, built.folder), os.path.basename(overlay)
+        )
+        return run.observe(self.tools, result, facts, built.paths, overlay, folder_changes=changes)
 
     def _impl_folder(self, impl):
         folder = os.path.join(self.workdir, _slug(impl.name))
@@ -115,8 +117,9 @@ class Pipeline:
             try:
                 found = verdict.judge_all(self.observe(impl, scenario), scenario)
             except Exception as e:
-                return Judged(None, f"{type(e).__name__}: {e}\n{traceback.format_exc()}",
-                              tuple(lines))
+                return Judged(
+                    None, f"{type(e).__name__}: {e}\n{traceback.format_exc()}", tuple(lines)
+                )
         return Judged(found, None, tuple(lines))
 
     def hardening(self, impl, scenario, rule, subject):
@@ -128,8 +131,9 @@ class Pipeline:
         built = self._copy(impl, scenario, os.path.basename(folder))
         fault = (int(subject.name), subject.side) if subject.kind == "fault" else None
         # Nothing is caught: the test reports a failure here with its traceback.
-        facts = hardening.observe(self.tools, impl, rule.id, fault, built,
-                                  self.baseline(scenario), self.timeout)
+        facts = hardening.observe(
+            self.tools, impl, rule.id, fault, built, self.baseline(scenario), self.timeout
+        )
         return verdict.judge(rule.id, facts, subject)
 
 

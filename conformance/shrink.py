@@ -26,11 +26,14 @@ class _Fails(AssertionError):
 def size_key(scenario):
     """Smaller first: fewer images, fewer bitmaps, smaller sizes, shorter names, less data."""
     bitmaps = [b for image in scenario.images for b in image.bitmaps]
-    return (len(scenario.images), len(bitmaps),
-            sum(scenario.virtual_size(i) for i in range(len(scenario.images))),
-            sum(len(b.name.encode("utf-8")) for b in bitmaps),
-            sum(length for image in scenario.images for _, length in image.data)
-            + sum(length for b in bitmaps for _, length in b.dirty))
+    return (
+        len(scenario.images),
+        len(bitmaps),
+        sum(scenario.virtual_size(i) for i in range(len(scenario.images))),
+        sum(len(b.name.encode("utf-8")) for b in bitmaps),
+        sum(length for image in scenario.images for _, length in image.data)
+        + sum(length for b in bitmaps for _, length in b.dirty),
+    )
 
 
 def candidate(images):

@@ -18,8 +18,9 @@ def verdict(case, pipeline, request):
     else:
         found = pipeline.verdicts(impl, scenario)[(rule.id, subject.label)]
         if found.outcome in FINDINGS:
-            request.node.add_report_section("setup", "harness commands",
-                                            "\n".join(pipeline.commands(impl, scenario)))
+            request.node.add_report_section(
+                "setup", "harness commands", "\n".join(pipeline.commands(impl, scenario))
+            )
     request.node.user_properties.append(("message", found.message))
     if found.outcome == "error":
         raise RuntimeError(found.message)

@@ -38,9 +38,15 @@ class ExternalProgram:
         files.mkdir(tools.host, tmp)
         argv = ["sh", "-c", _PREFIX_PATH, "sh", tools.bindir, self.path, active, overlay]
         start = time.monotonic()
-        out = command.run(tools.host, argv, check=False, cwd=cwd, timeout=timeout,
-                          env={"QEMU_IMG": tools.qemu_img, "HOME": home, "TMPDIR": tmp},
-                          max_file_size=self.max_file_size)
+        out = command.run(
+            tools.host,
+            argv,
+            check=False,
+            cwd=cwd,
+            timeout=timeout,
+            env={"QEMU_IMG": tools.qemu_img, "HOME": home, "TMPDIR": tmp},
+            max_file_size=self.max_file_size,
+        )
         return RunFacts(
             implementation=self.name,
             exit_status=out.rc,
@@ -48,4 +54,5 @@ class ExternalProgram:
             timeout=timeout,
             duration=time.monotonic() - start,
             output=tail(out.stderr + "\n" + out.stdout),
-            overlay_exists=files.exists(tools.host, overlay))
+            overlay_exists=files.exists(tools.host, overlay),
+        )

@@ -37,8 +37,9 @@ DOMAIN_XML = """<domain type='qemu'>
 
 
 def domain_xml(name, path, fmt):
-    return DOMAIN_XML.format(name=escape(name), path=quoteattr(path), format=quoteattr(fmt),
-                             disk=DISK)
+    return DOMAIN_XML.format(
+        name=escape(name), path=quoteattr(path), format=quoteattr(fmt), disk=DISK
+    )
 
 
 def domain_name(run_token):
@@ -71,8 +72,10 @@ class LibvirtAdapter:
         """Why this adapter cannot run here, or None."""
         problem = virsh.reachable(tools.host, self.uri)
         if problem:
-            return (f"{self.name}: libvirt is not reachable at {self.uri} ({problem});"
-                    " start virtlogd -d and libvirtd -d, or run bin/libvirt-setup")
+            return (
+                f"{self.name}: libvirt is not reachable at {self.uri} ({problem});"
+                " start virtlogd -d and libvirtd -d, or run bin/libvirt-setup"
+            )
         return None
 
     def run(self, tools, active, overlay, *, cwd, timeout):
@@ -93,8 +96,15 @@ class LibvirtAdapter:
             self.remove(host, name)
             # The adapter's own file: overlay-only judges what libvirt leaves.
             files.remove(host, xml)
-        return RunFacts(self.name, status, timed_out, timeout, time.monotonic() - start,
-                        tail(output), files.exists(host, overlay))
+        return RunFacts(
+            self.name,
+            status,
+            timed_out,
+            timeout,
+            time.monotonic() - start,
+            tail(output),
+            files.exists(host, overlay),
+        )
 
     def start(self, host, xml, timeout):
         raise NotImplementedError

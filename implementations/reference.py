@@ -24,8 +24,11 @@ class SnapshotError(Exception):
 
 def carried_bitmaps(info):
     """(name, granularity) of each recording, consistent bitmap in a qemu-img info dict."""
-    return [(b["name"], b["granularity"]) for b in qemu_img.bitmaps(info)
-            if "auto" in b["flags"] and "in-use" not in b["flags"]]
+    return [
+        (b["name"], b["granularity"])
+        for b in qemu_img.bitmaps(info)
+        if "auto" in b["flags"] and "in-use" not in b["flags"]
+    ]
 
 
 def snapshot(tools, active, overlay, *, timeout=300):
@@ -37,11 +40,13 @@ def snapshot(tools, active, overlay, *, timeout=300):
     # a running VM's back would miss its writes.
     info = qemu_img.info(tools, active, timeout=timeout)
     wanted = carried_bitmaps(info)
-    partial = os.path.join(os.path.dirname(overlay),
-                           f".{os.path.basename(overlay)}.partial-{os.urandom(4).hex()}")
+    partial = os.path.join(
+        os.path.dirname(overlay), f".{os.path.basename(overlay)}.partial-{os.urandom(4).hex()}"
+    )
     try:
-        qemu_img.create(tools, partial, fmt="qcow2", backing=active,
-                        backing_fmt=info["format"], timeout=timeout)
+        qemu_img.create(
+            tools, partial, fmt="qcow2", backing=active, backing_fmt=info["format"], timeout=timeout
+        )
         _add(tools, partial, wanted, timeout)
         _confirm(tools, partial, wanted, timeout)
         files.rename_no_clobber(tools.host, partial, overlay)
@@ -53,8 +58,9 @@ def snapshot(tools, active, overlay, *, timeout=300):
 
 def _add(tools, path, wanted, timeout):
     if tools.qemu_storage_daemon:
-        storage_daemon.add_bitmaps(tools, path, [(n, g, False) for n, g in wanted],
-                                   script=path + ".qmp", timeout=timeout)
+        storage_daemon.add_bitmaps(
+            tools, path, [(n, g, False) for n, g in wanted], script=path + ".qmp", timeout=timeout
+        )
         return
     for name, granularity in wanted:
         qemu_img.bitmap(tools, path, name, "--add", granularity=granularity, timeout=timeout)

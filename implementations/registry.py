@@ -41,8 +41,15 @@ class Reference:
         except (reference.SnapshotError, command.CommandError) as e:
             status, message = 1, str(e)
             timed_out = isinstance(e, command.CommandError) and e.result.timed_out
-        return RunFacts(self.name, status, timed_out, timeout, time.monotonic() - start,
-                        tail(message), files.exists(tools.host, overlay))
+        return RunFacts(
+            self.name,
+            status,
+            timed_out,
+            timeout,
+            time.monotonic() - start,
+            tail(message),
+            files.exists(tools.host, overlay),
+        )
 
 
 BUILTIN = {
@@ -53,22 +60,26 @@ BUILTIN = {
 }
 
 
-def resolve(spec, *, libvirt_uri="qemu:///system", run_token="adhoc",
-            max_file_size=MAX_FILE_SIZE):
+def resolve(spec, *, libvirt_uri="qemu:///system", run_token="adhoc", max_file_size=MAX_FILE_SIZE):
     """Return the implementation named by spec: a built-in name or exec:PATH.
 
     max_file_size caps every file an exec: program writes.
     """
     if spec.startswith("exec:"):
-        path = spec[len("exec:"):]
+        path = spec[len("exec:") :]
         if not path:
-            raise ImplementationError("--impl exec: needs a program path, e.g. exec:/usr/local/bin/snap")
+            raise ImplementationError(
+                "--impl exec: needs a program path, e.g. exec:/usr/local/bin/snap"
+            )
         if not os.path.isfile(path):
-            raise ImplementationError(f"--impl {spec}: {path} does not exist; give the program's path")
+            raise ImplementationError(
+                f"--impl {spec}: {path} does not exist; give the program's path"
+            )
         if not os.access(path, os.X_OK):
             raise ImplementationError(f"--impl {spec}: {path} is not executable; chmod +x it")
         return ExternalProgram(path, max_file_size)
     if spec in BUILTIN:
         return BUILTIN[spec](libvirt_uri, run_token)
     raise ImplementationError(
-        f"--impl {spec}: unknown implementation; use one of {', '.join(BUILTIN)} or exec:PATH")
+        f"--impl {spec}: unknown implementation; use one of {', '.join(BUILTIN)} or exec:PATH"
+    )

@@ -35,10 +35,13 @@ def baseline(tools, scenario, built, scratch):
         holders = [i for i in images if i.bitmap(name) and not i.bitmap(name).in_use]
         # qemu merges only bitmaps of one size: None says it cannot cross-check this one.
         same_size = len({i.virtual_size for i in holders}) == 1
-        merged[name] = (union_of(holders, name),
-                        _qemu_merge(tools, holders, name, scratch) if same_size else None)
-    return Baseline(images, inspect.qemu_infos(tools, images), merged, declared_writes(scenario),
-                    missing)
+        merged[name] = (
+            union_of(holders, name),
+            _qemu_merge(tools, holders, name, scratch) if same_size else None,
+        )
+    return Baseline(
+        images, inspect.qemu_infos(tools, images), merged, declared_writes(scenario), missing
+    )
 
 
 def _qemu_merge(tools, holders, name, scratch):
@@ -50,8 +53,9 @@ def _qemu_merge(tools, holders, name, scratch):
         finest = min(i.bitmap(name).granularity for i in holders)
         qemu_img.bitmap(tools, target, MERGED, "--add", "--disable", granularity=finest)
         for image in holders:
-            qemu_img.bitmap(tools, target, MERGED, "--merge", name, "-b", image.path,
-                            "-F", image.format)
+            qemu_img.bitmap(
+                tools, target, MERGED, "--merge", name, "-b", image.path, "-F", image.format
+            )
         return merge(qemu_nbd.dirty_extents(tools, target, MERGED, folder=scratch))
     finally:
         files.remove(tools.host, target)

@@ -51,6 +51,7 @@ class ImageFacts:
 @dataclass(frozen=True)
 class QemuAccount:
     """What qemu-img info says of an image; the cross-check holds it against the reader."""
+
     format: str | None
     virtual_size: int | None
     backing_file: str | None
@@ -61,6 +62,7 @@ class QemuAccount:
 @dataclass(frozen=True)
 class Baseline:
     """Facts of a scenario's pristine chain: the same for every implementation."""
+
     images: tuple  # ImageFacts, bottom to top
     qemu_info: dict  # role -> QemuAccount
     merged: dict  # checkpoint name -> (reader's union, qemu's merge or None) of its dirty bits
@@ -71,6 +73,7 @@ class Baseline:
 @dataclass(frozen=True)
 class ProbeFacts:
     """What the backup probe wrote through OVERLAY, and the chain afterwards."""
+
     writes: tuple  # (offset, length)
     chain: tuple  # ImageFacts after the writes: OVERLAY first, then ACTIVE and below
     qemu_info: object  # QemuAccount of OVERLAY after the writes, or None
@@ -80,6 +83,7 @@ class ProbeFacts:
 @dataclass(frozen=True)
 class Observation:
     """Everything known about one run of an implementation on one scenario."""
+
     run: object  # implementations.base.RunFacts
     baseline: Baseline
     after: tuple  # ImageFacts of the chain's images after the run, bottom to top

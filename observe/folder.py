@@ -16,7 +16,8 @@ def changes(before, after, overlay):
     relative to the listed folder. Changes to the chain's images are
     active-untouched's business, judged on their contents.
     """
-    created = tuple(sorted((path, after[path][0]) for path in after.keys() - before.keys()
-                           if path != overlay))
+    created = tuple(
+        sorted((path, after[path][0]) for path in after.keys() - before.keys() if path != overlay)
+    )
     removed = tuple(sorted(before.keys() - after.keys()))
     return FolderChanges(created, removed)

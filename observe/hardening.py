@@ -37,6 +37,7 @@ class HardeningFacts:
 @dataclass(frozen=True)
 class Condition:
     """The adverse condition of one run, as set up before it."""
+
     setup: str  # what it is, for messages
     tools: object  # the Toolset the implementation is given
     holder: object = None  # a qemu-io holding ACTIVE, released after the run
@@ -46,15 +47,17 @@ class Condition:
 
 def _existing_overlay(tools, built, overlay, subject):
     files.write_text(tools.host, overlay, KNOWN_BYTES)
-    return Condition("OVERLAY existed, holding known bytes", tools,
-                     overlay_digest=_digest(overlay))
+    return Condition("OVERLAY existed, holding known bytes", tools, overlay_digest=_digest(overlay))
 
 
 def _failing_step(tools, built, overlay, subject):
     k, mode = subject
     folder = os.path.join(built.folder, "qemu-fault")
-    return Condition(f"call {k} of qemu-img bitmap (or qemu-storage-daemon) {mode}",
-                     faults.faulty_tools(tools, folder, k, mode), fault_folder=folder)
+    return Condition(
+        f"call {k} of qemu-img bitmap (or qemu-storage-daemon) {mode}",
+        faults.faulty_tools(tools, folder, k, mode),
+        fault_folder=folder,
+    )
 
 
 def _held_active(tools, built, overlay, subject):
@@ -91,11 +94,23 @@ def observe(tools, impl, check, subject, built, baseline, timeout):
     observed = None
     if os.path.exists(overlay) and after_digest != condition.overlay_digest:
         observed = run.observe(tools, result, baseline, built.paths, overlay, probe=False)
-    canaries = tuple(sorted(p for p in files.listing(tools.host, folder)
-                            if os.path.basename(p).startswith(CANARY)))
+    canaries = tuple(
+        sorted(
+            p for p in files.listing(tools.host, folder) if os.path.basename(p).startswith(CANARY)
+        )
+    )
     calls = faults.calls(tools.host, condition.fault_folder) if condition.fault_folder else None
-    return HardeningFacts(result, condition.setup, chain_before, chain_after,
-                          condition.overlay_digest, after_digest, observed, canaries, calls)
+    return HardeningFacts(
+        result,
+        condition.setup,
+        chain_before,
+        chain_after,
+        condition.overlay_digest,
+        after_digest,
+        observed,
+        canaries,
+        calls,
+    )
 
 
 def _settled(paths, tries=50):

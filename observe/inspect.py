@@ -27,14 +27,23 @@ def image_facts(path, role):
         backing = img.backing_file
         bitmaps = tuple(
             BitmapFacts(b.name, b.in_use, b.auto, b.granularity, tuple(img.dirty_extents(b)))
-            for b in img.bitmaps)
+            for b in img.bitmaps
+        )
         allocated = tuple((e.offset, e.length, e.kind) for e in img.allocated_extents())
         return ImageFacts(
-            role=role, path=path, format="qcow2", compat=img.compat,
-            virtual_size=img.header.size, cluster_size=img.header.cluster_size,
-            backing_file=backing, backing_path=_resolve(path, backing),
-            backing_format=img.backing_format, bitmaps=bitmaps, allocated=allocated,
-            data_digest=img.data_digest())
+            role=role,
+            path=path,
+            format="qcow2",
+            compat=img.compat,
+            virtual_size=img.header.size,
+            cluster_size=img.header.cluster_size,
+            backing_file=backing,
+            backing_path=_resolve(path, backing),
+            backing_format=img.backing_format,
+            bitmaps=bitmaps,
+            allocated=allocated,
+            data_digest=img.data_digest(),
+        )
 
 
 def chain_facts(paths):
@@ -57,11 +66,15 @@ def qemu_account(tools, path, fmt=None):
     """What qemu-img info says of the image at path, as a QemuAccount."""
     info = qemu_img.info(tools, path, fmt=fmt, force_share=True)
     return QemuAccount(
-        format=info.get("format"), virtual_size=info.get("virtual-size"),
+        format=info.get("format"),
+        virtual_size=info.get("virtual-size"),
         backing_file=info.get("backing-filename"),
         backing_format=info.get("backing-filename-format"),
-        bitmaps=tuple((b["name"], "in-use" in b["flags"], "auto" in b["flags"], b["granularity"])
-                      for b in qemu_img.bitmaps(info)))
+        bitmaps=tuple(
+            (b["name"], "in-use" in b["flags"], "auto" in b["flags"], b["granularity"])
+            for b in qemu_img.bitmaps(info)
+        ),
+    )
 
 
 def _resolve(path, backing):
@@ -81,8 +94,20 @@ def _raw_facts(path, role):
             f.seek(off)
             _digest_nonzero(digest, off, f.read(length))
             allocated.append((off, length, "data"))
-    return ImageFacts(role, path, "raw", None, size, None, None, None, None, (),
-                      tuple(allocated), digest.hexdigest())
+    return ImageFacts(
+        role,
+        path,
+        "raw",
+        None,
+        size,
+        None,
+        None,
+        None,
+        None,
+        (),
+        tuple(allocated),
+        digest.hexdigest(),
+    )
 
 
 def _digest_nonzero(digest, off, data, block=512):
@@ -93,10 +118,10 @@ def _digest_nonzero(digest, off, data, block=512):
     file; a sparse copy makes it a hole again).
     """
     for start in range(0, len(data), 65536):
-        chunk = data[start:start + 65536]
+        chunk = data[start : start + 65536]
         if chunk.count(0) != len(chunk):
             for at in range(0, len(chunk), block):
-                piece = chunk[at:at + block]
+                piece = chunk[at : at + block]
                 if piece.count(0) != len(piece):
                     digest.update((off + start + at).to_bytes(8, "big") + piece)
 

@@ -9,14 +9,14 @@ from . import header as hdr
 from .errors import Qcow2Error, at
 from .fileio import be64_array
 
-L1_OFFSET_MASK = 0x00fffffffffffe00
-L1_RESERVED_MASK = 0x7f000000000001ff
+L1_OFFSET_MASK = 0x00FFFFFFFFFFFE00
+L1_RESERVED_MASK = 0x7F000000000001FF
 
 L2_COPIED = 1 << 63
 L2_COMPRESSED = 1 << 62
 L2_ZERO = 1 << 0
-L2_OFFSET_MASK = 0x00fffffffffffe00
-L2_RESERVED_MASK = 0x3f000000000001fe
+L2_OFFSET_MASK = 0x00FFFFFFFFFFFE00
+L2_RESERVED_MASK = 0x3F000000000001FE
 
 _NOT_PLAIN_DATA = L2_COMPRESSED | L2_RESERVED_MASK | L2_ZERO
 
@@ -36,11 +36,9 @@ class Extent:
 
 def check_supported(h):
     if h.extended_l2:
-        raise Qcow2Error("extended L2 entries (incompatible feature bit 4) "
-                         "are not supported")
+        raise Qcow2Error("extended L2 entries (incompatible feature bit 4) are not supported")
     if h.incompatible_features & hdr.INCOMPAT_DATA_FILE:
-        raise Qcow2Error("external data files (incompatible feature bit 2) "
-                         "are not supported")
+        raise Qcow2Error("external data files (incompatible feature bit 2) are not supported")
 
 
 def runs(f, h):
@@ -74,12 +72,9 @@ def _l2_table(f, h, index, entry, where, result, used):
     if l2_offset == 0:
         return
     if l2_offset % cs:
-        raise at(what, where,
-                 f"L2 table offset {l2_offset:#x} is not cluster aligned")
+        raise at(what, where, f"L2 table offset {l2_offset:#x} is not cluster aligned")
     if l2_offset in used:
-        raise at(what, where,
-                 f"L2 table {l2_offset:#x} is also used by L1 entry "
-                 f"{used[l2_offset]}")
+        raise at(what, where, f"L2 table {l2_offset:#x} is also used by L1 entry {used[l2_offset]}")
     used[l2_offset] = index
     l2 = be64_array(f.pread(f"L2 table of {what}", l2_offset, cs))
     first = index * h.l2_entries * cs
@@ -91,18 +86,19 @@ def _l2_table(f, h, index, entry, where, result, used):
         length = min(cs, h.size - guest)
         entry = l2[j]
         host = entry & L2_OFFSET_MASK
-        if (not entry & _NOT_PLAIN_DATA and host and not host % cs
-                and host + length <= f.size):
+        if not entry & _NOT_PLAIN_DATA and host and not host % cs and host + length <= f.size:
             # The common case, inline: one plain, valid data cluster.
             kind, hlen = DATA, length
         else:
-            kind, host, hlen = _l2_entry(f, h, entry, l2_offset + j * 8,
-                                         (j, index), length)
+            kind, host, hlen = _l2_entry(f, h, entry, l2_offset + j * 8, (j, index), length)
         if result:
             last = result[-1]
-            if (last[2] == kind and kind != COMPRESSED
-                    and last[0] + last[1] == guest
-                    and (kind == ZERO or last[3] + last[4] == host)):
+            if (
+                last[2] == kind
+                and kind != COMPRESSED
+                and last[0] + last[1] == guest
+                and (kind == ZERO or last[3] + last[4] == host)
+            ):
                 last[1] += length
                 last[4] += hlen
                 continue
@@ -115,36 +111,33 @@ def _l2_entry(f, h, entry, where, indexes, length):
     what = "L2 entry {} of L1 entry {}".format(*indexes)
     if entry & L2_COMPRESSED:
         if entry & L2_COPIED:
-            raise at(what, where,
-                     f"compressed entry {entry:#x} has the copied flag set")
+            raise at(what, where, f"compressed entry {entry:#x} has the copied flag set")
         shift = 62 - (h.cluster_bits - 8)
         host = entry & ((1 << shift) - 1)
         if host >> 56:
-            raise at(what, where,
-                     f"compressed offset {host:#x} exceeds 56 bits")
+            raise at(what, where, f"compressed offset {host:#x} exceeds 56 bits")
         sectors = (entry >> shift & ((1 << (h.cluster_bits - 8)) - 1)) + 1
         hlen = sectors * 512 - (host & 511)
         if host >= f.size:
-            raise at(what, where,
-                     f"compressed data offset {host:#x} is outside the "
-                     f"file ({f.size} bytes)")
+            raise at(
+                what,
+                where,
+                f"compressed data offset {host:#x} is outside the file ({f.size} bytes)",
+            )
         return COMPRESSED, host, hlen
 
     if entry & L2_RESERVED_MASK:
         raise at(what, where, f"entry {entry:#x} has reserved bits set")
     host = entry & L2_OFFSET_MASK
     if host % cs:
-        raise at(what, where,
-                 f"cluster offset {host:#x} is not cluster aligned")
+        raise at(what, where, f"cluster offset {host:#x} is not cluster aligned")
     if entry & L2_ZERO:
         if h.version < 3:
-            raise at(what, where,
-                     "zero flag set in a version 2 image")
+            raise at(what, where, "zero flag set in a version 2 image")
         return ZERO, 0, 0
     if host == 0:
         # Only valid with an external data file, which we refuse.
-        raise at(what, where,
-                 f"entry {entry:#x} has the copied flag set but no offset")
+        raise at(what, where, f"entry {entry:#x} has the copied flag set but no offset")
     f.check(what, host, length, where)
     return DATA, host, length
 
@@ -200,9 +193,11 @@ def data_digest(f, h):
 
 
 def _mapped_twice(h, kind):
-    return at("L1 table", h.l1_table_offset,
-              f"maps more {kind} bytes than the file holds; clusters are "
-              "mapped more than once")
+    return at(
+        "L1 table",
+        h.l1_table_offset,
+        f"maps more {kind} bytes than the file holds; clusters are mapped more than once",
+    )
 
 
 def _hash_range(f, digest, offset, length):

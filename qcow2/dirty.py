@@ -6,8 +6,8 @@ from itertools import compress
 from .errors import at
 from .fileio import be64_array
 
-TABLE_OFFSET_MASK = 0x00fffffffffffe00
-TABLE_RESERVED_MASK = 0xff000000000001fe
+TABLE_OFFSET_MASK = 0x00FFFFFFFFFFFE00
+TABLE_RESERVED_MASK = 0xFF000000000001FE
 TABLE_ALL_ONES = 1
 
 # A run of 0xff bytes, or a single byte that is neither 0x00 nor 0xff.
@@ -35,8 +35,7 @@ _BYTE_RUNS = tuple(_byte_runs(v) for v in range(256))
 
 def _table(f, bitmap, cluster_size):
     """Yield (index, entry) for the non-zero, validated table entries."""
-    raw = f.pread(f"bitmap table of {bitmap.name!r}", bitmap.table_offset,
-                  bitmap.table_size * 8)
+    raw = f.pread(f"bitmap table of {bitmap.name!r}", bitmap.table_offset, bitmap.table_size * 8)
     table = be64_array(raw)
     # qemu never shares a data cluster; refusing that bounds what we read
     # by the file size, whatever the table says.
@@ -46,22 +45,22 @@ def _table(f, bitmap, cluster_size):
         where = bitmap.table_offset + i * 8
         what = f"bitmap {bitmap.name!r} table entry {i}"
         if entry & TABLE_RESERVED_MASK:
-            raise at(what, where,
-                     f"entry {entry:#x} has reserved bits set")
+            raise at(what, where, f"entry {entry:#x} has reserved bits set")
         offset = entry & TABLE_OFFSET_MASK
         if offset:
             if entry & TABLE_ALL_ONES:
-                raise at(what, where,
-                         f"entry {entry:#x} sets the all-ones bit with a "
-                         "data cluster offset")
+                raise at(
+                    what,
+                    where,
+                    f"entry {entry:#x} sets the all-ones bit with a data cluster offset",
+                )
             if offset % cluster_size:
-                raise at(what, where,
-                         f"data offset {offset:#x} is not cluster aligned")
+                raise at(what, where, f"data offset {offset:#x} is not cluster aligned")
             f.check(what, offset, cluster_size, where)
             if offset in used:
-                raise at(what, where,
-                         f"data cluster {offset:#x} is also used by entry "
-                         f"{used[offset]}")
+                raise at(
+                    what, where, f"data cluster {offset:#x} is also used by entry {used[offset]}"
+                )
             used[offset] = i
         yield i, entry
 
@@ -96,7 +95,7 @@ def dirty_count(f, h, bitmap):
             continue
         if limit < len(data) * 8:
             # Drop the tail bits past the end of the disk.
-            data = data[:-(-limit // 8)]
+            data = data[: -(-limit // 8)]
             extra = len(data) * 8 - limit
             if extra:
                 count -= (data[-1] >> (8 - extra)).bit_count()
@@ -107,7 +106,7 @@ def dirty_count(f, h, bitmap):
 
 def dirty_extents(f, h, bitmap):
     """Merged guest byte ranges (offset, length) whose bits are set."""
-    runs = []           # [start, end) in granules, merged as we go
+    runs = []  # [start, end) in granules, merged as we go
 
     def add(start, end):
         if runs and runs[-1][1] == start:
@@ -125,7 +124,7 @@ def dirty_extents(f, h, bitmap):
             if base >= stop:
                 break
             value = data[m.start()]
-            if value == 0xff:
+            if value == 0xFF:
                 add(base, min(first + m.end() * 8, stop))
             else:
                 for a, b in _BYTE_RUNS[value]:

@@ -36,12 +36,17 @@ class File:
         """
         if offset < 0 or length < 0 or offset + length > self.size:
             if where is None:
-                raise at(what, offset,
-                         f"{length} bytes extend past the end of the file "
-                         f"({self.size} bytes)")
-            raise at(what, where,
-                     f"{length} bytes at {offset:#x} extend past the end of "
-                     f"the file ({self.size} bytes)")
+                raise at(
+                    what,
+                    offset,
+                    f"{length} bytes extend past the end of the file ({self.size} bytes)",
+                )
+            raise at(
+                what,
+                where,
+                f"{length} bytes at {offset:#x} extend past the end of "
+                f"the file ({self.size} bytes)",
+            )
 
     def pread(self, what, offset, length):
         self.check(what, offset, length)
@@ -51,8 +56,7 @@ class File:
         """Read up to length bytes, padding with zeros past the end of the
         file, as qemu does for the last sector of a compressed cluster."""
         if offset < 0 or offset >= self.size:
-            raise at(what, offset,
-                     f"offset is outside the file ({self.size} bytes)")
+            raise at(what, offset, f"offset is outside the file ({self.size} bytes)")
         avail = min(length, self.size - offset)
         return self._pread(what, offset, avail) + bytes(length - avail)
 
@@ -67,8 +71,7 @@ class File:
             chunks = []
             done = 0
         while done < length:
-            chunk = os.pread(self.fd, min(length - done, MAX_READ),
-                             offset + done)
+            chunk = os.pread(self.fd, min(length - done, MAX_READ), offset + done)
             if not chunk:
                 # The file shrank under us; treat it like truncation.
                 raise at(what, offset + done, "unexpected end of file")

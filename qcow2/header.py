@@ -21,14 +21,14 @@ INCOMPAT_CORRUPT = 1 << 1
 INCOMPAT_DATA_FILE = 1 << 2
 INCOMPAT_COMPRESSION = 1 << 3
 INCOMPAT_EXTL2 = 1 << 4
-INCOMPAT_KNOWN = 0x1f
+INCOMPAT_KNOWN = 0x1F
 
 # Autoclear feature bits.
 AUTOCLEAR_BITMAPS = 1 << 0
 AUTOCLEAR_DATA_FILE_RAW = 1 << 1
 
 MIN_CLUSTER_BITS = 9
-MAX_CLUSTER_BITS = 21     # qemu's implementation limit (2 MiB)
+MAX_CLUSTER_BITS = 21  # qemu's implementation limit (2 MiB)
 MIN_EXTL2_CLUSTER = 1 << 14
 COMPRESSION_TYPES = {0: "zlib", 1: "zstd"}
 CRYPT_METHODS = {0: "none", 1: "aes", 2: "luks"}
@@ -81,21 +81,33 @@ def parse(buf, file_size):
     if len(buf) < len(MAGIC) or buf[:4] != MAGIC:
         raise at("magic", 0, f"{bytes(buf[:4])!r} is not a qcow2 image")
     if len(buf) < V2.size:
-        raise at("header", 0,
-                 f"file has {len(buf)} bytes, a qcow2 header needs {V2.size}")
+        raise at("header", 0, f"file has {len(buf)} bytes, a qcow2 header needs {V2.size}")
 
-    (_, version, backing_file_offset, backing_file_size, cluster_bits,
-     size, crypt_method, l1_size, l1_table_offset, refcount_table_offset,
-     refcount_table_clusters, nb_snapshots,
-     snapshots_offset) = V2.unpack_from(buf)
+    (
+        _,
+        version,
+        backing_file_offset,
+        backing_file_size,
+        cluster_bits,
+        size,
+        crypt_method,
+        l1_size,
+        l1_table_offset,
+        refcount_table_offset,
+        refcount_table_clusters,
+        nb_snapshots,
+        snapshots_offset,
+    ) = V2.unpack_from(buf)
 
     if version not in (2, 3):
         raise at("version", 4, f"version {version} is unsupported")
 
     if not MIN_CLUSTER_BITS <= cluster_bits <= MAX_CLUSTER_BITS:
-        raise at("cluster_bits", 20,
-                 f"cluster_bits {cluster_bits} is outside "
-                 f"{MIN_CLUSTER_BITS}..{MAX_CLUSTER_BITS}")
+        raise at(
+            "cluster_bits",
+            20,
+            f"cluster_bits {cluster_bits} is outside {MIN_CLUSTER_BITS}..{MAX_CLUSTER_BITS}",
+        )
     cluster_size = 1 << cluster_bits
 
     if version == 2:
@@ -106,21 +118,22 @@ def parse(buf, file_size):
         compression_type = 0
     else:
         if len(buf) < V3_LENGTH:
-            raise at("header", 0,
-                     f"file has {len(buf)} bytes, a version 3 header needs "
-                     f"{V3_LENGTH}")
-        (incompatible, compatible, autoclear, refcount_order,
-         header_length) = V3.unpack_from(buf, V2.size)
-        _check_v3(buf, incompatible, autoclear, refcount_order,
-                  header_length, cluster_size, file_size)
+            raise at(
+                "header", 0, f"file has {len(buf)} bytes, a version 3 header needs {V3_LENGTH}"
+            )
+        (incompatible, compatible, autoclear, refcount_order, header_length) = V3.unpack_from(
+            buf, V2.size
+        )
+        _check_v3(
+            buf, incompatible, autoclear, refcount_order, header_length, cluster_size, file_size
+        )
         compression_type = 0
         if header_length > COMPRESSION_TYPE_OFFSET:
             compression_type = buf[COMPRESSION_TYPE_OFFSET]
         _check_compression(compression_type, incompatible)
 
     if crypt_method not in CRYPT_METHODS:
-        raise at("crypt_method", 32,
-                 f"crypt_method {crypt_method} is unsupported")
+        raise at("crypt_method", 32, f"crypt_method {crypt_method} is unsupported")
 
     header = Header(
         version=version,
@@ -147,44 +160,51 @@ def parse(buf, file_size):
     return header
 
 
-def _check_v3(buf, incompatible, autoclear, refcount_order, header_length,
-              cluster_size, file_size):
+def _check_v3(buf, incompatible, autoclear, refcount_order, header_length, cluster_size, file_size):
     if header_length < V3_LENGTH or header_length % 8:
-        raise at("header_length", 100,
-                 f"header_length {header_length} must be a multiple of 8 "
-                 f"and at least {V3_LENGTH}")
+        raise at(
+            "header_length",
+            100,
+            f"header_length {header_length} must be a multiple of 8 and at least {V3_LENGTH}",
+        )
     if header_length > cluster_size:
-        raise at("header_length", 100,
-                 f"header_length {header_length} exceeds the cluster size "
-                 f"{cluster_size}")
+        raise at(
+            "header_length",
+            100,
+            f"header_length {header_length} exceeds the cluster size {cluster_size}",
+        )
     if header_length > min(file_size, len(buf)):
-        raise at("header_length", 100,
-                 f"header_length {header_length} extends past the end of "
-                 f"the file ({file_size} bytes)")
+        raise at(
+            "header_length",
+            100,
+            f"header_length {header_length} extends past the end of the file ({file_size} bytes)",
+        )
     unknown = incompatible & ~INCOMPAT_KNOWN
     if unknown:
-        raise at("incompatible_features", 72,
-                 f"unknown incompatible feature bits {unknown:#x}")
-    if autoclear & AUTOCLEAR_DATA_FILE_RAW and not (
-            incompatible & INCOMPAT_DATA_FILE):
-        raise at("autoclear_features", 88,
-                 "raw external data bit set without the external data "
-                 "file bit")
+        raise at("incompatible_features", 72, f"unknown incompatible feature bits {unknown:#x}")
+    if autoclear & AUTOCLEAR_DATA_FILE_RAW and not (incompatible & INCOMPAT_DATA_FILE):
+        raise at(
+            "autoclear_features", 88, "raw external data bit set without the external data file bit"
+        )
     if refcount_order > 6:
-        raise at("refcount_order", 96,
-                 f"refcount_order {refcount_order} exceeds 6")
+        raise at("refcount_order", 96, f"refcount_order {refcount_order} exceeds 6")
     if incompatible & INCOMPAT_EXTL2 and cluster_size < MIN_EXTL2_CLUSTER:
-        raise at("cluster_bits", 20,
-                 f"cluster size {cluster_size} is below "
-                 f"{MIN_EXTL2_CLUSTER}, the minimum for extended L2 entries")
+        raise at(
+            "cluster_bits",
+            20,
+            f"cluster size {cluster_size} is below "
+            f"{MIN_EXTL2_CLUSTER}, the minimum for extended L2 entries",
+        )
 
 
 def _check_compression(compression_type, incompatible):
     where = COMPRESSION_TYPE_OFFSET
     if compression_type not in COMPRESSION_TYPES:
-        raise at("compression_type", where,
-                 f"compression_type {compression_type} is unknown")
+        raise at("compression_type", where, f"compression_type {compression_type} is unknown")
     if bool(compression_type) != bool(incompatible & INCOMPAT_COMPRESSION):
-        raise at("compression_type", where,
-                 f"compression_type {compression_type} does not match the "
-                 "compression type incompatible feature bit")
+        raise at(
+            "compression_type",
+            where,
+            f"compression_type {compression_type} does not match the "
+            "compression type incompatible feature bit",
+        )

@@ -34,7 +34,7 @@ def _peek_cluster_size(buf):
     validation happens in header.parse()."""
     if len(buf) < 24 or buf[:4] != hdr.MAGIC:
         return 0
-    bits, = CLUSTER_BITS.unpack_from(buf, 20)
+    (bits,) = CLUSTER_BITS.unpack_from(buf, 20)
     if not hdr.MIN_CLUSTER_BITS <= bits <= hdr.MAX_CLUSTER_BITS:
         return 0
     return 1 << bits
@@ -47,17 +47,16 @@ def _guarded(func):
     of defence so callers never see struct.error or IndexError from a
     hostile file. The "internal error" wording lets tests catch such bugs.
     """
+
     @functools.wraps(func)
     def wrapper(self, *args, **kwargs):
         try:
             return func(self, *args, **kwargs)
         except (Qcow2Error, OSError):
             raise
-        except (struct.error, IndexError, ValueError, UnicodeError,
-                OverflowError) as e:
-            raise Qcow2Error(
-                f"{self._file.path}: internal error while parsing: "
-                f"{e!r}") from e
+        except (struct.error, IndexError, ValueError, UnicodeError, OverflowError) as e:
+            raise Qcow2Error(f"{self._file.path}: internal error while parsing: {e!r}") from e
+
     return wrapper
 
 
@@ -83,7 +82,7 @@ class Qcow2Image:
         if cluster_size > len(first) and f.size > len(first):
             first = f.pread("first cluster", 0, min(f.size, cluster_size))
         self.header = hdr.parse(first, f.size)
-        first = first[:self.header.cluster_size]
+        first = first[: self.header.cluster_size]
         self._ext = extensions.parse(self.header, first, f.size)
         self.backing_file = layout.backing_file(self.header, first)
         self.bitmaps = self._load_bitmaps()
@@ -92,11 +91,10 @@ class Qcow2Image:
         ext = self._ext.bitmaps
         if ext is None:
             return []
-        directory = self._file.pread("bitmap directory", ext.directory_offset,
-                                     ext.directory_size)
-        return bm.parse_directory(directory, ext.directory_offset,
-                                  ext.nb_bitmaps, self.header,
-                                  self._file.size)
+        directory = self._file.pread("bitmap directory", ext.directory_offset, ext.directory_size)
+        return bm.parse_directory(
+            directory, ext.directory_offset, ext.nb_bitmaps, self.header, self._file.size
+        )
 
     # Header extensions.
 
@@ -142,14 +140,12 @@ class Qcow2Image:
         The bits of an in-use bitmap are returned as stored; they may be
         stale, check bitmap.in_use.
         """
-        return dirty.dirty_extents(self._file, self.header,
-                                self._resolve(bitmap))
+        return dirty.dirty_extents(self._file, self.header, self._resolve(bitmap))
 
     @_guarded
     def dirty_count(self, bitmap):
         """Number of set bits (granules) inside the virtual disk."""
-        return dirty.dirty_count(self._file, self.header,
-                              self._resolve(bitmap))
+        return dirty.dirty_count(self._file, self.header, self._resolve(bitmap))
 
     def _resolve(self, bitmap):
         if isinstance(bitmap, str):
@@ -178,5 +174,7 @@ class Qcow2Image:
         self.close()
 
     def __repr__(self):
-        return (f"<Qcow2Image {self._file.path!r} compat={self.compat} "
-                f"size={self.header.size} bitmaps={len(self.bitmaps)}>")
+        return (
+            f"<Qcow2Image {self._file.path!r} compat={self.compat} "
+            f"size={self.header.size} bitmaps={len(self.bitmaps)}>"
+        )

@@ -18,15 +18,22 @@ from rules.outcomes import FINDINGS, PASSED
 
 
 def keyed(doc):
-    return {(r["implementation"], r["scenario"], r["rule"], r.get("subject", "")): r
-            for r in doc["results"]}
+    return {
+        (r["implementation"], r["scenario"], r["rule"], r.get("subject", "")): r
+        for r in doc["results"]
+    }
 
 
 def changes(old_doc, new_doc):
     """{section: [(key, old record or None, new record or None)]}, in report order."""
     old, new = keyed(old_doc), keyed(new_doc)
-    sections = {"regressions": [], "fixes": [], "other changes": [], "appeared": [],
-                "disappeared": []}
+    sections = {
+        "regressions": [],
+        "fixes": [],
+        "other changes": [],
+        "appeared": [],
+        "disappeared": [],
+    }
     for key in sorted(old.keys() | new.keys()):
         before, after = old.get(key), new.get(key)
         if before is None:
@@ -66,26 +73,37 @@ def text(sections, old_doc, new_doc):
 
 
 def markdown(sections, old_doc, new_doc):
-    lines = ["# Results compared", "", f"- old: {_run_line(old_doc)}",
-             f"- new: {_run_line(new_doc)}", ""]
+    lines = [
+        "# Results compared",
+        "",
+        f"- old: {_run_line(old_doc)}",
+        f"- new: {_run_line(new_doc)}",
+        "",
+    ]
     for name, rows in sections.items():
         lines.append(f"## {name.capitalize()} ({len(rows)})")
         lines.append("")
         if rows:
-            lines += ["| implementation | scenario | rule | subject | old | new | message |",
-                      "|---|---|---|---|---|---|---|"]
+            lines += [
+                "| implementation | scenario | rule | subject | old | new | message |",
+                "|---|---|---|---|---|---|---|",
+            ]
             for key, before, after in rows:
                 message = (after or before)["message"].replace("|", "\\|").replace("\n", " ")
-                lines.append("| " + " | ".join([*key, _outcome(before), _outcome(after),
-                                                 message[:300]]) + " |")
+                lines.append(
+                    "| "
+                    + " | ".join([*key, _outcome(before), _outcome(after), message[:300]])
+                    + " |"
+                )
             lines.append("")
     return "\n".join(lines) + "\n"
 
 
 def _run_line(doc):
     run = doc.get("run", {})
-    return ", ".join(str(run.get(key, "?"))
-                     for key in ("implementation", "qemu_version", "started"))
+    return ", ".join(
+        str(run.get(key, "?")) for key in ("implementation", "qemu_version", "started")
+    )
 
 
 def main(argv=None):

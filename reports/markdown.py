@@ -34,9 +34,11 @@ def verdicts(tab):
     for verdict in tab.verdicts:
         column = verdict.column
         tally = ", ".join(f"{verdict.cell.count(o)} {o}" for o in OUTCOMES)
-        lines.append(f"- **{escape(column.implementation)}** on qemu {escape(column.release)}: "
-                     f"{'conformant' if verdict.conformant else 'NOT conformant'} ({tally})"
-                     + (f"; failing: {', '.join(verdict.failing)}" if verdict.failing else ""))
+        lines.append(
+            f"- **{escape(column.implementation)}** on qemu {escape(column.release)}: "
+            f"{'conformant' if verdict.conformant else 'NOT conformant'} ({tally})"
+            + (f"; failing: {', '.join(verdict.failing)}" if verdict.failing else "")
+        )
     return lines
 
 
@@ -48,8 +50,7 @@ def write_summary(path, docs):
         head = ["# qcow2 bitmap conformance", ""]
         if first:
             head += ["## Generated scenarios", ""] + [_item(line) for line in first] + ["", ""]
-        f.write("\n".join(head + verdicts(tab)) + "\n\n"
-                + table(tab) + _versions(docs))
+        f.write("\n".join(head + verdicts(tab)) + "\n\n" + table(tab) + _versions(docs))
 
 
 def escape(text):

@@ -22,8 +22,9 @@ from reports import HARNESS_VERSION, generated, html, markdown, results, summary
 from rules.outcomes import ERROR, FAILED, PASSED, SKIPPED
 from tools import toolset, virsh
 
-CONFORMANCE_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                               "conformance")
+CONFORMANCE_DIR = os.path.join(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "conformance"
+)
 
 
 def companions(results_path):
@@ -36,8 +37,10 @@ def companions(results_path):
     folder, name = os.path.split(results_path)
     stem = os.path.splitext(name)[0]
     prefix = "" if stem == "results" else stem + "."
-    return {"html": os.path.join(folder, f"{prefix}report.html"),
-            "markdown": os.path.join(folder, f"{prefix}summary.md")}
+    return {
+        "html": os.path.join(folder, f"{prefix}report.html"),
+        "markdown": os.path.join(folder, f"{prefix}summary.md"),
+    }
 
 
 def _now():
@@ -122,7 +125,8 @@ class Collector:
         self.document = results.document(run, list(self.records.values()))
         self.document["scenarios"] = {
             s.name: {"family": s.family, "description": s.description, "chain": s.summary()}
-            for s in harness.scenarios()}
+            for s in harness.scenarios()
+        }
         if harness.drawing is not None:
             for name, rules in exercised(self.records.values()).items():
                 self.document["scenarios"][name]["exercised"] = rules
@@ -148,8 +152,11 @@ class Collector:
     def exit_status(self):
         """1 for a conformance finding or a missing result; advisory ones only if strict."""
         conformance, advisory = results.findings(self.document["results"])
-        failed = conformance or self.document["run"].get("missing") or (
-            advisory and self.config.getoption("strict_advisory"))
+        failed = (
+            conformance
+            or self.document["run"].get("missing")
+            or (advisory and self.config.getoption("strict_advisory"))
+        )
         return pytest.ExitCode.TESTS_FAILED if failed else pytest.ExitCode.OK
 
     def pytest_terminal_summary(self, terminalreporter):
@@ -165,21 +172,31 @@ class Collector:
             terminalreporter.write_line(line)
         missing = self.document["run"].get("missing", [])
         if missing:
-            terminalreporter.write_line(f"no result for {len(missing)} tests (listed under"
-                                        " run.missing in the results file)", red=True)
+            terminalreporter.write_line(
+                f"no result for {len(missing)} tests (listed under"
+                " run.missing in the results file)",
+                red=True,
+            )
         conformance, advisory = results.findings(self.document["results"])
         if advisory:
             families = sorted({r["family"] for r in advisory})
-            consequence = ("--strict-advisory: they fail the run"
-                           if self.config.getoption("strict_advisory") else
-                           "not part of conformance; --strict-advisory makes them fail the run")
+            consequence = (
+                "--strict-advisory: they fail the run"
+                if self.config.getoption("strict_advisory")
+                else "not part of conformance; --strict-advisory makes them fail the run"
+            )
             terminalreporter.write_line(
                 f"warning: {len(advisory)} advisory findings ({', '.join(families)});"
-                f" {consequence}", yellow=True)
+                f" {consequence}",
+                yellow=True,
+            )
         terminalreporter.write_line(
-            f"conformance: {len(conformance)} snapshot and chain verdicts failed or not"
-            " evaluated" if conformance else "conformance: every snapshot and chain rule held",
-            red=bool(conformance), green=not conformance)
+            f"conformance: {len(conformance)} snapshot and chain verdicts failed or not evaluated"
+            if conformance
+            else "conformance: every snapshot and chain rule held",
+            red=bool(conformance),
+            green=not conformance,
+        )
         terminalreporter.write_line(f"results: {settings(self.config).results}")
         terminalreporter.write_line(f"report: {self.pages['html']}")
         terminalreporter.write_line(f"summary: {self.pages['markdown']}")

@@ -19,14 +19,18 @@ from rules.outcomes import FINDINGS, OUTCOMES
 def findings(records):
     """(conformance, advisory): the failed or error records of each kind."""
     bad = [r for r in records if r["outcome"] in FINDINGS]
-    return ([r for r in bad if r["family"] in CONFORMANCE],
-            [r for r in bad if r["family"] not in CONFORMANCE])
+    return (
+        [r for r in bad if r["family"] in CONFORMANCE],
+        [r for r in bad if r["family"] not in CONFORMANCE],
+    )
 
 
 def document(run, records):
     order = {o: i for i, o in enumerate(OUTCOMES)}
-    records = sorted(records, key=lambda r: (r["implementation"], r["scenario"], r["rule"],
-                                             order.get(r["outcome"], 9)))
+    records = sorted(
+        records,
+        key=lambda r: (r["implementation"], r["scenario"], r["rule"], order.get(r["outcome"], 9)),
+    )
     return {"run": run, "results": records}
 
 

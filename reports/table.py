@@ -121,8 +121,10 @@ def columns(docs):
         for record in doc["results"]:
             grouped.setdefault((record["implementation"], release), []).append(record)
     several = len({release for _, release in grouped}) > 1
-    return [(Column(impl, release, f"{impl}@qemu-{release}" if several else impl), records)
-            for (impl, release), records in grouped.items()]
+    return [
+        (Column(impl, release, f"{impl}@qemu-{release}" if several else impl), records)
+        for (impl, release), records in grouped.items()
+    ]
 
 
 def build(columns):
@@ -136,14 +138,21 @@ def build(columns):
     known = list(load_rules())
     sections = []
     for family in sorted(families, key=lambda name: (order(name), name)):
-        rules = sorted(families[family], key=lambda rule: (
-            known.index(rule) if rule in known else len(known), rule))
-        rows = tuple(Row(rule, tuple(Cell.of(by_rule.get((rule, index), []))
-                                     for index in range(len(columns))))
-                     for rule in rules)
+        rules = sorted(
+            families[family],
+            key=lambda rule: (known.index(rule) if rule in known else len(known), rule),
+        )
+        rows = tuple(
+            Row(
+                rule,
+                tuple(Cell.of(by_rule.get((rule, index), [])) for index in range(len(columns))),
+            )
+            for rule in rules
+        )
         sections.append(Section(family, _heading(family), rows))
-    verdicts = tuple(Verdict(column, Cell.of(records), _failing(records))
-                     for column, records in columns)
+    verdicts = tuple(
+        Verdict(column, Cell.of(records), _failing(records)) for column, records in columns
+    )
     return Table(tuple(column for column, _ in columns), tuple(sections), verdicts)
 
 
@@ -152,5 +161,8 @@ def _heading(family):
 
 
 def _failing(records):
-    return tuple(sorted({r["rule"] for r in records
-                         if r["outcome"] in FINDINGS and r["family"] in CONFORMANCE}))
+    return tuple(
+        sorted(
+            {r["rule"] for r in records if r["outcome"] in FINDINGS and r["family"] in CONFORMANCE}
+        )
+    )

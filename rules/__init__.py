@@ -21,4 +21,5 @@ class NotEvaluated(Exception):
 def load_rules():
     """{rule id: Rule} for every rule, in the order of docs/rules.md and of every report."""
     from rules.registry import BY_ID
+
     return BY_ID

@@ -22,8 +22,10 @@ def backup_ready(obs):
     """backup-ready: new writes are tracked, valid checkpoints stay valid and cover every write."""
     probe = obs.probe
     if probe is None or probe.error:
-        raise NotEvaluated(f"not evaluated: writing through OVERLAY failed: "
-                           f"{probe.error if probe else 'no probe ran'}")
+        raise NotEvaluated(
+            f"not evaluated: writing through OVERLAY failed: "
+            f"{probe.error if probe else 'no probe ran'}"
+        )
     overlay, chain = probe.chain[0], probe.chain
     problems = []
     for b in obs.active.bitmaps:
@@ -35,19 +37,23 @@ def backup_ready(obs):
             continue
         wanted = extents.granules(probe.writes, mine.granularity, overlay.virtual_size)
         if list(mine.dirty) != wanted:
-            problems.append(f"(a) {b.name!r}: OVERLAY has dirty bits at {extents.describe(mine.dirty)},"
-                            f" expected {extents.describe(wanted)} for the writes made")
+            problems.append(
+                f"(a) {b.name!r}: OVERLAY has dirty bits at {extents.describe(mine.dirty)},"
+                f" expected {extents.describe(wanted)} for the writes made"
+            )
     before = tuple(reversed(obs.before))
     for name in valid_checkpoints(before):
         broken = chain_problems(chain, name)
         if broken:
-            problems.append(f"(b) checkpoint {name!r} was valid before the snapshot, not after:"
-                            f" {broken[0]}")
+            problems.append(
+                f"(b) checkpoint {name!r} was valid before the snapshot, not after: {broken[0]}"
+            )
             continue
         since = list(obs.declared_writes.get(name, ())) + list(probe.writes)
         missing = extents.uncovered(since, union_of(chain, name))
         if missing:
-            problems.append(f"(c) checkpoint {name!r}: writes at {extents.describe(missing)} are in no"
-                            " bitmap of its chain; an incremental backup would miss them")
+            problems.append(
+                f"(c) checkpoint {name!r}: writes at {extents.describe(missing)} are in no"
+                " bitmap of its chain; an incremental backup would miss them"
+            )
     return problems
-

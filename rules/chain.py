@@ -32,18 +32,26 @@ def chain_contiguous(chain, name):
         return [f"no image holds {name!r}"]
     if holders != list(range(len(holders))):
         gap = next(i for i in range(len(chain)) if i not in holders)
-        return [f"{name!r} is held by {', '.join(chain[i].role for i in holders)}"
-                f" but not by {chain[gap].role}"]
+        return [
+            f"{name!r} is held by {', '.join(chain[i].role for i in holders)}"
+            f" but not by {chain[gap].role}"
+        ]
     return []
 
 
 def chain_recording(chain, name):
     """chain-recording: every NAME bitmap in the run from TOP is recording."""
-    return [f"{image.role}: {name!r} is not recording"
-            for image in run_from_top(chain, name) if not image.bitmap(name).auto]
+    return [
+        f"{image.role}: {name!r} is not recording"
+        for image in run_from_top(chain, name)
+        if not image.bitmap(name).auto
+    ]
 
 
 def chain_consistent(chain, name):
     """chain-consistent: no NAME bitmap in the run from TOP is inconsistent."""
-    return [f"{image.role}: {name!r} is inconsistent"
-            for image in run_from_top(chain, name) if image.bitmap(name).in_use]
+    return [
+        f"{image.role}: {name!r} is inconsistent"
+        for image in run_from_top(chain, name)
+        if image.bitmap(name).in_use
+    ]

@@ -15,8 +15,11 @@ def qemu_img_agrees(image, account):
         ("format", account.format, image.format),
         ("virtual size", account.virtual_size, image.virtual_size),
         ("backing file", account.backing_file, image.backing_file),
-        ("backing format", account.backing_format,
-         image.backing_format if image.backing_file else None),
+        (
+            "backing format",
+            account.backing_format,
+            image.backing_format if image.backing_file else None,
+        ),
     ]
     for what, qemu, reader in pairs:
         if qemu != reader:
@@ -32,8 +35,10 @@ def dirty_bits_agree(name, reader_extents, qemu_extents):
     """The union the reader computed for checkpoint name equals qemu's merge of it."""
     if list(reader_extents) == list(qemu_extents):
         return []
-    return [f"dirty bits of {name!r}: qemu (qemu-nbd + qemu-img map) reports"
-            f" {describe(qemu_extents)}, the reader {describe(reader_extents)}"]
+    return [
+        f"dirty bits of {name!r}: qemu (qemu-nbd + qemu-img map) reports"
+        f" {describe(qemu_extents)}, the reader {describe(reader_extents)}"
+    ]
 
 
 def _first_difference(qemu, reader):
@@ -41,4 +46,3 @@ def _first_difference(qemu, reader):
         if q != r:
             return f"entry {i + 1} is {q} in qemu-img, {r} in the file (name, in-use, auto, granularity)"
     return f"qemu-img lists {len(qemu)} bitmaps, the file {len(reader)}"
-

@@ -15,8 +15,9 @@ FAMILIES = (
     Family("snapshot", "snapshot rules", False),
     Family("chain", "chain rules", False),
     Family("hardening", "hardening checks (advisory, not part of conformance)", True),
-    Family("cross-check", "cross-check (a verdict on the qemu release, not the implementation)",
-           True),
+    Family(
+        "cross-check", "cross-check (a verdict on the qemu release, not the implementation)", True
+    ),
 )
 BY_NAME = {f.name: f for f in FAMILIES}
 # Families whose findings make an implementation non-conformant.

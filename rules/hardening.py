@@ -5,14 +5,33 @@ adverse condition. overlay-only takes the Observation of every ordinary run.
 """
 
 from rules import NotEvaluated
-from rules.snapshot import (carry_recording, chain_changes, image_check, no_foreign_bitmaps,
-                            overlay_backing, overlay_consistent, overlay_fresh, overlay_recording,
-                            same_granularity, skip_disabled, skip_inconsistent)
+from rules.snapshot import (
+    carry_recording,
+    chain_changes,
+    image_check,
+    no_foreign_bitmaps,
+    overlay_backing,
+    overlay_consistent,
+    overlay_fresh,
+    overlay_recording,
+    same_granularity,
+    skip_disabled,
+    skip_inconsistent,
+)
 
 # What makes a left-behind OVERLAY "fully conformant".
-OVERLAY_RULES = (overlay_backing, carry_recording, same_granularity, overlay_recording,
-                 overlay_consistent, skip_disabled, skip_inconsistent, no_foreign_bitmaps,
-                 overlay_fresh, image_check)
+OVERLAY_RULES = (
+    overlay_backing,
+    carry_recording,
+    same_granularity,
+    overlay_recording,
+    overlay_consistent,
+    skip_disabled,
+    skip_inconsistent,
+    no_foreign_bitmaps,
+    overlay_fresh,
+    image_check,
+)
 
 
 def overlay_problems(facts):
@@ -37,16 +56,19 @@ def no_clobber(facts):
     if facts.run.exit_status == 0:
         problems.append("exit status 0 although OVERLAY already existed")
     if facts.overlay_digest_after != facts.overlay_digest_before:
-        problems.append("the existing OVERLAY was " + ("removed" if facts.overlay_digest_after
-                                                       is None else "overwritten"))
+        problems.append(
+            "the existing OVERLAY was "
+            + ("removed" if facts.overlay_digest_after is None else "overwritten")
+        )
     return problems
 
 
 def clean_failure(facts):
     """clean-failure: a step failing part-way leaves no OVERLAY or a conformant one; ACTIVE untouched."""
     calls = sum((facts.fault_calls or {}).values())
-    problems = [f"after the failure, {c}"
-                for c in chain_changes(facts.chain_before, facts.chain_after)]
+    problems = [
+        f"after the failure, {c}" for c in chain_changes(facts.chain_before, facts.chain_after)
+    ]
     left = overlay_problems(facts)
     if facts.run.exit_status == 0 and left:
         problems.append(f"exit status 0 with a broken OVERLAY ({facts.setup}): {left[0]}")
@@ -85,8 +107,9 @@ def overlay_only(obs):
     changes = obs.folder_changes
     if changes is None:
         raise NotEvaluated("not evaluated: the run's folder was not listed")
-    return ([f"left {path} ({_size(size)}) beside OVERLAY" for path, size in changes.created]
-            + [f"removed {path}" for path in changes.removed])
+    return [f"left {path} ({_size(size)}) beside OVERLAY" for path, size in changes.created] + [
+        f"removed {path}" for path in changes.removed
+    ]
 
 
 def _size(size):

@@ -17,8 +17,10 @@ def completes(obs):
         return [f"timed out after {run.timeout:g} s"]
     problems = []
     if run.exit_status != 0:
-        problems.append(f"exit status {run.exit_status}{_signal(run.exit_status)}, expected 0"
-                        + (f"; it said: {run.output}" if run.output else ""))
+        problems.append(
+            f"exit status {run.exit_status}{_signal(run.exit_status)}, expected 0"
+            + (f"; it said: {run.output}" if run.output else "")
+        )
     if not run.overlay_exists:
         problems.append("OVERLAY does not exist after the run")
     return problems
@@ -35,8 +37,9 @@ def _signal(status):
         return ""
     if number == signal.SIGXFSZ:
         # Only the harness's cap on file size sends it: the program was filling the disk.
-        return (f" (killed by {name}: a file it wrote reached the harness's size cap,"
-                " --impl-max-file)")
+        return (
+            f" (killed by {name}: a file it wrote reached the harness's size cap, --impl-max-file)"
+        )
     return f" (killed by {name})"
 
 
@@ -47,24 +50,33 @@ def overlay_backing(obs):
     overlay, active = obs.overlay, obs.after[-1]
     problems = []
     if overlay.format != "qcow2" or overlay.compat != "1.1":
-        problems.append(f"OVERLAY is {overlay.format} compat {overlay.compat}, expected qcow2 compat 1.1")
+        problems.append(
+            f"OVERLAY is {overlay.format} compat {overlay.compat}, expected qcow2 compat 1.1"
+        )
     if overlay.backing_path != active.path:
-        problems.append(f"OVERLAY's backing file {overlay.backing_file!r} resolves to"
-                        f" {overlay.backing_path!r}, expected ACTIVE {active.path!r}")
+        problems.append(
+            f"OVERLAY's backing file {overlay.backing_file!r} resolves to"
+            f" {overlay.backing_path!r}, expected ACTIVE {active.path!r}"
+        )
     if overlay.backing_format != active.format:
-        problems.append(f"OVERLAY's backing format is {overlay.backing_format!r},"
-                        f" ACTIVE is {active.format!r}")
+        problems.append(
+            f"OVERLAY's backing format is {overlay.backing_format!r}, ACTIVE is {active.format!r}"
+        )
     if overlay.virtual_size != active.virtual_size:
-        problems.append(f"virtual size {overlay.virtual_size} in OVERLAY,"
-                        f" {active.virtual_size} in ACTIVE")
+        problems.append(
+            f"virtual size {overlay.virtual_size} in OVERLAY, {active.virtual_size} in ACTIVE"
+        )
     return problems
 
 
 def carry_recording(obs):
     """carry-recording: every recording, consistent bitmap of ACTIVE is in OVERLAY, byte-identical name."""
     names = set(obs.overlay.names)
-    return [f"bitmap {b.name!r}: recording in ACTIVE, missing from OVERLAY"
-            for b in _carried(obs.active) if b.name not in names]
+    return [
+        f"bitmap {b.name!r}: recording in ACTIVE, missing from OVERLAY"
+        for b in _carried(obs.active)
+        if b.name not in names
+    ]
 
 
 def same_granularity(obs):
@@ -73,53 +85,75 @@ def same_granularity(obs):
     for b in _carried(obs.active):
         mine = obs.overlay.bitmap(b.name)
         if mine is not None and mine.granularity != b.granularity:
-            problems.append(f"bitmap {b.name!r}: granularity {mine.granularity} in OVERLAY,"
-                            f" {b.granularity} in ACTIVE")
+            problems.append(
+                f"bitmap {b.name!r}: granularity {mine.granularity} in OVERLAY,"
+                f" {b.granularity} in ACTIVE"
+            )
     return problems
 
 
 def overlay_recording(obs):
     """overlay-recording: every bitmap in OVERLAY is recording."""
-    return [f"bitmap {b.name!r} in OVERLAY is not recording (no auto flag)"
-            for b in obs.overlay.bitmaps if not b.auto]
+    return [
+        f"bitmap {b.name!r} in OVERLAY is not recording (no auto flag)"
+        for b in obs.overlay.bitmaps
+        if not b.auto
+    ]
 
 
 def overlay_consistent(obs):
     """overlay-consistent: no bitmap in OVERLAY is inconsistent."""
-    return [f"bitmap {b.name!r} in OVERLAY is inconsistent (in-use flag set)"
-            for b in obs.overlay.bitmaps if b.in_use]
+    return [
+        f"bitmap {b.name!r} in OVERLAY is inconsistent (in-use flag set)"
+        for b in obs.overlay.bitmaps
+        if b.in_use
+    ]
 
 
 def skip_disabled(obs):
     """skip-disabled: OVERLAY has no bitmap named like a disabled bitmap of ACTIVE."""
     names = set(obs.overlay.names)
-    return [f"bitmap {b.name!r}: disabled in ACTIVE, yet present in OVERLAY"
-            for b in obs.active.bitmaps if b.disabled and b.name in names]
+    return [
+        f"bitmap {b.name!r}: disabled in ACTIVE, yet present in OVERLAY"
+        for b in obs.active.bitmaps
+        if b.disabled and b.name in names
+    ]
 
 
 def skip_inconsistent(obs):
     """skip-inconsistent: OVERLAY has no bitmap named like an inconsistent bitmap of ACTIVE."""
     names = set(obs.overlay.names)
-    return [f"bitmap {b.name!r}: inconsistent in ACTIVE, yet present in OVERLAY"
-            for b in obs.active.bitmaps if b.in_use and b.name in names]
+    return [
+        f"bitmap {b.name!r}: inconsistent in ACTIVE, yet present in OVERLAY"
+        for b in obs.active.bitmaps
+        if b.in_use and b.name in names
+    ]
 
 
 def no_foreign_bitmaps(obs):
     """no-foreign-bitmaps: OVERLAY has no bitmap whose name ACTIVE lacks."""
     active = set(obs.active.names)
     below = {n for image in obs.before[:-1] for n in image.names}
-    return [f"bitmap {b.name!r} in OVERLAY is not in ACTIVE"
-            + (" (it exists only below ACTIVE)" if b.name in below else "")
-            for b in obs.overlay.bitmaps if b.name not in active]
+    return [
+        f"bitmap {b.name!r} in OVERLAY is not in ACTIVE"
+        + (" (it exists only below ACTIVE)" if b.name in below else "")
+        for b in obs.overlay.bitmaps
+        if b.name not in active
+    ]
 
 
 def overlay_fresh(obs):
     """overlay-fresh: OVERLAY's bitmaps have no dirty bits and OVERLAY maps no data of its own."""
-    problems = [f"bitmap {b.name!r} in OVERLAY has dirty bits at {describe(b.dirty)}, expected none"
-                for b in obs.overlay.bitmaps if b.dirty]
+    problems = [
+        f"bitmap {b.name!r} in OVERLAY has dirty bits at {describe(b.dirty)}, expected none"
+        for b in obs.overlay.bitmaps
+        if b.dirty
+    ]
     if obs.overlay.allocated:
-        problems.append(f"OVERLAY maps guest data of its own at {describe(obs.overlay.allocated)},"
-                        " expected none: the guest must see exactly ACTIVE's content")
+        problems.append(
+            f"OVERLAY maps guest data of its own at {describe(obs.overlay.allocated)},"
+            " expected none: the guest must see exactly ACTIVE's content"
+        )
     return problems
 
 
@@ -137,12 +171,18 @@ def chain_changes(chain_before, chain_after):
             problems.append(f"{where}: bitmaps changed: {_bitmap_change(before, after)}")
         if before.data_digest != after.data_digest:
             problems.append(f"{where}: guest data changed")
-        if (before.backing_file, before.backing_format) != (after.backing_file, after.backing_format):
-            problems.append(f"{where}: backing link changed from {before.backing_file!r}"
-                            f" ({before.backing_format}) to {after.backing_file!r} ({after.backing_format})")
+        if (before.backing_file, before.backing_format) != (
+            after.backing_file,
+            after.backing_format,
+        ):
+            problems.append(
+                f"{where}: backing link changed from {before.backing_file!r}"
+                f" ({before.backing_format}) to {after.backing_file!r} ({after.backing_format})"
+            )
         if before.virtual_size != after.virtual_size:
-            problems.append(f"{where}: virtual size changed from {before.virtual_size}"
-                            f" to {after.virtual_size}")
+            problems.append(
+                f"{where}: virtual size changed from {before.virtual_size} to {after.virtual_size}"
+            )
     return problems
 
 
@@ -152,8 +192,11 @@ def image_check(obs):
     if report is None:
         raise NotEvaluated("not evaluated: OVERLAY is not a qcow2 image qemu-img can check")
     problems = []
-    for field, what in (("corruptions", "corruptions"), ("leaks", "leaked clusters"),
-                        ("check-errors", "check errors")):
+    for field, what in (
+        ("corruptions", "corruptions"),
+        ("leaks", "leaked clusters"),
+        ("check-errors", "check errors"),
+    ):
         if report.get(field):
             problems.append(f"qemu-img check: {report[field]} {what} in OVERLAY, expected 0")
     return problems
@@ -171,6 +214,8 @@ def _bitmap_change(before, after):
     for name, b in old.items():
         if b != new[name]:
             if b.dirty != new[name].dirty:
-                return f"{name!r}: dirty bits {describe(b.dirty)} became {describe(new[name].dirty)}"
+                return (
+                    f"{name!r}: dirty bits {describe(b.dirty)} became {describe(new[name].dirty)}"
+                )
             return f"{b.describe()} became {new[name].describe()}"
     return "their order changed"

@@ -42,20 +42,24 @@ SCENARIO_WIDE = Subject()
 
 def checkpoint_names(scenario):
     """Every bitmap name in the chain, from the top image down."""
-    return list(dict.fromkeys(b.name for image in reversed(scenario.images)
-                              for b in image.bitmaps))
+    return list(dict.fromkeys(b.name for image in reversed(scenario.images) for b in image.bitmaps))
 
 
 def subjects(rule, scenario):
     if rule.judged_on == CHECKPOINT:
-        return [Subject("checkpoint", name, side)
-                for name in checkpoint_names(scenario) for side in (BEFORE, AFTER)]
+        return [
+            Subject("checkpoint", name, side)
+            for name in checkpoint_names(scenario)
+            for side in (BEFORE, AFTER)
+        ]
     if rule.judged_on == IMAGE:
         chain = scenario.roles()
-        return ([Subject("image", r, BEFORE) for r in chain]
-                + [Subject("image", r, AFTER) for r in chain + ["OVERLAY"]]
-                + [Subject("image", "OVERLAY", WRITTEN)]
-                + [Subject("merged", name) for name in scenario.dirty_checkpoints()])
+        return (
+            [Subject("image", r, BEFORE) for r in chain]
+            + [Subject("image", r, AFTER) for r in chain + ["OVERLAY"]]
+            + [Subject("image", "OVERLAY", WRITTEN)]
+            + [Subject("merged", name) for name in scenario.dirty_checkpoints()]
+        )
     if rule.judged_on == HARDENING:
         if rule.id not in scenario.hardening:
             return []

@@ -74,8 +74,9 @@ def _check_image(rule, obs, subject):
             return SKIPPED, [f"qemu's merge of {subject.name!r} {obs.baseline.merge_missing}"]
         ours, qemus = obs.baseline.merged[subject.name]
         if qemus is None:
-            return SKIPPED, [f"qemu cannot merge {subject.name!r}: the images holding it differ"
-                             " in virtual size"]
+            return SKIPPED, [
+                f"qemu cannot merge {subject.name!r}: the images holding it differ in virtual size"
+            ]
         return FAILED, dirty_bits_agree(subject.name, ours, qemus)
     image, account = obs.view(subject.name, subject.side)
     if image is None or account is None:
@@ -91,8 +92,9 @@ def _check_checkpoint(rule, obs, subject):
         return SKIPPED, [f"not a valid checkpoint before the snapshot: {p}" for p in problems]
     invalid = chain_problems(before, subject.name)
     if invalid:
-        return SKIPPED, [f"not a valid checkpoint before the snapshot ({invalid[0]}),"
-                         " so not judged after it"]
+        return SKIPPED, [
+            f"not a valid checkpoint before the snapshot ({invalid[0]}), so not judged after it"
+        ]
     return FAILED, rule.check(obs.chain_after(), subject.name)
 
 
@@ -101,6 +103,9 @@ def judge_all(obs, scenario):
 
     The hardening checks are judged apart, each on a run of its own.
     """
-    return {(r, s.label): judge(r, obs, s)
-            for r, rule in load_rules().items() if rule.judged_on != HARDENING
-            for s in subjects(rule, scenario)}
+    return {
+        (r, s.label): judge(r, obs, s)
+        for r, rule in load_rules().items()
+        if rule.judged_on != HARDENING
+        for s in subjects(rule, scenario)
+    }

@@ -36,8 +36,9 @@ DEPTHS = (1,) * 20 + (2,) * 25 + (3,) * 20 + (4,) * 15 + (5,) * 10 + (MAX_DEPTH,
 SECTOR = 512
 MAX_SIZE = 4 << 40
 CLUSTER_SIZES = tuple(1 << bits for bits in range(9, 22))
-GRANULARITIES = tuple(1 << bits for bits in range(MIN_GRANULARITY.bit_length() - 1,
-                                                  MAX_GRANULARITY.bit_length()))
+GRANULARITIES = tuple(
+    1 << bits for bits in range(MIN_GRANULARITY.bit_length() - 1, MAX_GRANULARITY.bit_length())
+)
 # What qemu refuses (qemu 7.2, block/qcow2.h and block/qcow2-bitmap.c).
 QCOW2_MAX_L1_BYTES = 32 << 20  # QCOW_MAX_L1_SIZE: "image size is too large"
 BITMAP_MAX_BYTES = 512 << 20  # BME_MAX_PHYS_SIZE: "Too much space ... Use larger granularity"
@@ -48,12 +49,29 @@ COST_MAX_BITMAP_BYTES = 256 << 20  # per image, all its bitmaps together
 COST_MAX_EXTENT = 1 << 20
 # States by a draw from 0 to 99 (0, what shrinking goes to, is recording): an
 # image with an inconsistent bitmap costs a writer that dies to build.
-STATE_SHARES = ((STATES[0],) * 55 + (STATES[1],) * 15 + (STATES[2],) * 15 + (STATES[3],) * 15)
+STATE_SHARES = (STATES[0],) * 55 + (STATES[1],) * 15 + (STATES[2],) * 15 + (STATES[3],) * 15
 HEAVY_BITMAPS, HEAVY_SPACING = 40, 50  # at most one chain of over 40 bitmaps in 50
 
-HOSTILE_NAMES = (" ", "a b", "it's", '"double"', "back\\slash", "line\nbreak", "tab\there",
-                 "$(touch HARNESS-CANARY-generated)", "`touch HARNESS-CANARY-generated`",
-                 "-g", "--remove", "-", "*", "Ωμέγα", "日本語", "😀", "\u202eevil", "\x7f")
+HOSTILE_NAMES = (
+    " ",
+    "a b",
+    "it's",
+    '"double"',
+    "back\\slash",
+    "line\nbreak",
+    "tab\there",
+    "$(touch HARNESS-CANARY-generated)",
+    "`touch HARNESS-CANARY-generated`",
+    "-g",
+    "--remove",
+    "-",
+    "*",
+    "Ωμέγα",
+    "日本語",
+    "😀",
+    "\u202eevil",
+    "\x7f",
+)
 PLAIN_NAMES = ("b0", "b1", "b2", "daily", "weekly", "cp")
 
 
@@ -77,9 +95,13 @@ def draw(count, seed=DEFAULT_SEED):
                 break
             index = len(drawing.scenarios)
             name = f"gen-{seed}-{index:0{width}}"
-            scenario = Scenario(name, "generated",
-                                f"drawn with seed {seed}, round {round_}, by hypothesis"
-                                f" {hypothesis.__version__}", images, "")
+            scenario = Scenario(
+                name,
+                "generated",
+                f"drawn with seed {seed}, round {round_}, by hypothesis {hypothesis.__version__}",
+                images,
+                "",
+            )
             reason = refusal(scenario) or crowding(scenario, drawing.scenarios)
             if reason:
                 drawing.filtered[reason] += 1
@@ -100,9 +122,15 @@ def examples(seed, round_, test=None, shrink=False):
     drawn = []
     phases = [Phase.generate, Phase.shrink] if shrink else [Phase.generate]
 
-    @hypothesis.settings(database=None, derandomize=False, max_examples=BATCH, deadline=None,
-                         phases=phases, suppress_health_check=list(HealthCheck),
-                         report_multiple_bugs=False)
+    @hypothesis.settings(
+        database=None,
+        derandomize=False,
+        max_examples=BATCH,
+        deadline=None,
+        phases=phases,
+        suppress_health_check=list(HealthCheck),
+        report_multiple_bugs=False,
+    )
     @hypothesis.seed(round_seed(seed, round_))
     @hypothesis.given(chains())
     def collect(images):
@@ -198,8 +226,7 @@ def image(draw, pool, below_size):
     fmt = fmt[draw(st.integers(0, 9))]
     size = draw(sizes() if below_size is None else st.one_of(st.none(), sizes()))
     virtual = below_size if size is None else size
-    cluster = None if fmt == "raw" else draw(st.one_of(st.none(),
-                                                       st.sampled_from(CLUSTER_SIZES)))
+    cluster = None if fmt == "raw" else draw(st.one_of(st.none(), st.sampled_from(CLUSTER_SIZES)))
     data = tuple(draw(st.lists(extents(virtual), max_size=3)))
     # Bitmaps in raw or v2 images are drawn now and then, to be refused and counted.
     wants = fmt == "qcow2" or draw(st.integers(0, 9)) == 0
@@ -239,9 +266,10 @@ def names():
         st.text(st.characters(codec="utf-8"), min_size=1, max_size=24),
         # Long: a drawn piece repeated to a drawn length (drawing each of a
         # thousand characters one by one costs seconds per 200 scenarios).
-        st.tuples(st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), min_size=1,
-                          max_size=16),
-                  st.integers(200, MAX_NAME_BYTES + 8)).map(_repeated),
+        st.tuples(
+            st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), min_size=1, max_size=16),
+            st.integers(200, MAX_NAME_BYTES + 8),
+        ).map(_repeated),
         st.characters(codec="utf-8", exclude_characters="\0").map(_filled),
     )
 
@@ -282,8 +310,11 @@ def bitmaps(draw, size, pool):
     state = STATE_SHARES[draw(st.integers(0, 99))]
     granularity = draw(st.one_of(st.none(), st.sampled_from(GRANULARITIES)))
     # Each dirty bitmap costs three commands to build: one in three or so is.
-    dirty = tuple(draw(st.lists(extents(size), min_size=1, max_size=2))
-                  if draw(st.integers(0, 2)) == 2 else ())
+    dirty = tuple(
+        draw(st.lists(extents(size), min_size=1, max_size=2))
+        if draw(st.integers(0, 2)) == 2
+        else ()
+    )
     return Bitmap(name, state, granularity, dirty)
 
 
@@ -296,8 +327,9 @@ def series(draw, size):
         count = draw(st.integers(34, 100))
         state = draw(st.sampled_from(STATES))
         granularity = draw(st.one_of(st.none(), st.sampled_from(GRANULARITIES[7:])))
-        found += [Bitmap(f"{prefix}-{len(found) + i:03}", state, granularity, ())
-                  for i in range(count)]
+        found += [
+            Bitmap(f"{prefix}-{len(found) + i:03}", state, granularity, ()) for i in range(count)
+        ]
     first = found[0]
     # One of them dirty, so hundreds of bitmaps do not mean hundreds of writes.
     found[0] = Bitmap(first.name, first.state, first.granularity, (draw(extents(size)),))

@@ -33,8 +33,9 @@ def load_catalog(folder=CATALOG_DIR):
     except OSError as e:
         raise CatalogError(f"{folder}: cannot read scenario folder: {e.strerror}") from None
     if not names:
-        raise CatalogError(f"{folder}: no scenario files (*.toml); point --scenarios at a"
-                           " folder of scenario files")
+        raise CatalogError(
+            f"{folder}: no scenario files (*.toml); point --scenarios at a folder of scenario files"
+        )
     scenarios = []
     seen = {}
     for filename in names:
@@ -42,7 +43,8 @@ def load_catalog(folder=CATALOG_DIR):
             if scenario.name in seen:
                 raise CatalogError(
                     f"{scenario.source}: scenario {scenario.name!r}: name already used in"
-                    f" {seen[scenario.name]}; give it another name")
+                    f" {seen[scenario.name]}; give it another name"
+                )
             seen[scenario.name] = scenario.source
             scenarios.append(scenario)
     return scenarios
@@ -81,8 +83,9 @@ def _scenario(entry, index, family, path):
     # Which check ids exist is the rule registry's business (fixtures.plugin asks it).
     if not isinstance(hardening, list) or not all(isinstance(h, str) and h for h in hardening):
         raise CatalogError(f"{where}: field 'hardening' must list hardening check ids")
-    scenario = Scenario(name, family, str(entry.get("description", "")), images, path,
-                        tuple(hardening))
+    scenario = Scenario(
+        name, family, str(entry.get("description", "")), images, path, tuple(hardening)
+    )
     _check_chain(scenario, where)
     return scenario
 
@@ -95,8 +98,12 @@ def _image(entry, index, where):
     size = _size(entry["size"], f"{where}: field 'size'") if "size" in entry else None
     cluster = None
     if "cluster_size" in entry:
-        cluster = _power_of_two(entry["cluster_size"], 512, 2 << 20, f"{where}: field 'cluster_size'")
-    bitmaps = [_bitmap(b, i, f"{where}: bitmap {i}") for i, b in enumerate(entry.get("bitmap", []), 1)]
+        cluster = _power_of_two(
+            entry["cluster_size"], 512, 2 << 20, f"{where}: field 'cluster_size'"
+        )
+    bitmaps = [
+        _bitmap(b, i, f"{where}: bitmap {i}") for i, b in enumerate(entry.get("bitmap", []), 1)
+    ]
     for series in entry.get("bitmap_series", []):
         bitmaps += _series(series, f"{where}: bitmap_series")
     data = _extents(entry.get("data", []), f"{where}: field 'data'")
@@ -117,8 +124,9 @@ def _bitmap(entry, index, where):
         raise CatalogError(f"{where}: field 'state' is {state!r}; use one of {', '.join(STATES)}")
     granularity = None
     if "granularity" in entry:
-        granularity = _power_of_two(entry["granularity"], MIN_GRANULARITY, MAX_GRANULARITY,
-                                    f"{where}: field 'granularity'")
+        granularity = _power_of_two(
+            entry["granularity"], MIN_GRANULARITY, MAX_GRANULARITY, f"{where}: field 'granularity'"
+        )
     dirty = _extents(entry.get("dirty", []), f"{where}: field 'dirty'")
     return Bitmap(name, state, granularity, dirty)
 
@@ -131,7 +139,10 @@ def _series(entry, where):
     if not isinstance(template, str) or "{i" not in template:
         raise CatalogError(f"{where}: field 'name' must contain {{i}}, for example 'b{{i:04}}'")
     state = entry.get("state", "recording")
-    fields = {"state": state, **({"granularity": entry["granularity"]} if "granularity" in entry else {})}
+    fields = {
+        "state": state,
+        **({"granularity": entry["granularity"]} if "granularity" in entry else {}),
+    }
     try:
         names = [template.format(i=i) for i in range(count)]
     except (ValueError, KeyError, IndexError) as e:
@@ -143,21 +154,27 @@ def _check_chain(scenario, where):
     for i, image in enumerate(scenario.images, 1):
         here = f"{where}: image {i}"
         if i > 1 and image.format == "raw":
-            raise CatalogError(f"{here}: field 'format' is 'raw' but a raw image cannot have a"
-                               " backing file; only the bottom image may be raw")
+            raise CatalogError(
+                f"{here}: field 'format' is 'raw' but a raw image cannot have a"
+                " backing file; only the bottom image may be raw"
+            )
         if image.format == "raw" and image.cluster_size is not None:
             raise CatalogError(f"{here}: field 'cluster_size' does not apply to a raw image")
         if image.bitmaps and image.format != "qcow2":
-            raise CatalogError(f"{here}: field 'bitmap' needs format 'qcow2'; {image.format} images"
-                               " cannot store bitmaps")
+            raise CatalogError(
+                f"{here}: field 'bitmap' needs format 'qcow2'; {image.format} images"
+                " cannot store bitmaps"
+            )
         if i == 1 and image.size is None:
             raise CatalogError(f"{here}: field 'size' is required on the bottom image")
         size = scenario.virtual_size(i - 1)
         _check_image_bitmaps(image, size, here)
         for off, length in image.data:
             if off + length > size:
-                raise CatalogError(f"{here}: field 'data' range ({off}, {length}) ends past the"
-                                   f" virtual size {size}")
+                raise CatalogError(
+                    f"{here}: field 'data' range ({off}, {length}) ends past the"
+                    f" virtual size {size}"
+                )
 
 
 def _check_image_bitmaps(image, size, where):
@@ -167,21 +184,27 @@ def _check_image_bitmaps(image, size, where):
         here = f"{where}: bitmap {j} ({bitmap.name[:40]!r})"
         encoded = bitmap.name.encode("utf-8", "surrogatepass")
         if len(encoded) > MAX_NAME_BYTES:
-            raise CatalogError(f"{here}: field 'name' is {len(encoded)} bytes; qcow2 allows at"
-                               f" most {MAX_NAME_BYTES}")
+            raise CatalogError(
+                f"{here}: field 'name' is {len(encoded)} bytes; qcow2 allows at"
+                f" most {MAX_NAME_BYTES}"
+            )
         if bitmap.name in seen:
             raise CatalogError(f"{here}: field 'name' repeats a bitmap of the same image")
         seen.add(bitmap.name)
         # Inconsistent bitmaps come from a writer that dies, and it marks every
         # bitmap then on disk, so they can only precede the consistent ones.
         if bitmap.inconsistent and consistent_seen:
-            raise CatalogError(f"{here}: field 'state' is {bitmap.state!r} after a consistent"
-                               " bitmap; list inconsistent bitmaps first in an image")
+            raise CatalogError(
+                f"{here}: field 'state' is {bitmap.state!r} after a consistent"
+                " bitmap; list inconsistent bitmaps first in an image"
+            )
         consistent_seen = consistent_seen or not bitmap.inconsistent
         for off, length in bitmap.dirty:
             if off + length > size:
-                raise CatalogError(f"{here}: field 'dirty' range ({off}, {length}) ends past the"
-                                   f" virtual size {size}")
+                raise CatalogError(
+                    f"{here}: field 'dirty' range ({off}, {length}) ends past the"
+                    f" virtual size {size}"
+                )
 
 
 def _fields(entry, allowed, where):
@@ -189,8 +212,9 @@ def _fields(entry, allowed, where):
         raise CatalogError(f"{where}: must be a table")
     unknown = sorted(set(entry) - allowed)
     if unknown:
-        raise CatalogError(f"{where}: unknown field {unknown[0]!r}; known fields are"
-                           f" {', '.join(sorted(allowed))}")
+        raise CatalogError(
+            f"{where}: unknown field {unknown[0]!r}; known fields are {', '.join(sorted(allowed))}"
+        )
 
 
 def _size(value, where):

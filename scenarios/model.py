@@ -83,12 +83,18 @@ class Scenario:
 
         qemu refuses to merge from an inconsistent bitmap, so those are left out.
         """
-        return list(dict.fromkeys(b.name for image in self.images for b in image.bitmaps
-                                  if b.dirty and not b.inconsistent))
+        return list(
+            dict.fromkeys(
+                b.name
+                for image in self.images
+                for b in image.bitmaps
+                if b.dirty and not b.inconsistent
+            )
+        )
 
     def virtual_size(self, index):
         """The virtual size of image index, following 'same as below'."""
-        for image in reversed(self.images[:index + 1]):
+        for image in reversed(self.images[: index + 1]):
             if image.size is not None:
                 return image.size
         raise ValueError(f"scenario {self.name!r}: no image states a size")
@@ -99,8 +105,12 @@ class Scenario:
         States: r recording, d disabled, ir and id inconsistent recording and
         disabled. Long names are cut, and past three bitmaps a layer says +N.
         """
-        marks = {RECORDING: "r", DISABLED: "d", INCONSISTENT_RECORDING: "ir",
-                 INCONSISTENT_DISABLED: "id"}
+        marks = {
+            RECORDING: "r",
+            DISABLED: "d",
+            INCONSISTENT_RECORDING: "ir",
+            INCONSISTENT_DISABLED: "id",
+        }
         layers = []
         for image in self.images:
             shown = [f"{_short(b.name)}({marks[b.state]})" for b in image.bitmaps[:3]]
@@ -112,4 +122,4 @@ class Scenario:
 
 def _short(name, width=10):
     printable = name.encode("unicode_escape").decode("ascii")
-    return printable if len(printable) <= width else printable[:width - 1] + "…"
+    return printable if len(printable) <= width else printable[: width - 1] + "…"

@@ -7,8 +7,15 @@ quote, the backslash and anything not printable, and keep the rest as UTF-8.
 
 import os
 
-_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r", "\b": "\\b",
-            "\f": "\\f"}
+_ESCAPES = {
+    '"': '\\"',
+    "\\": "\\\\",
+    "\n": "\\n",
+    "\t": "\\t",
+    "\r": "\\r",
+    "\b": "\\b",
+    "\f": "\\f",
+}
 
 
 def to_toml(scenarios):
@@ -29,8 +36,11 @@ def to_toml(scenarios):
             if image.data:
                 lines.append(f"data = {_extents(image.data)}")
             for bitmap in image.bitmaps:
-                lines += ["[[scenario.image.bitmap]]", f"name = {_string(bitmap.name)}",
-                          f"state = {_string(bitmap.state)}"]
+                lines += [
+                    "[[scenario.image.bitmap]]",
+                    f"name = {_string(bitmap.name)}",
+                    f"state = {_string(bitmap.state)}",
+                ]
                 if bitmap.granularity is not None:
                     lines.append(f"granularity = {bitmap.granularity}")
                 if bitmap.dirty:

@@ -12,8 +12,17 @@ FAULTY = os.path.join(ROOT, "tests", "faulty")
 
 def conformance(tools, *args):
     """Run the conformance suite as a user would: a pytest of its own, from the checkout."""
-    argv = [sys.executable, "-m", "pytest", "conformance", "-p", "no:cacheprovider",
-            "-p", "no:hypothesispytest", *args]
+    argv = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "conformance",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:hypothesispytest",
+        *args,
+    ]
     return command.run(tools.host, argv, cwd=ROOT, check=False, timeout=600)
 
 
@@ -27,8 +36,9 @@ def failed_rules(verdicts, outcome="failed"):
     return {rule for (rule, _), v in verdicts.items() if v.outcome == outcome}
 
 
-def qemu_folder(tools, folder, *, qemu_img=None, keep=("qemu-io", "qemu-storage-daemon",
-                                                       "qemu-nbd")):
+def qemu_folder(
+    tools, folder, *, qemu_img=None, keep=("qemu-io", "qemu-storage-daemon", "qemu-nbd")
+):
     """A folder of qemu binaries: the real ones named in keep, linked, and qemu-img.
 
     qemu_img is the text of a script to stand in for qemu-img, where '@REAL@'

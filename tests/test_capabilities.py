@@ -30,8 +30,9 @@ def test_capabilities_of_the_qemu_under_test(tools):
 def test_without_daemon_and_qemu_nbd_the_reference_falls_back(tools, catalog, tmp_path):
     bare = toolset.find(tools.host, qemu_folder(tools, tmp_path / "qemu", keep=("qemu-io",)))
     assert bare.qemu_storage_daemon is None and "qemu-nbd" not in bare.capabilities
-    pipeline = Pipeline(bare, ChainCache(bare, str(tmp_path / "chains")), str(tmp_path / "runs"),
-                        timeout=60)
+    pipeline = Pipeline(
+        bare, ChainCache(bare, str(tmp_path / "chains")), str(tmp_path / "runs"), timeout=60
+    )
     verdicts = pipeline.verdicts(Reference(), catalog["dirty-recording"])
     outcomes = {k: v.outcome for k, v in verdicts.items()}
     assert set(outcomes.values()) <= {"passed", "skipped"}
@@ -44,8 +45,16 @@ def test_a_qemu_img_without_bitmap_command_skips_what_needs_it(tools, tmp_path):
     folder = tmp_path / "qemu"
     qemu_folder(tools, folder, qemu_img=NO_BITMAP_COMMAND, keep=("qemu-io",))
     results = tmp_path / "r.json"
-    out = conformance(tools, f"--qemu={folder}", f"--results={results}", "-n", "0",
-                      "--scenario=no-bitmaps", "--impl=reference", f"--impl=exec:{RECIPE}")
+    out = conformance(
+        tools,
+        f"--qemu={folder}",
+        f"--results={results}",
+        "-n",
+        "0",
+        "--scenario=no-bitmaps",
+        "--impl=reference",
+        f"--impl=exec:{RECIPE}",
+    )
     assert out.rc == 0, out.stdout[-2000:]
     records = json.loads(results.read_text())["results"]
     mine = [r for r in records if r["implementation"] == "reference"]

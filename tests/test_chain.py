@@ -32,9 +32,17 @@ def test_built_chain_matches_its_description(scenario, chain_cache):
 
 def test_scenarios_with_the_same_images_share_one_built_chain(catalog, chain_cache, tmp_path):
     original = catalog["two-recording"]
-    renamed = dataclasses.replace(original, name="another-name", family="elsewhere",
-                                  description="same images", source="nowhere.toml")
+    renamed = dataclasses.replace(
+        original,
+        name="another-name",
+        family="elsewhere",
+        description="same images",
+        source="nowhere.toml",
+    )
     assert chain_cache.pristine(renamed).folder == chain_cache.pristine(original).folder
-    other = dataclasses.replace(original, images=original.images[:0] + (
-        dataclasses.replace(original.images[0], size=original.images[0].size * 2),))
+    other = dataclasses.replace(
+        original,
+        images=original.images[:0]
+        + (dataclasses.replace(original.images[0], size=original.images[0].size * 2),),
+    )
     assert chain_cache.pristine(other).folder != chain_cache.pristine(original).folder

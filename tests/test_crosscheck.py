@@ -14,8 +14,9 @@ from support import FAULTY, failed_rules, qemu_folder
 def test_a_lying_qemu_img_trips_only_the_cross_check(tools, catalog, tmp_path):
     source = open(os.path.join(FAULTY, "lying_qemu_img.py")).read()
     liar = toolset.find(tools.host, qemu_folder(tools, tmp_path / "qemu", qemu_img=source))
-    pipeline = Pipeline(liar, ChainCache(liar, str(tmp_path / "chains")),
-                        str(tmp_path / "runs"), timeout=60)
+    pipeline = Pipeline(
+        liar, ChainCache(liar, str(tmp_path / "chains")), str(tmp_path / "runs"), timeout=60
+    )
     verdicts = pipeline.verdicts(Reference(), catalog["chain-depth-2"])
     assert failed_rules(verdicts) == {"qemu-img-agrees"}
     message = verdicts[("qemu-img-agrees", "ACTIVE before")].message
@@ -25,5 +26,5 @@ def test_a_lying_qemu_img_trips_only_the_cross_check(tools, catalog, tmp_path):
 def test_dirty_bits_that_disagree_are_reported():
     assert dirty_bits_agree("cp1", [(0, 65536)], [(0, 65536)]) == []
     assert dirty_bits_agree("cp1", [(0, 512)], [(3584, 512)]) == [
-        "dirty bits of 'cp1': qemu (qemu-nbd + qemu-img map) reports 3584+512,"
-        " the reader 0+512"]
+        "dirty bits of 'cp1': qemu (qemu-nbd + qemu-img map) reports 3584+512, the reader 0+512"
+    ]

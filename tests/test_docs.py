@@ -44,12 +44,19 @@ def test_has_a_gitlab_and_a_github_job_keeping_reports_always():
     gitlab = [b for b in yaml if "artifacts:" in b]
     github = [b for b in yaml if "jobs:" in b]
     assert len(gitlab) == 1 and len(github) == 1
-    for line in ("image: debian:12", "when: always", "junit: harness/reports/out/results.junit.xml",
-                 "- harness/reports/out/"):
+    for line in (
+        "image: debian:12",
+        "when: always",
+        "junit: harness/reports/out/results.junit.xml",
+        "- harness/reports/out/",
+    ):
         assert line in gitlab[0]
-    for line in ("container: debian:12", "uses: actions/upload-artifact@v4",
-                 "path: harness/reports/out/",
-                 "report_paths: harness/reports/out/results.junit.xml"):
+    for line in (
+        "container: debian:12",
+        "uses: actions/upload-artifact@v4",
+        "path: harness/reports/out/",
+        "report_paths: harness/reports/out/results.junit.xml",
+    ):
         assert line in github[0]
     # Every step after the judging one must run when it failed.
     after = github[0].split("name: Judge the tool", 1)[1].split("\n      - ")[1:]
@@ -73,6 +80,9 @@ def test_commands_and_modules_exist():
 
 def test_report_files_are_those_the_harness_writes():
     writer = read("reports/plugin.py")
-    for listed, written in (("results.junit.xml", '".junit.xml"'), ("report.html", 'report.html"'),
-                            ("summary.md", 'summary.md"')):
+    for listed, written in (
+        ("results.junit.xml", '".junit.xml"'),
+        ("report.html", 'report.html"'),
+        ("summary.md", 'summary.md"'),
+    ):
         assert f"`{listed}`" in CI_DOC and written in writer

@@ -10,15 +10,31 @@ from rules import HARDENING, load_rules
 
 from support import FAULTY, conformance
 
-RUN_FIELDS = {"implementation", "qemu_img", "qemu_version", "host", "started", "finished",
-              "harness_version", "qemu", "qemu_versions"}
+RUN_FIELDS = {
+    "implementation",
+    "qemu_img",
+    "qemu_version",
+    "host",
+    "started",
+    "finished",
+    "harness_version",
+    "qemu",
+    "qemu_versions",
+}
 
 
 def test_exec_program_is_judged_and_results_written(tools, tmp_path):
     results = tmp_path / "r.json"
     program = os.path.join(FAULTY, "omits_granularity.py")
-    out = conformance(tools, f"--impl=exec:{program}", f"--results={results}", "-n", "2",
-                      "--scenario=granularity-128k", "--scenario=recording-alone")
+    out = conformance(
+        tools,
+        f"--impl=exec:{program}",
+        f"--results={results}",
+        "-n",
+        "2",
+        "--scenario=granularity-128k",
+        "--scenario=recording-alone",
+    )
     assert out.rc == 1, out.stdout[-2000:]
     doc = json.loads(results.read_text())
     assert set(doc["run"]) == RUN_FIELDS
@@ -28,55 +44,83 @@ def test_exec_program_is_judged_and_results_written(tools, tmp_path):
     judged_everywhere = {r for r, rule in load_rules().items() if rule.judged_on != HARDENING}
     assert {r["rule"] for r in records} == judged_everywhere
     for record in records:
-        assert {"implementation", "scenario", "rule", "subject", "family", "outcome",
-                "message"} == set(record)
+        assert {
+            "implementation",
+            "scenario",
+            "rule",
+            "subject",
+            "family",
+            "outcome",
+            "message",
+        } == set(record)
         assert record["outcome"] in ("passed", "failed", "error", "skipped")
     failed = [r for r in records if r["outcome"] == "failed"]
     assert [(r["scenario"], r["rule"], r["subject"]) for r in failed] == [
-        ("granularity-128k", "same-granularity", "")]
-    assert failed[0]["message"] == ("bitmap 'g128k': granularity 65536 in OVERLAY,"
-                                    " 131072 in ACTIVE")
+        ("granularity-128k", "same-granularity", "")
+    ]
+    assert failed[0]["message"] == (
+        "bitmap 'g128k': granularity 65536 in OVERLAY, 131072 in ACTIVE"
+    )
     assert (tmp_path / "r.junit.xml").exists()
     report = (tmp_path / "r.report.html").read_text()
     assert "bitmap &#x27;g128k&#x27;: granularity 65536 in OVERLAY" in report
     assert "NOT conformant" in (tmp_path / "r.summary.md").read_text()
-    assert set(json.loads(results.read_text())["scenarios"]) == {"granularity-128k",
-                                                                 "recording-alone"}
+    assert set(json.loads(results.read_text())["scenarios"]) == {
+        "granularity-128k",
+        "recording-alone",
+    }
     assert "rule verdicts" in out.stdout and "same-granularity" in out.stdout
     # The failing test shows every command the harness ran for its run.
     commands = out.stdout.split("Captured harness commands setup", 1)[1].splitlines()
-    assert any(program in line and line.endswith(" s") and "-> exit 0 in" in line
-               for line in commands[:60])
+    assert any(
+        program in line and line.endswith(" s") and "-> exit 0 in" in line for line in commands[:60]
+    )
 
 
 def test_reference_passes_with_parallel_workers(tools, tmp_path):
     results = tmp_path / "r.json"
-    out = conformance(tools, f"--results={results}", "-n", "2", "--scenario=mixed-interleaved",
-                      "--scenario=chain-depth-5", "--scenario=names-shell")
+    out = conformance(
+        tools,
+        f"--results={results}",
+        "-n",
+        "2",
+        "--scenario=mixed-interleaved",
+        "--scenario=chain-depth-5",
+        "--scenario=names-shell",
+    )
     assert out.rc == 0, out.stdout[-2000:]
     records = json.loads(results.read_text())["results"]
     assert {r["outcome"] for r in records} == {"passed", "skipped"}
-    assert {"backup-ready", "qemu-img-agrees", "chain-top", "chain-contiguous",
-            "chain-recording", "chain-consistent"} <= {r["rule"] for r in records}
+    assert {
+        "backup-ready",
+        "qemu-img-agrees",
+        "chain-top",
+        "chain-contiguous",
+        "chain-recording",
+        "chain-consistent",
+    } <= {r["rule"] for r in records}
     assert {r["implementation"] for r in records} == {"reference"}
 
 
-@pytest.mark.parametrize("args, words", [
-    (["--impl=nonsense"], ["--impl nonsense", "unknown implementation", "exec:PATH"]),
-    (["--impl=exec:/does/not/exist"], ["/does/not/exist does not exist"]),
-    (["--impl=exec:" + os.path.join(FAULTY, "recipe.py")], ["not executable", "chmod +x"]),
-    (["--qemu-img=/does/not/exist/qemu-img"], ["qemu-img not found", "--qemu-img"]),
-    (["--scenario=no-such-scenario"], ["--scenario no-such-scenario", "unknown scenario"]),
-    (["--results=/does/not/exist/r.json"], ["folder /does/not/exist does not exist"]),
-    (["--impl-timeout=0"], ["--impl-timeout 0", "must be above 0"]),
-    (["--impl-max-file=-1"], ["--impl-max-file -1", "must be above 0"]),
-    (["--generate=0"], ["--generate 0", "at least 1"]),
-    (["--seed=3"], ["--seed", "add --generate N"]),
-    (["--shrink"], ["--shrink", "add --generate N"]),
-    (["--generate=2", "--seed=-1"], ["--seed -1", "0 or more"]),
-    (["--generate=2", "--scenarios=scenarios"], ["--generate", "without --generate"]),
-    (["--generate=2", "--shrink-budget=0"], ["--shrink-budget 0", "must be above 0"]),
-])
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["--impl=nonsense"], ["--impl nonsense", "unknown implementation", "exec:PATH"]),
+        (["--impl=exec:/does/not/exist"], ["/does/not/exist does not exist"]),
+        (["--impl=exec:" + os.path.join(FAULTY, "recipe.py")], ["not executable", "chmod +x"]),
+        (["--qemu-img=/does/not/exist/qemu-img"], ["qemu-img not found", "--qemu-img"]),
+        (["--scenario=no-such-scenario"], ["--scenario no-such-scenario", "unknown scenario"]),
+        (["--results=/does/not/exist/r.json"], ["folder /does/not/exist does not exist"]),
+        (["--impl-timeout=0"], ["--impl-timeout 0", "must be above 0"]),
+        (["--impl-max-file=-1"], ["--impl-max-file -1", "must be above 0"]),
+        (["--generate=0"], ["--generate 0", "at least 1"]),
+        (["--seed=3"], ["--seed", "add --generate N"]),
+        (["--shrink"], ["--shrink", "add --generate N"]),
+        (["--generate=2", "--seed=-1"], ["--seed -1", "0 or more"]),
+        (["--generate=2", "--scenarios=scenarios"], ["--generate", "without --generate"]),
+        (["--generate=2", "--shrink-budget=0"], ["--shrink-budget 0", "must be above 0"]),
+    ],
+)
 def test_bad_input_stops_the_run_with_one_line(tools, args, words):
     out = conformance(tools, *args)
     assert out.rc == 2
@@ -111,8 +155,9 @@ def test_an_unreadable_scenario_file_stops_the_run(tools, tmp_path, make):
 
 
 def test_a_broken_scenario_file_stops_the_run(tools, tmp_path):
-    (tmp_path / "mine.toml").write_text('[[scenario]]\nname = "x"\n[[scenario.image]]\nsize = 1\n'
-                                        'wrong = 2\n')
+    (tmp_path / "mine.toml").write_text(
+        '[[scenario]]\nname = "x"\n[[scenario.image]]\nsize = 1\nwrong = 2\n'
+    )
     out = conformance(tools, f"--scenarios={tmp_path}")
     assert out.rc == 2
     assert "mine.toml: scenario 'x': image 1: unknown field 'wrong'" in out.stdout + out.stderr
@@ -122,8 +167,16 @@ def test_a_worker_that_dies_loses_only_its_own_results(tools, tmp_path):
     results = tmp_path / "r.json"
     killer = os.path.join(FAULTY, "kills_worker.py")
     # No restarts: xdist's own restarts of dying workers race (seen: INTERNALERROR).
-    out = conformance(tools, f"--results={results}", "-n", "2", "--max-worker-restart=0",
-                      "--impl=reference", f"--impl=exec:{killer}", "--scenario=recording-alone")
+    out = conformance(
+        tools,
+        f"--results={results}",
+        "-n",
+        "2",
+        "--max-worker-restart=0",
+        "--impl=reference",
+        f"--impl=exec:{killer}",
+        "--scenario=recording-alone",
+    )
     assert out.rc != 0
     doc = json.loads(results.read_text())
     kept = {r["implementation"] for r in doc["results"] if r["outcome"] == "passed"}

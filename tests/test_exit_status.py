@@ -14,22 +14,49 @@ from support import FAULTY, conformance
 CASES = [
     # (implementation, scenario, extra options, exit status, a line the run ends with)
     ("reference", "recording-alone", [], 0, "conformance: every snapshot and chain rule held"),
-    ("omits_granularity.py", "granularity-128k", [], 1,
-     "conformance: 1 snapshot and chain verdicts failed or not evaluated"),
-    ("plain_recipe.py", "hardening-existing-overlay", [], 0,
-     "warning: 1 advisory findings (hardening); not part of conformance;"
-     " --strict-advisory makes them fail the run"),
-    ("plain_recipe.py", "hardening-existing-overlay", ["--strict-advisory"], 1,
-     "warning: 1 advisory findings (hardening); --strict-advisory: they fail the run"),
-    ("reference", "recording-alone", ["--strict-advisory"], 0,
-     "conformance: every snapshot and chain rule held"),
+    (
+        "omits_granularity.py",
+        "granularity-128k",
+        [],
+        1,
+        "conformance: 1 snapshot and chain verdicts failed or not evaluated",
+    ),
+    (
+        "plain_recipe.py",
+        "hardening-existing-overlay",
+        [],
+        0,
+        "warning: 1 advisory findings (hardening); not part of conformance;"
+        " --strict-advisory makes them fail the run",
+    ),
+    (
+        "plain_recipe.py",
+        "hardening-existing-overlay",
+        ["--strict-advisory"],
+        1,
+        "warning: 1 advisory findings (hardening); --strict-advisory: they fail the run",
+    ),
+    (
+        "reference",
+        "recording-alone",
+        ["--strict-advisory"],
+        0,
+        "conformance: every snapshot and chain rule held",
+    ),
 ]
 
 
 @pytest.mark.parametrize("impl, scenario, extra, status, line", CASES)
 def test_exit_status(tools, tmp_path, impl, scenario, extra, status, line):
     spec = impl if impl == "reference" else f"exec:{os.path.join(FAULTY, impl)}"
-    out = conformance(tools, f"--impl={spec}", f"--scenario={scenario}",
-                      f"--results={tmp_path / 'r.json'}", "-n", "0", *extra)
+    out = conformance(
+        tools,
+        f"--impl={spec}",
+        f"--scenario={scenario}",
+        f"--results={tmp_path / 'r.json'}",
+        "-n",
+        "0",
+        *extra,
+    )
     assert out.rc == status, out.stdout[-2000:]
     assert line in out.stdout.splitlines(), out.stdout[-2000:]

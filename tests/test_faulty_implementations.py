@@ -16,16 +16,28 @@ from test_hardening import FAULTY as HARDENING_FAULTY
 # (program in tests/faulty, scenario it runs on, the rules it must trip, no more)
 CASES = [
     ("grows_overlay.py", "recording-alone", {"overlay-backing"}),
-    ("drops_last_bitmap.py", "two-recording",
-     {"carry-recording", "chain-top", "chain-contiguous", "backup-ready"}),
-    ("stops_at_first_skip.py", "mixed-skipped-between",
-     {"carry-recording", "chain-top", "chain-contiguous", "backup-ready"}),
+    (
+        "drops_last_bitmap.py",
+        "two-recording",
+        {"carry-recording", "chain-top", "chain-contiguous", "backup-ready"},
+    ),
+    (
+        "stops_at_first_skip.py",
+        "mixed-skipped-between",
+        {"carry-recording", "chain-top", "chain-contiguous", "backup-ready"},
+    ),
     ("omits_granularity.py", "granularity-128k", {"same-granularity"}),
     ("omits_granularity.py", "granularity-2g", {"same-granularity"}),
-    ("adds_disabled.py", "recording-alone",
-     {"overlay-recording", "chain-recording", "backup-ready"}),
-    ("dies_holding_overlay.py", "recording-alone",
-     {"overlay-consistent", "chain-consistent", "backup-ready"}),
+    (
+        "adds_disabled.py",
+        "recording-alone",
+        {"overlay-recording", "chain-recording", "backup-ready"},
+    ),
+    (
+        "dies_holding_overlay.py",
+        "recording-alone",
+        {"overlay-consistent", "chain-consistent", "backup-ready"},
+    ),
     ("carries_disabled.py", "disabled-alone", {"skip-disabled"}),
     ("carries_inconsistent.py", "inconsistent-recording-alone", {"skip-inconsistent"}),
     ("carries_whole_chain.py", "chain-name-only-below", {"no-foreign-bitmaps"}),
@@ -41,8 +53,11 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("program, scenario, rules", CASES,
-                         ids=[f"{program}:{scenario}" for program, scenario, _ in CASES])
+@pytest.mark.parametrize(
+    "program, scenario, rules",
+    CASES,
+    ids=[f"{program}:{scenario}" for program, scenario, _ in CASES],
+)
 def test_faulty_implementation_trips_its_rules(program, scenario, rules, pipeline, catalog):
     verdicts = pipeline.verdicts(faulty(program), catalog[scenario])
     messages = {k: v.message for k, v in verdicts.items() if v.outcome in ("failed", "error")}
@@ -81,8 +96,9 @@ def test_every_rule_is_tripped_by_some_faulty_implementation(rule_ids):
     assert tripped | {"qemu-img-agrees"} | hardening == set(rule_ids)
 
 
-def test_a_hanging_implementation_is_cut_off_with_its_children(tools, chain_cache, catalog,
-                                                              tmp_path):
+def test_a_hanging_implementation_is_cut_off_with_its_children(
+    tools, chain_cache, catalog, tmp_path
+):
     pipeline = Pipeline(tools, chain_cache, str(tmp_path), timeout=2)
     verdicts = pipeline.verdicts(faulty("hangs.sh"), catalog["recording-alone"])
     assert verdicts[("completes", "")].message == "timed out after 2 s"
@@ -90,8 +106,9 @@ def test_a_hanging_implementation_is_cut_off_with_its_children(tools, chain_cach
     assert left.stdout.split() == []
 
 
-def test_a_bug_in_the_harness_is_an_error_with_its_traceback(tools, chain_cache, catalog,
-                                                             tmp_path, monkeypatch):
+def test_a_bug_in_the_harness_is_an_error_with_its_traceback(
+    tools, chain_cache, catalog, tmp_path, monkeypatch
+):
     def broken(obs, scenario):
         return {}["no such key"]
 

@@ -54,15 +54,24 @@ def test_the_draw_covers_the_model(drawing):
     assert any(len(b.name.encode()) == 1023 for b in bitmaps)
     assert any(not b.name.isascii() for b in bitmaps)
     assert any(len(i.bitmaps) >= 100 for i in images)
-    assert max(i.size or 0 for i in images) >= 1 << 40 and min(i.size or 1 << 50
-                                                               for i in images) == 512
+    assert (
+        max(i.size or 0 for i in images) >= 1 << 40
+        and min(i.size or 1 << 50 for i in images) == 512
+    )
     assert len({b.granularity for b in bitmaps}) >= 10
     assert len({i.cluster_size for i in images}) >= 8
     # A name at several depths, and a write that ends at the very end of an image.
-    assert any(len({b.name for b in s.images[0].bitmaps} & {b.name for b in s.active.bitmaps})
-               for s in drawing.scenarios if len(s.images) > 1)
-    assert any(off + length == s.virtual_size(k) for s in drawing.scenarios
-               for k, i in enumerate(s.images) for off, length in i.data)
+    assert any(
+        len({b.name for b in s.images[0].bitmaps} & {b.name for b in s.active.bitmaps})
+        for s in drawing.scenarios
+        if len(s.images) > 1
+    )
+    assert any(
+        off + length == s.virtual_size(k)
+        for s in drawing.scenarios
+        for k, i in enumerate(s.images)
+        for off, length in i.data
+    )
     assert sum(drawing.filtered.values()) > 0
 
 
@@ -73,26 +82,42 @@ def _one(image):
 QCOW2 = Image("qcow2", 1 << 30, None, (), ())
 
 
-@pytest.mark.parametrize("images, reason", [
-    ((Image("raw", 1 << 20, None, (), ()), Image("raw", None, None, (), ())), "raw image above"),
-    ((Image("qcow2-v2", 1 << 20, None, (), (Bitmap("b", "recording", None, ()),)),),
-     "bitmaps in a qcow2 v2 image"),
-    ((Image("qcow2", 4 << 40, 512, (), ()),), "virtual size too large"),
-    ((Image("qcow2", 4 << 40, None, (), (Bitmap("b", "recording", 512, ()),)),),
-     "bitmap over 512 MiB"),
-    ((Image("qcow2", 1 << 20, None, (), (Bitmap("a\0b", "recording", None, ()),)),),
-     "NUL"),
-    ((Image("qcow2", 1 << 20, None, (), (Bitmap("é" * 512, "recording", None, ()),)),),
-     "over 1023 bytes"),
-    ((Image("qcow2", 1 << 30, None, ((0, 5 << 20),), ()),), "over 4 MiB written"),
-])
+@pytest.mark.parametrize(
+    "images, reason",
+    [
+        (
+            (Image("raw", 1 << 20, None, (), ()), Image("raw", None, None, (), ())),
+            "raw image above",
+        ),
+        (
+            (Image("qcow2-v2", 1 << 20, None, (), (Bitmap("b", "recording", None, ()),)),),
+            "bitmaps in a qcow2 v2 image",
+        ),
+        ((Image("qcow2", 4 << 40, 512, (), ()),), "virtual size too large"),
+        (
+            (Image("qcow2", 4 << 40, None, (), (Bitmap("b", "recording", 512, ()),)),),
+            "bitmap over 512 MiB",
+        ),
+        ((Image("qcow2", 1 << 20, None, (), (Bitmap("a\0b", "recording", None, ()),)),), "NUL"),
+        (
+            (Image("qcow2", 1 << 20, None, (), (Bitmap("é" * 512, "recording", None, ()),)),),
+            "over 1023 bytes",
+        ),
+        ((Image("qcow2", 1 << 30, None, ((0, 5 << 20),), ()),), "over 4 MiB written"),
+    ],
+)
 def test_what_qemu_refuses_is_filtered_with_its_reason(images, reason):
     assert reason in refusal(_one(images))
 
 
 def test_what_qemu_takes_is_kept():
-    edge = Image("qcow2", 4 << 40, None, (((4 << 40) - 512, 512),),
-                 (Bitmap("x" * 1023, "recording", 2048, ()),))
+    edge = Image(
+        "qcow2",
+        4 << 40,
+        None,
+        (((4 << 40) - 512, 512),),
+        (Bitmap("x" * 1023, "recording", 2048, ()),),
+    )
     assert refusal(_one((edge,))) is None
     assert refusal(_one((Image("raw", 512, None, (), ()), QCOW2))) is None
 
@@ -110,7 +135,9 @@ def test_a_draw_does_not_depend_on_the_modules_loaded():
     # hypothesis mixes the literals of loaded local modules into what it draws.
     def drawn(imports):
         code = DRAW.format(root=ROOT, imports=imports)
-        return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                              check=True).stdout
+        return subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        ).stdout
+
     alone = drawn("")
     assert drawn("import conformance.plugin, reports.plugin, tools.command") == alone

@@ -30,15 +30,17 @@ def _results(path):
 
 
 def _verdicts(doc):
-    return sorted((r["scenario"], r["rule"], r["subject"], r["outcome"], r["message"])
-                  for r in doc["results"])
+    return sorted(
+        (r["scenario"], r["rule"], r["subject"], r["outcome"], r["message"]) for r in doc["results"]
+    )
 
 
 @pytest.mark.parametrize("seed", [SEED, 2024])
 def test_reference_is_clean_on_generated_scenarios(tools, tmp_path, seed):
     results = tmp_path / "r.json"
-    out = conformance(tools, "--generate", str(COUNT), "--seed", str(seed), "-n", "2",
-                      "--results", str(results))
+    out = conformance(
+        tools, "--generate", str(COUNT), "--seed", str(seed), "-n", "2", "--results", str(results)
+    )
     assert out.rc == 0, out.stdout[-3000:]
     doc = _results(results)
     assert f"generated scenarios: {COUNT} drawn with seed {seed}" in out.stdout
@@ -54,12 +56,22 @@ def test_reference_is_clean_on_generated_scenarios(tools, tmp_path, seed):
 
 def test_a_written_scenario_reproduces_its_verdicts_alone(tools, tmp_path):
     first, again = tmp_path / "first.json", tmp_path / "again.json"
-    out = conformance(tools, "--generate", "6", "--seed", str(SEED), "-n", "0",
-                      "--results", str(first))
+    out = conformance(
+        tools, "--generate", "6", "--seed", str(SEED), "-n", "0", "--results", str(first)
+    )
     assert out.rc == 0, out.stdout[-3000:]
     name = f"gen-{SEED}-0004"
-    out = conformance(tools, "--scenarios", str(tmp_path / "first.scenarios"), "--scenario",
-                      name, "-n", "0", "--results", str(again))
+    out = conformance(
+        tools,
+        "--scenarios",
+        str(tmp_path / "first.scenarios"),
+        "--scenario",
+        name,
+        "-n",
+        "0",
+        "--results",
+        str(again),
+    )
     assert out.rc == 0, out.stdout[-3000:]
     alone = _verdicts(_results(again))
     assert alone and alone == [v for v in _verdicts(_results(first)) if v[0] == name]
@@ -83,8 +95,7 @@ PROGRAMS = sorted({(program, frozenset(rules)) for program, _, rules in CASES})
 
 
 @pytest.mark.parametrize("program, rules", PROGRAMS, ids=[p for p, _ in PROGRAMS])
-def test_every_faulty_program_is_caught_on_generated_scenarios(program, rules, pipeline,
-                                                               drawn):
+def test_every_faulty_program_is_caught_on_generated_scenarios(program, rules, pipeline, drawn):
     missed = set(rules)
     for scenario in drawn:
         missed -= failed_rules(pipeline.verdicts(faulty(program), scenario))
@@ -95,8 +106,9 @@ def test_every_faulty_program_is_caught_on_generated_scenarios(program, rules, p
 
 def test_a_fault_only_long_names_show_is_shrunk_to_one_or_two_images(pipeline, drawn):
     program = faulty("truncates_long_names.py")
-    failing = [s for s in drawn[:30]
-               if "carry-recording" in failed_rules(pipeline.verdicts(program, s))]
+    failing = [
+        s for s in drawn[:30] if "carry-recording" in failed_rules(pipeline.verdicts(program, s))
+    ]
     start = next((s for s in failing if len(s.images) >= 3), None)
     assert start is not None, "no generated scenario of 3 images or more trips the planted fault"
     # Start from that one: the others answer "passes", so the replay goes on to it.
@@ -113,9 +125,24 @@ def test_shrink_writes_the_smallest_failing_scenario_and_the_report_names_it(too
     program = os.path.join(ROOT, "tests", "faulty", "truncates_long_names.py")
     # Seed 18 draws one failing scenario among 3, of 23 MB and two bitmaps; -k: one
     # rule's tests, so only that rule is shrunk.
-    out = conformance(tools, "--generate", "3", "--seed", "18", "--impl",
-                      f"exec:{program}", "--shrink", "--shrink-budget", "60", "-n", "0",
-                      "-k", "carry-recording", "--results", str(results))
+    out = conformance(
+        tools,
+        "--generate",
+        "3",
+        "--seed",
+        "18",
+        "--impl",
+        f"exec:{program}",
+        "--shrink",
+        "--shrink-budget",
+        "60",
+        "-n",
+        "0",
+        "-k",
+        "carry-recording",
+        "--results",
+        str(results),
+    )
     assert out.rc == 1, out.stdout[-3000:]
     found = {f["rule"]: f for f in _results(results)["run"]["generated"]["smallest_failing"]}
     carry = found["carry-recording"]

@@ -106,8 +106,17 @@ def test_different_collections_schedule_nothing():
     assert a.sent == b.sent == [] and a.shutting_down and b.shutting_down
 
 
-@pytest.mark.parametrize("text", ["plain:id", "checkpoint 'it''s' after", "back\\slash",
-                                  "line1\nline2", "sauvegarde-été 备份 😀", "100%"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "plain:id",
+        "checkpoint 'it''s' after",
+        "back\\slash",
+        "line1\nline2",
+        "sauvegarde-été 备份 😀",
+        "100%",
+    ],
+)
 def test_test_ids_pass_through_pytest_unchanged(text):
     safe = id_safe(text)
     assert safe.isascii() and safe.isprintable() and "\\" not in safe

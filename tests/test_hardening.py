@@ -13,40 +13,76 @@ CHECKS = [r for r in load_rules().values() if r.judged_on == HARDENING]
 
 
 def cases(catalog, rule):
-    return [(scenario, subject) for scenario in catalog.values()
-            for subject in subjects(rule, scenario)]
+    return [
+        (scenario, subject) for scenario in catalog.values() for subject in subjects(rule, scenario)
+    ]
 
 
 @pytest.mark.parametrize("rule", CHECKS, ids=lambda r: r.id)
 @pytest.mark.parametrize("use_daemon", [True, False], ids=["storage-daemon", "qemu-img"])
 def test_reference_passes(rule, use_daemon, pipeline, catalog):
     impl = Reference(f"reference-{'daemon' if use_daemon else 'qemu-img'}", use_daemon)
-    found = {(s.name, subject.label): pipeline.hardening(impl, s, rule, subject)
-             for s, subject in cases(catalog, rule)}
+    found = {
+        (s.name, subject.label): pipeline.hardening(impl, s, rule, subject)
+        for s, subject in cases(catalog, rule)
+    }
     assert found, f"no scenario runs {rule.id}"
     assert {k: v.message for k, v in found.items() if v.outcome != "passed"} == {}
 
 
 # (program, check, scenario, subject label, words the message must hold)
 FAULTY = [
-    ("plain_recipe.py", "no-clobber", "hardening-existing-overlay", "",
-     "exit status 0 although OVERLAY already existed; the existing OVERLAY was overwritten"),
-    ("plain_recipe.py", "clean-failure", "hardening-failing-step", "call 2 fails",
-     "a half-made OVERLAY was left behind (call 2 of qemu-img bitmap"),
-    ("plain_recipe.py", "clean-failure", "hardening-failing-step", "call 1 dies",
-     "a half-made OVERLAY was left behind"),
-    ("ignores_locks.py", "locked-active", "hardening-locked-active", "",
-     "exit status 0 while a qemu-io held ACTIVE open for writing"),
-    ("uses_shell.py", "hostile-names", "names-shell", "",
-     "a bitmap name was run by a shell: HARNESS-CANARY-"),
+    (
+        "plain_recipe.py",
+        "no-clobber",
+        "hardening-existing-overlay",
+        "",
+        "exit status 0 although OVERLAY already existed; the existing OVERLAY was overwritten",
+    ),
+    (
+        "plain_recipe.py",
+        "clean-failure",
+        "hardening-failing-step",
+        "call 2 fails",
+        "a half-made OVERLAY was left behind (call 2 of qemu-img bitmap",
+    ),
+    (
+        "plain_recipe.py",
+        "clean-failure",
+        "hardening-failing-step",
+        "call 1 dies",
+        "a half-made OVERLAY was left behind",
+    ),
+    (
+        "ignores_locks.py",
+        "locked-active",
+        "hardening-locked-active",
+        "",
+        "exit status 0 while a qemu-io held ACTIVE open for writing",
+    ),
+    (
+        "uses_shell.py",
+        "hostile-names",
+        "names-shell",
+        "",
+        "a bitmap name was run by a shell: HARNESS-CANARY-",
+    ),
     # A leftover too broken to judge is a failure of the check, not an error of the harness.
-    ("leaves_raw_overlay.py", "clean-failure", "hardening-failing-step", "call 1 fails",
-     "a half-made OVERLAY was left behind (call 1 of qemu-img bitmap"),
+    (
+        "leaves_raw_overlay.py",
+        "clean-failure",
+        "hardening-failing-step",
+        "call 1 fails",
+        "a half-made OVERLAY was left behind (call 1 of qemu-img bitmap",
+    ),
 ]
 
 
-@pytest.mark.parametrize("program, check, scenario, label, words", FAULTY,
-                         ids=[f"{c}:{p}:{lbl}" for p, c, _, lbl, _ in FAULTY])
+@pytest.mark.parametrize(
+    "program, check, scenario, label, words",
+    FAULTY,
+    ids=[f"{c}:{p}:{lbl}" for p, c, _, lbl, _ in FAULTY],
+)
 def test_faulty_program_fails_the_check(program, check, scenario, label, words, pipeline, catalog):
     rule = load_rules()[check]
     subject = next(s for s in subjects(rule, catalog[scenario]) if s.label == label)
@@ -57,8 +93,10 @@ def test_faulty_program_fails_the_check(program, check, scenario, label, words, 
 
 def test_the_plain_recipe_passes_where_it_should(pipeline, catalog):
     # It refuses a locked ACTIVE (qemu-img info without -U) and never uses a shell.
-    for check, scenario in (("locked-active", "hardening-locked-active"),
-                            ("hostile-names", "names-shell")):
+    for check, scenario in (
+        ("locked-active", "hardening-locked-active"),
+        ("hostile-names", "names-shell"),
+    ):
         rule = load_rules()[check]
         [subject] = subjects(rule, catalog[scenario])
         verdict = pipeline.hardening(faulty("plain_recipe.py"), catalog[scenario], rule, subject)

@@ -34,13 +34,30 @@ def test_ctrl_c_leaves_nothing_running(tools, tmp_path):
     # The run's token names its domains, so other tests' domains do not count.
     token = uuid.uuid4().hex[:12]
     basetemp = tmp_path / "run"
-    argv = [sys.executable, "-m", "pytest", "conformance", "-q", "-p", "no:cacheprovider",
-            "-n", "2", f"--testrunuid={token}", f"--impl={impl}", f"--basetemp={basetemp}",
-            f"--results={tmp_path / 'r.json'}"]
+    argv = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "conformance",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-n",
+        "2",
+        f"--testrunuid={token}",
+        f"--impl={impl}",
+        f"--basetemp={basetemp}",
+        f"--results={tmp_path / 'r.json'}",
+    ]
     # As a terminal does: its own process group, SIGINT at its default.
-    run = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                           start_new_session=True,
-                           preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    run = subprocess.Popen(
+        argv,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     time.sleep(8)
     os.killpg(run.pid, signal.SIGINT)
     try:

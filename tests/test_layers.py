@@ -11,8 +11,17 @@ import pytest
 
 from support import ROOT
 
-HARNESS = ("qcow2", "tools", "scenarios", "fixtures", "implementations", "observe", "rules",
-           "conformance", "reports")
+HARNESS = (
+    "qcow2",
+    "tools",
+    "scenarios",
+    "fixtures",
+    "implementations",
+    "observe",
+    "rules",
+    "conformance",
+    "reports",
+)
 
 # (module, the harness packages it may import, directly or not)
 LAYERS = [
@@ -23,8 +32,10 @@ LAYERS = [
     ("rules.registry", {"rules", "observe", "scenarios"}),
     ("rules.verdict", {"rules", "observe", "scenarios"}),
     ("reports.table", {"reports", "rules", "observe", "scenarios"}),
-    ("fixtures.plugin", {"fixtures", "tools", "scenarios", "implementations", "rules",
-                         "observe", "qcow2"}),
+    (
+        "fixtures.plugin",
+        {"fixtures", "tools", "scenarios", "implementations", "rules", "observe", "qcow2"},
+    ),
 ]
 
 PROBE = """
@@ -37,8 +48,12 @@ print(" ".join(sorted({{m.split(".")[0] for m in sys.modules}})))
 
 @pytest.mark.parametrize("module, allowed", LAYERS, ids=[m for m, _ in LAYERS])
 def test_a_module_imports_nothing_above_its_layer(module, allowed):
-    out = subprocess.run([sys.executable, "-c", PROBE.format(root=ROOT, module=module)],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE.format(root=ROOT, module=module)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     loaded = set(out.stdout.split())
     assert loaded & set(HARNESS) - allowed == set()
     if "tools" not in allowed:

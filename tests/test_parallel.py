@@ -18,9 +18,16 @@ from rules import HARDENING
 from support import FAULTY, conformance
 
 # Plain scenarios, and the hardening ones, whose checks each take a run of their own.
-SCENARIOS = ["recording-alone", "two-recording", "chain-depth-5", "names-quotes",
-             "granularity-128k", "dirty-recording", "hardening-existing-overlay",
-             "hardening-failing-step"]
+SCENARIOS = [
+    "recording-alone",
+    "two-recording",
+    "chain-depth-5",
+    "names-quotes",
+    "granularity-128k",
+    "dirty-recording",
+    "hardening-existing-overlay",
+    "hardening-failing-step",
+]
 
 LOGGING_PROGRAM = """#!/bin/sh
 # Logs the ACTIVE it is given, then takes the snapshot the plain way.
@@ -34,11 +41,19 @@ def parallel_run(tools, catalog, tmp_path_factory):
     folder = tmp_path_factory.mktemp("parallel")
     log = folder / "calls.log"
     program = folder / "logging-snapshot"
-    program.write_text(LOGGING_PROGRAM.format(log=log,
-                                              program=os.path.join(FAULTY, "plain_recipe.py")))
+    program.write_text(
+        LOGGING_PROGRAM.format(log=log, program=os.path.join(FAULTY, "plain_recipe.py"))
+    )
     program.chmod(0o755)
-    out = conformance(tools, f"--impl=exec:{program}", f"--results={folder / 'r.json'}",
-                      "-n", "2", "-v", *(f"--scenario={s}" for s in SCENARIOS))
+    out = conformance(
+        tools,
+        f"--impl=exec:{program}",
+        f"--results={folder / 'r.json'}",
+        "-n",
+        "2",
+        "-v",
+        *(f"--scenario={s}" for s in SCENARIOS),
+    )
     impl = ExternalProgram(str(program))
     return out, log.read_text().splitlines(), cases([impl], [catalog[s] for s in SCENARIOS])
 
@@ -56,9 +71,14 @@ def test_each_chain_copy_is_run_exactly_once(parallel_run):
 
 def test_the_tests_of_one_run_stay_on_one_worker(parallel_run):
     out, _, found = parallel_run
-    workers = {m.group(2): m.group(1) for m in re.finditer(
-        r"^\[(gw\d+)\] \[ *\d+%\] \w+ conformance/test_rules\.py::test_rule\[(.*)\]\s*$",
-        out.stdout, re.MULTILINE)}
+    workers = {
+        m.group(2): m.group(1)
+        for m in re.finditer(
+            r"^\[(gw\d+)\] \[ *\d+%\] \w+ conformance/test_rules\.py::test_rule\[(.*)\]\s*$",
+            out.stdout,
+            re.MULTILINE,
+        )
+    }
     assert set(workers) == {c.id for c in found}, out.stdout[-3000:]
     by_group = defaultdict(set)
     for case in found:

@@ -12,8 +12,22 @@ def test_the_holder_takes_the_lock_once_a_reader_lets_go(tools, tmp_path):
     qemu_img.create(tools, image, size=1 << 20)
     # A reader without -U forbids writers while it has the image open, as a
     # probe of the holder's lock does for a moment: the holder must retry.
-    command.run(tools.host, ["sh", "-c", '"$@" > /dev/null 2>&1 &', "sh", tools.qemu_io,
-                             "-r", "-f", "qcow2", "-c", "sleep 1000", image])
+    command.run(
+        tools.host,
+        [
+            "sh",
+            "-c",
+            '"$@" > /dev/null 2>&1 &',
+            "sh",
+            tools.qemu_io,
+            "-r",
+            "-f",
+            "qcow2",
+            "-c",
+            "sleep 1000",
+            image,
+        ],
+    )
     pid = qemu_io.hold(tools, image, str(tmp_path / "holder.log"))
     try:
         assert _locked(tools, image)

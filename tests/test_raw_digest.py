@@ -13,8 +13,7 @@ def test_a_sparse_copy_keeps_the_digest_and_a_changed_byte_does_not(tools, tmp_p
     original, copy = tmp_path / "a" / "base.raw", tmp_path / "b" / "base.raw"
     original.parent.mkdir()
     qemu_img.create(tools, str(original), fmt="raw", size=1 << 30)
-    qemu_io.write(tools, str(original), [(353792, 103936), ((1 << 30) - 2048, 2048)],
-                  fmt="raw")
+    qemu_io.write(tools, str(original), [(353792, 103936), ((1 << 30) - 2048, 2048)], fmt="raw")
     files.copy_tree(tools.host, str(original.parent), str(copy.parent))
     facts = image_facts(str(original), "layer0")
     assert image_facts(str(copy), "layer0").allocated != facts.allocated

@@ -11,7 +11,6 @@ from implementations.registry import Reference
 from tools import command, files
 
 
-
 @pytest.mark.parametrize("use_daemon", [True, False], ids=["storage-daemon", "qemu-img"])
 def test_reference_passes_the_catalog(use_daemon, pipeline, catalog, tools):
     if use_daemon and tools.qemu_storage_daemon is None:
@@ -56,11 +55,19 @@ def test_leaves_nothing_behind_when_a_step_fails(tools, built, tmp_path):
 def test_command_line(tools, built, tmp_path):
     overlay = tmp_path / "overlay.qcow2"
     env = {"QEMU_IMG": tools.qemu_img, "PYTHONPATH": os.getcwd()}
-    out = command.run(tools.host, [sys.executable, "-m", "implementations.reference",
-                                   built.active, str(overlay)], env=env, cwd=os.getcwd())
+    out = command.run(
+        tools.host,
+        [sys.executable, "-m", "implementations.reference", built.active, str(overlay)],
+        env=env,
+        cwd=os.getcwd(),
+    )
     assert "3 bitmaps carried" in out.stdout
-    again = command.run(tools.host, [sys.executable, "-m", "implementations.reference",
-                                     built.active, str(overlay)], env=env, check=False)
+    again = command.run(
+        tools.host,
+        [sys.executable, "-m", "implementations.reference", built.active, str(overlay)],
+        env=env,
+        check=False,
+    )
     assert again.rc == 1
     assert again.stderr.startswith("error: ") and "already exists" in again.stderr
     assert files.exists(tools.host, str(overlay))

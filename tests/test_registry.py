@@ -43,8 +43,10 @@ def test_every_hardening_check_runs_on_some_scenario_of_the_catalog():
 
 def test_a_scenario_naming_an_unknown_check_stops_the_run(tools, tmp_path):
     from support import conformance
-    (tmp_path / "mine.toml").write_text('[[scenario]]\nname = "x"\nhardening = ["no-such"]\n'
-                                        '[[scenario.image]]\nsize = "1M"\n')
+
+    (tmp_path / "mine.toml").write_text(
+        '[[scenario]]\nname = "x"\nhardening = ["no-such"]\n[[scenario.image]]\nsize = "1M"\n'
+    )
     out = conformance(tools, f"--scenarios={tmp_path}")
     lines = [line for line in (out.stdout + out.stderr).splitlines() if line.strip()]
     assert out.rc == 2 and len(lines) == 1, lines
@@ -53,4 +55,5 @@ def test_a_scenario_naming_an_unknown_check_stops_the_run(tools, tmp_path):
 
 def test_every_hardening_check_has_a_condition_and_no_condition_is_left_over():
     from observe.hardening import CONDITIONS
+
     assert set(CONDITIONS) == {r.id for r in RULES if r.judged_on == HARDENING}

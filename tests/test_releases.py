@@ -25,11 +25,19 @@ Suites: bookworm-security
 """
 
 
-@pytest.mark.parametrize("text, expected", [
-    (ONE_LINE, ("http://mirror.example/debian", "[arch=amd64] ")),
-    (DEB822, ("http://deb.example/debian",
-              "[signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] ")),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (ONE_LINE, ("http://mirror.example/debian", "[arch=amd64] ")),
+        (
+            DEB822,
+            (
+                "http://deb.example/debian",
+                "[signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] ",
+            ),
+        ),
+    ],
+)
 def test_the_mirror_is_the_machines_own(text, expected):
     assert releases.mirror(text, "bookworm") == expected
 
@@ -45,9 +53,12 @@ def test_an_unknown_release_names_the_known_ones(tools, tmp_path):
 
 
 def test_a_release_that_cannot_be_had_says_so(tools, tmp_path, monkeypatch):
-    monkeypatch.setitem(releases.RELEASES, "9.9", releases.Release("no-such-suite", ("qemu-utils",)))
-    with pytest.raises(releases.ReleaseError, match="qemu 9.9: cannot fetch qemu-utils from .*"
-                                                    " no-such-suite"):
+    monkeypatch.setitem(
+        releases.RELEASES, "9.9", releases.Release("no-such-suite", ("qemu-utils",))
+    )
+    with pytest.raises(
+        releases.ReleaseError, match="qemu 9.9: cannot fetch qemu-utils from .* no-such-suite"
+    ):
         releases.provision(tools.host, "9.9", cache=str(tmp_path))
     assert not os.path.exists(tmp_path / "qemu-9.9" / ".complete")
 
@@ -82,8 +93,12 @@ def test_reference_on_two_releases_and_their_compare(tools, tmp_path):
         assert run["qemu"] == release
         assert set(run["qemu_versions"]) == set(releases.BINARIES)
         assert all(f"{release}" in v for v in run["qemu_versions"].values())
-    out = command.run(tools.host, [sys.executable, "-m", "reports.compare",
-                                   str(runs["5.2"]), str(runs["10.0"])], cwd=ROOT, check=False)
+    out = command.run(
+        tools.host,
+        [sys.executable, "-m", "reports.compare", str(runs["5.2"]), str(runs["10.0"])],
+        cwd=ROOT,
+        check=False,
+    )
     assert out.rc == 0, out.stdout
     assert "regressions: 0" in out.stdout
     sections = compare.changes(*(json.loads(p.read_text()) for p in runs.values()))

@@ -15,36 +15,52 @@ CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 
 
 def record(impl, scenario, rule, outcome, message="", family="snapshot", subject=""):
-    return {"implementation": impl, "scenario": scenario, "rule": rule, "subject": subject,
-            "family": family, "outcome": outcome, "message": message}
+    return {
+        "implementation": impl,
+        "scenario": scenario,
+        "rule": rule,
+        "subject": subject,
+        "family": family,
+        "outcome": outcome,
+        "message": message,
+    }
 
 
 def doc(qemu, *records):
-    return {"run": {"implementation": "x", "qemu": qemu,
-                    "qemu_version": f"qemu-img version {qemu}"},
-            "results": list(records),
-            "scenarios": {"s1": {"family": "states", "description": "",
-                                 "chain": "qcow2['b1':recording]"}}}
+    return {
+        "run": {"implementation": "x", "qemu": qemu, "qemu_version": f"qemu-img version {qemu}"},
+        "results": list(records),
+        "scenarios": {
+            "s1": {"family": "states", "description": "", "chain": "qcow2['b1':recording]"}
+        },
+    }
 
 
 DOCS = [
-    doc("5.2",
+    doc(
+        "5.2",
         record("good", "s1", "completes", "passed"),
         record("good", "s1", "carry-recording", "passed"),
         record("good", "s1", "chain-top", "skipped", "not a valid checkpoint", "chain", "x"),
         record("bad", "s1", "completes", "passed"),
         record("bad", "s1", "carry-recording", "failed", "bitmap 'b1': missing from OVERLAY"),
-        record("bad", "s1", "qemu-img-agrees", "passed", family="cross-check",
-               subject="ACTIVE before")),
-    doc("10.0",
+        record(
+            "bad", "s1", "qemu-img-agrees", "passed", family="cross-check", subject="ACTIVE before"
+        ),
+    ),
+    doc(
+        "10.0",
         record("good", "s1", "completes", "passed"),
-        record("good", "s1", "carry-recording", "error", "not evaluated: boom")),
+        record("good", "s1", "carry-recording", "error", "not evaluated: boom"),
+    ),
 ]
 
 
 def test_summary_puts_failing_implementations_first():
-    verdicts = [(v.column.implementation, v.column.release, v.conformant, v.failing)
-                for v in table.from_docs(DOCS).verdicts]
+    verdicts = [
+        (v.column.implementation, v.column.release, v.conformant, v.failing)
+        for v in table.from_docs(DOCS).verdicts
+    ]
     assert ("bad", "5.2", False, ("carry-recording",)) in verdicts
     assert ("good", "10.0", False, ("carry-recording",)) in verdicts
     assert ("good", "5.2", True, ()) in verdicts
@@ -74,11 +90,20 @@ def browser():
         pytest.skip(f"{', '.join(missing)} not installed: apt-get install chromium chromium-driver")
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
+
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--window-size=1400,1000"):
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1400,1000",
+    ):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
@@ -96,8 +121,10 @@ def page(browser, tmp_path):
 
 def cells(driver, outcome):
     from selenium.webdriver.common.by import By
-    return [c for c in driver.find_elements(By.CSS_SELECTOR, f"td.cell.{outcome}")
-            if c.is_displayed()]
+
+    return [
+        c for c in driver.find_elements(By.CSS_SELECTOR, f"td.cell.{outcome}") if c.is_displayed()
+    ]
 
 
 def test_loads_from_file_without_console_errors(page):
@@ -108,6 +135,7 @@ def test_loads_from_file_without_console_errors(page):
 
 def test_an_outcome_filter_hides_its_cells(page):
     from selenium.webdriver.common.by import By
+
     assert len(cells(page, "failed")) == 1
     page.find_element(By.CSS_SELECTOR, 'input[name="outcome"][value="failed"]').click()
     assert cells(page, "failed") == []
@@ -116,6 +144,7 @@ def test_an_outcome_filter_hides_its_cells(page):
 
 def test_an_implementation_filter_hides_its_matrices(page):
     from selenium.webdriver.common.by import By
+
     before = len(cells(page, "passed"))
     page.find_element(By.CSS_SELECTOR, 'input[name="implementation"][value="good"]').click()
     matrices = page.find_elements(By.CSS_SELECTOR, "section[data-matrix]")
@@ -126,6 +155,7 @@ def test_an_implementation_filter_hides_its_matrices(page):
 
 def test_a_family_filter_hides_its_columns(page):
     from selenium.webdriver.common.by import By
+
     page.find_element(By.CSS_SELECTOR, 'input[name="family"][value="cross-check"]').click()
     headers = [h.text for h in page.find_elements(By.CSS_SELECTOR, "thead th") if h.is_displayed()]
     assert "qemu-img-agrees" not in headers and "completes" in headers
@@ -133,6 +163,7 @@ def test_a_family_filter_hides_its_columns(page):
 
 def test_clicking_a_cell_shows_its_message(page):
     from selenium.webdriver.common.by import By
+
     detail = page.find_element(By.ID, "detail")
     assert not detail.is_displayed()
     cells(page, "failed")[0].click()

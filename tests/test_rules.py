@@ -22,20 +22,36 @@ def bitmap(name, *, in_use=False, auto=True, granularity=65536, dirty=()):
 
 
 def image(role, bitmaps=(), **changes):
-    facts = ImageFacts(role=role, path=ACTIVE_PATH if role == "ACTIVE" else f"/run/{role}",
-                       format="qcow2", compat="1.1", virtual_size=GiB, cluster_size=65536,
-                       backing_file=None, backing_path=None, backing_format=None,
-                       bitmaps=tuple(bitmaps), allocated=(), data_digest="d0")
+    facts = ImageFacts(
+        role=role,
+        path=ACTIVE_PATH if role == "ACTIVE" else f"/run/{role}",
+        format="qcow2",
+        compat="1.1",
+        virtual_size=GiB,
+        cluster_size=65536,
+        backing_file=None,
+        backing_path=None,
+        backing_format=None,
+        bitmaps=tuple(bitmaps),
+        allocated=(),
+        data_digest="d0",
+    )
     return dataclasses.replace(facts, **changes)
 
 
 def overlay_on_active(bitmaps):
-    return image("OVERLAY", bitmaps, backing_file=ACTIVE_PATH, backing_path=ACTIVE_PATH,
-                 backing_format="qcow2")
+    return image(
+        "OVERLAY",
+        bitmaps,
+        backing_file=ACTIVE_PATH,
+        backing_path=ACTIVE_PATH,
+        backing_format="qcow2",
+    )
 
 
-def observation(active_bitmaps, overlay_bitmaps, *, run=None, overlay=None, after=None,
-                probe=None, writes=None):
+def observation(
+    active_bitmaps, overlay_bitmaps, *, run=None, overlay=None, after=None, probe=None, writes=None
+):
     active = image("ACTIVE", active_bitmaps)
     overlay = overlay or overlay_on_active(overlay_bitmaps)
     run = run or RunFacts("fake", 0, False, 30, 0.1, "", True)
@@ -44,7 +60,9 @@ def observation(active_bitmaps, overlay_bitmaps, *, run=None, overlay=None, afte
 
 
 def failed(obs):
-    verdicts = {r: judge(r, obs) for r, rule in load_rules().items() if rule.judged_on == "scenario"}
+    verdicts = {
+        r: judge(r, obs) for r, rule in load_rules().items() if rule.judged_on == "scenario"
+    }
     return {r: v.message for r, v in verdicts.items() if v.outcome == "failed"}
 
 
@@ -60,22 +78,54 @@ def test_a_correct_overlay_passes_everything():
     assert failed(obs) == {}
 
 
-@pytest.mark.parametrize("active, overlay, rule, message", [
-    ([bitmap("a")], [], "carry-recording", "bitmap 'a': recording in ACTIVE, missing from OVERLAY"),
-    ([bitmap("a", granularity=131072)], [bitmap("a")], "same-granularity",
-     "bitmap 'a': granularity 65536 in OVERLAY, 131072 in ACTIVE"),
-    ([bitmap("a")], [bitmap("a", auto=False)], "overlay-recording",
-     "bitmap 'a' in OVERLAY is not recording (no auto flag)"),
-    ([bitmap("a")], [bitmap("a", in_use=True)], "overlay-consistent",
-     "bitmap 'a' in OVERLAY is inconsistent (in-use flag set)"),
-    ([bitmap("d", auto=False)], [bitmap("d")], "skip-disabled",
-     "bitmap 'd': disabled in ACTIVE, yet present in OVERLAY"),
-    ([bitmap("x", in_use=True)], [bitmap("x")], "skip-inconsistent",
-     "bitmap 'x': inconsistent in ACTIVE, yet present in OVERLAY"),
-    ([], [bitmap("new")], "no-foreign-bitmaps", "bitmap 'new' in OVERLAY is not in ACTIVE"),
-    ([bitmap("a")], [bitmap("a", dirty=[(0, 65536)])], "overlay-fresh",
-     "bitmap 'a' in OVERLAY has dirty bits at 0+65536, expected none"),
-])
+@pytest.mark.parametrize(
+    "active, overlay, rule, message",
+    [
+        (
+            [bitmap("a")],
+            [],
+            "carry-recording",
+            "bitmap 'a': recording in ACTIVE, missing from OVERLAY",
+        ),
+        (
+            [bitmap("a", granularity=131072)],
+            [bitmap("a")],
+            "same-granularity",
+            "bitmap 'a': granularity 65536 in OVERLAY, 131072 in ACTIVE",
+        ),
+        (
+            [bitmap("a")],
+            [bitmap("a", auto=False)],
+            "overlay-recording",
+            "bitmap 'a' in OVERLAY is not recording (no auto flag)",
+        ),
+        (
+            [bitmap("a")],
+            [bitmap("a", in_use=True)],
+            "overlay-consistent",
+            "bitmap 'a' in OVERLAY is inconsistent (in-use flag set)",
+        ),
+        (
+            [bitmap("d", auto=False)],
+            [bitmap("d")],
+            "skip-disabled",
+            "bitmap 'd': disabled in ACTIVE, yet present in OVERLAY",
+        ),
+        (
+            [bitmap("x", in_use=True)],
+            [bitmap("x")],
+            "skip-inconsistent",
+            "bitmap 'x': inconsistent in ACTIVE, yet present in OVERLAY",
+        ),
+        ([], [bitmap("new")], "no-foreign-bitmaps", "bitmap 'new' in OVERLAY is not in ACTIVE"),
+        (
+            [bitmap("a")],
+            [bitmap("a", dirty=[(0, 65536)])],
+            "overlay-fresh",
+            "bitmap 'a' in OVERLAY has dirty bits at 0+65536, expected none",
+        ),
+    ],
+)
 def test_each_rule_names_what_it_expected_and_saw(active, overlay, rule, message):
     assert failed(observation(active, overlay)) == {rule: message}
 
@@ -86,11 +136,21 @@ def test_names_are_compared_byte_for_byte():
 
 
 def test_overlay_backing_checks_format_size_and_target():
-    overlay = image("OVERLAY", backing_file="elsewhere.qcow2", backing_path="/run/elsewhere.qcow2",
-                    backing_format="raw", virtual_size=2 * GiB, compat="0.10")
+    overlay = image(
+        "OVERLAY",
+        backing_file="elsewhere.qcow2",
+        backing_path="/run/elsewhere.qcow2",
+        backing_format="raw",
+        virtual_size=2 * GiB,
+        compat="0.10",
+    )
     message = failed(observation([], [], overlay=overlay))["overlay-backing"]
-    for words in ("compat 0.10", "resolves to '/run/elsewhere.qcow2'", "backing format is 'raw'",
-                  "virtual size 2147483648 in OVERLAY, 1073741824 in ACTIVE"):
+    for words in (
+        "compat 0.10",
+        "resolves to '/run/elsewhere.qcow2'",
+        "backing format is 'raw'",
+        "virtual size 2147483648 in OVERLAY, 1073741824 in ACTIVE",
+    ):
         assert words in message
 
 
@@ -109,8 +169,11 @@ def test_a_timeout_fails_completes_and_errors_the_rest():
 
 
 def test_an_unreadable_overlay_fails_overlay_backing_only():
-    obs = dataclasses.replace(observation([], []), overlay=None,
-                              overlay_error="OVERLAY is not a readable image: bad magic")
+    obs = dataclasses.replace(
+        observation([], []),
+        overlay=None,
+        overlay_error="OVERLAY is not a readable image: bad magic",
+    )
     assert judge("overlay-backing", obs).outcome == "failed"
     assert judge("carry-recording", obs).outcome == "error"
     assert judge("active-untouched", obs).outcome == "passed"
@@ -120,21 +183,35 @@ def test_an_unreadable_overlay_fails_overlay_backing_only():
 CHAINS = [
     ([image("ACTIVE", [bitmap("c")]), image("layer0", [bitmap("c")])], set()),
     ([image("ACTIVE"), image("layer0", [bitmap("c")])], {"chain-top", "chain-contiguous"}),
-    ([image("ACTIVE", [bitmap("c")]), image("layer1"), image("layer0", [bitmap("c")])],
-     {"chain-contiguous"}),
-    ([image("ACTIVE", [bitmap("c")]), image("layer0", [bitmap("c", auto=False)])],
-     {"chain-recording"}),
+    (
+        [image("ACTIVE", [bitmap("c")]), image("layer1"), image("layer0", [bitmap("c")])],
+        {"chain-contiguous"},
+    ),
+    (
+        [image("ACTIVE", [bitmap("c")]), image("layer0", [bitmap("c", auto=False)])],
+        {"chain-recording"},
+    ),
     ([image("ACTIVE", [bitmap("c", in_use=True)])], {"chain-consistent"}),
     # Below a gap nothing counts: the run from the top is ACTIVE alone.
-    ([image("ACTIVE", [bitmap("c")]), image("layer1"), image("layer0", [bitmap("c", in_use=True)])],
-     {"chain-contiguous"}),
+    (
+        [
+            image("ACTIVE", [bitmap("c")]),
+            image("layer1"),
+            image("layer0", [bitmap("c", in_use=True)]),
+        ],
+        {"chain-contiguous"},
+    ),
 ]
 
 
 @pytest.mark.parametrize("chain, broken", CHAINS)
 def test_chain_rules(chain, broken):
-    checks = {"chain-top": chain_top, "chain-contiguous": chain_contiguous,
-              "chain-recording": chain_recording, "chain-consistent": chain_consistent}
+    checks = {
+        "chain-top": chain_top,
+        "chain-contiguous": chain_contiguous,
+        "chain-recording": chain_recording,
+        "chain-consistent": chain_consistent,
+    }
     assert {rule for rule, check in checks.items() if check(chain, "c")} == broken
 
 
@@ -152,11 +229,13 @@ def test_backup_ready_sees_writes_its_bitmaps_missed():
     # ACTIVE's bitmap lost the write made before the snapshot: only (c) sees it.
     assert backup_ready(obs) == [
         "(c) checkpoint 'a': writes at 1048576+4096 are in no bitmap of its chain;"
-        " an incremental backup would miss them"]
+        " an incremental backup would miss them"
+    ]
 
 
 def test_backup_ready_wants_exactly_the_written_clusters():
     obs = observation([bitmap("a")], [bitmap("a")])
     obs = dataclasses.replace(obs, probe=probe_of(obs, [bitmap("a", dirty=[(0, 131072)])]))
     assert backup_ready(obs) == [
-        "(a) 'a': OVERLAY has dirty bits at 0+131072, expected 0+65536 for the writes made"]
+        "(a) 'a': OVERLAY has dirty bits at 0+131072, expected 0+65536 for the writes made"
+    ]

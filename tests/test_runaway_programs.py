@@ -22,7 +22,8 @@ def test_a_disk_filler_is_stopped_at_the_size_cap_and_its_file_reported(pipeline
     assert failed_rules(verdicts) == {"completes", "overlay-only"}
     assert "killed by SIGXFSZ" in verdicts[("completes", "")].message
     assert verdicts[("overlay-only", "")].message == (
-        "left overlay.qcow2.copy (8.0 MiB) beside OVERLAY")
+        "left overlay.qcow2.copy (8.0 MiB) beside OVERLAY"
+    )
 
 
 def test_litter_in_home_and_beside_active_is_reported(pipeline, catalog):
@@ -34,19 +35,32 @@ def test_litter_in_home_and_beside_active_is_reported(pipeline, catalog):
 
 def _repo_files(tools):
     """The checkout's files, but for tox's and the qemu releases' caches and bytecode."""
-    return {path: stat for path, stat in files.listing(tools.host, ROOT).items()
-            if not path.startswith((".tox/", ".cache/", ".git/")) and "__pycache__" not in path}
+    return {
+        path: stat
+        for path, stat in files.listing(tools.host, ROOT).items()
+        if not path.startswith((".tox/", ".cache/", ".git/")) and "__pycache__" not in path
+    }
 
 
 def test_a_run_with_misbehaving_programs_goes_on_and_stays_in_its_folders(tools, tmp_path):
-    programs = {name: os.path.join(FAULTY, name)
-                for name in ("killed.sh", "hangs.sh", "fills_disk.sh", "writes_outside.py")}
+    programs = {
+        name: os.path.join(FAULTY, name)
+        for name in ("killed.sh", "hangs.sh", "fills_disk.sh", "writes_outside.py")
+    }
     repo_before = _repo_files(tools)
     assert files.listing(tools.host, str(tmp_path)) == {}
-    out = conformance(tools, f"--basetemp={tmp_path / 'harness'}",
-                      f"--results={tmp_path / 'r.json'}", "-n", "2", "--impl-timeout=3",
-                      "--impl-max-file=8", "--scenario=recording-alone", "--impl=reference",
-                      *(f"--impl=exec:{path}" for path in programs.values()))
+    out = conformance(
+        tools,
+        f"--basetemp={tmp_path / 'harness'}",
+        f"--results={tmp_path / 'r.json'}",
+        "-n",
+        "2",
+        "--impl-timeout=3",
+        "--impl-max-file=8",
+        "--scenario=recording-alone",
+        "--impl=reference",
+        *(f"--impl=exec:{path}" for path in programs.values()),
+    )
     assert out.rc == 1, out.stdout[-2000:]
 
     records = json.loads((tmp_path / "r.json").read_text())["results"]
@@ -68,12 +82,18 @@ def test_a_run_with_misbehaving_programs_goes_on_and_stays_in_its_folders(tools,
     assert said("hangs.sh", "completes") == ("failed", "timed out after 3 s")
     assert "killed by SIGXFSZ" in said("fills_disk.sh", "completes")[1]
     assert said("fills_disk.sh", "overlay-only") == (
-        "failed", "left overlay.qcow2.copy (8.0 MiB) beside OVERLAY")
+        "failed",
+        "left overlay.qcow2.copy (8.0 MiB) beside OVERLAY",
+    )
     assert said("writes_outside.py", "completes")[0] == "passed"
     assert said("writes_outside.py", "overlay-only")[0] == "failed"
 
     # Nothing outside the harness's temporary folder and its results.
     made = set(files.listing(tools.host, str(tmp_path)))
     assert {p for p in made if not p.startswith("harness/")} == {
-        "r.json", "r.junit.xml", "r.report.html", "r.summary.md"}
+        "r.json",
+        "r.junit.xml",
+        "r.report.html",
+        "r.summary.md",
+    }
     assert _repo_files(tools) == repo_before

@@ -4,14 +4,14 @@ import pytest
 
 from scenarios import CatalogError, load_catalog, load_file
 
-GOOD = '''
+GOOD = """
 [[scenario]]
 name = "ok"
 [[scenario.image]]
 size = "1G"
 [[scenario.image.bitmap]]
 name = "b1"
-'''
+"""
 
 
 def write(tmp_path, text, name="family.toml"):
@@ -30,38 +30,65 @@ def test_a_good_file_loads(tmp_path):
 
 # (change to GOOD, words the one-line error must contain)
 BROKEN = [
-    (GOOD.replace('name = "b1"', 'name = "b1"\ngranularty = "64K"'),
-     ["family.toml", "scenario 'ok'", "image 1", "bitmap 1", "unknown field 'granularty'"]),
-    (GOOD.replace('size = "1G"', 'size = "1G"\ncolour = "red"'),
-     ["scenario 'ok'", "image 1", "unknown field 'colour'"]),
-    (GOOD.replace('name = "ok"', 'name = "ok"\nimages = []'),
-     ["scenario 'ok'", "unknown field 'images'"]),
-    (GOOD.replace('name = "b1"', 'name = "b1"\nstate = "paused"'),
-     ["bitmap 1", "field 'state'", "'paused'", "recording"]),
-    (GOOD.replace('name = "b1"', 'name = "b1"\ngranularity = "96K"'),
-     ["field 'granularity'", "power of two"]),
-    (GOOD.replace('name = "b1"', 'name = "b1"\ngranularity = 256'),
-     ["field 'granularity'", "from 512"]),
-    (GOOD.replace('name = "b1"', 'name = "x"\nrepeat = 1024'),
-     ["field 'name'", "1024 bytes", "1023"]),
+    (
+        GOOD.replace('name = "b1"', 'name = "b1"\ngranularty = "64K"'),
+        ["family.toml", "scenario 'ok'", "image 1", "bitmap 1", "unknown field 'granularty'"],
+    ),
+    (
+        GOOD.replace('size = "1G"', 'size = "1G"\ncolour = "red"'),
+        ["scenario 'ok'", "image 1", "unknown field 'colour'"],
+    ),
+    (
+        GOOD.replace('name = "ok"', 'name = "ok"\nimages = []'),
+        ["scenario 'ok'", "unknown field 'images'"],
+    ),
+    (
+        GOOD.replace('name = "b1"', 'name = "b1"\nstate = "paused"'),
+        ["bitmap 1", "field 'state'", "'paused'", "recording"],
+    ),
+    (
+        GOOD.replace('name = "b1"', 'name = "b1"\ngranularity = "96K"'),
+        ["field 'granularity'", "power of two"],
+    ),
+    (
+        GOOD.replace('name = "b1"', 'name = "b1"\ngranularity = 256'),
+        ["field 'granularity'", "from 512"],
+    ),
+    (
+        GOOD.replace('name = "b1"', 'name = "x"\nrepeat = 1024'),
+        ["field 'name'", "1024 bytes", "1023"],
+    ),
     (GOOD.replace('size = "1G"', 'size = "a lot"'), ["field 'size'", "not a size"]),
-    (GOOD.replace('name = "b1"', 'name = "b1"\ndirty = [["2G", "64K"]]'),
-     ["field 'dirty'", "past the virtual size"]),
+    (
+        GOOD.replace('name = "b1"', 'name = "b1"\ndirty = [["2G", "64K"]]'),
+        ["field 'dirty'", "past the virtual size"],
+    ),
     (GOOD + '[[scenario.image.bitmap]]\nname = "b1"\n', ["bitmap 2", "repeats"]),
-    (GOOD + '[[scenario.image.bitmap]]\nname = "x"\nstate = "inconsistent-recording"\n',
-     ["bitmap 2", "inconsistent bitmaps first"]),
-    (GOOD.replace('size = "1G"', 'size = "1G"\nformat = "raw"'),
-     ["image 1", "needs format 'qcow2'"]),
+    (
+        GOOD + '[[scenario.image.bitmap]]\nname = "x"\nstate = "inconsistent-recording"\n',
+        ["bitmap 2", "inconsistent bitmaps first"],
+    ),
+    (
+        GOOD.replace('size = "1G"', 'size = "1G"\nformat = "raw"'),
+        ["image 1", "needs format 'qcow2'"],
+    ),
     (GOOD.replace('size = "1G"', 'size = "1G"\nformat = "vmdk"'), ["field 'format'", "'vmdk'"]),
-    (GOOD + '[[scenario.image]]\nformat = "raw"\n', ["image 2", "only the bottom image may be raw"]),
+    (
+        GOOD + '[[scenario.image]]\nformat = "raw"\n',
+        ["image 2", "only the bottom image may be raw"],
+    ),
     (GOOD.replace('name = "ok"', 'name = "Not OK"'), ["scenario 1", "field 'name'"]),
     ('[[scenario]]\nname = "x"\n', ["scenario 'x'", "field 'image'"]),
     ('[[scenario]\nname = "x"\n', ["family.toml", "not valid TOML"]),
     ('title = "x"\n', ["family.toml", "unknown field 'title'"]),
-    ('', ["family.toml", "no [[scenario]] tables"]),
-    (GOOD.replace('[[scenario.image.bitmap]]\nname = "b1"',
-                  '[[scenario.image.bitmap_series]]\ncount = 3\nname = "fixed"'),
-     ["bitmap_series", "field 'name'", "{i}"]),
+    ("", ["family.toml", "no [[scenario]] tables"]),
+    (
+        GOOD.replace(
+            '[[scenario.image.bitmap]]\nname = "b1"',
+            '[[scenario.image.bitmap_series]]\ncount = 3\nname = "fixed"',
+        ),
+        ["bitmap_series", "field 'name'", "{i}"],
+    ),
 ]
 
 
@@ -88,12 +115,16 @@ def test_a_missing_file(tmp_path):
 
 
 def test_a_bitmap_series(tmp_path):
-    text = GOOD.replace('[[scenario.image.bitmap]]\nname = "b1"',
-                        '[[scenario.image.bitmap_series]]\ncount = 3\nname = "cp-{i:02}"'
-                        '\nstate = "disabled"')
+    text = GOOD.replace(
+        '[[scenario.image.bitmap]]\nname = "b1"',
+        '[[scenario.image.bitmap_series]]\ncount = 3\nname = "cp-{i:02}"\nstate = "disabled"',
+    )
     [scenario] = load_file(write(tmp_path, text))
     assert [(b.name, b.state) for b in scenario.active.bitmaps] == [
-        ("cp-00", "disabled"), ("cp-01", "disabled"), ("cp-02", "disabled")]
+        ("cp-00", "disabled"),
+        ("cp-01", "disabled"),
+        ("cp-02", "disabled"),
+    ]
 
 
 def _all_bitmaps(catalog):
@@ -122,5 +153,8 @@ def test_the_catalog_covers_what_it_must():
     assert ("raw" in {f for _, f in formats}) and ("qcow2-v2" in {f for _, f in formats})
     assert any(s.active.size and s.active.size >= 4 << 40 for s in catalog)
     assert any(len(s.active.bitmaps) >= 100 for s in catalog)
-    assert {b.state for b in bitmaps if b.dirty} == {"recording", "disabled",
-                                                     "inconsistent-recording"}
+    assert {b.state for b in bitmaps if b.dirty} == {
+        "recording",
+        "disabled",
+        "inconsistent-recording",
+    }

@@ -41,8 +41,11 @@ def copy(tmp_path):
     stubs = tmp_path / "stubs"
     stubs.mkdir()
     real = shutil.which("python3", path="/usr/local/bin:/usr/bin:/bin")
-    script(stubs / "python3", f'#!/bin/sh\necho "python3 $*" >> {log}\n'
-                              f'[ "$1 $2" = "-m venv" ] && exit 0\nexec {real} "$@"\n')
+    script(
+        stubs / "python3",
+        f'#!/bin/sh\necho "python3 $*" >> {log}\n'
+        f'[ "$1 $2" = "-m venv" ] && exit 0\nexec {real} "$@"\n',
+    )
     return root, stubs, log
 
 
@@ -51,8 +54,12 @@ def snapshot(tools, copy, active, overlay, cwd):
     root, stubs, log = copy
     log.write_text("")
     path = f"{stubs}:{tools.bindir}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-    out = command.run(tools.host, [str(root / "bin" / "qcow2-snapshot"), active, overlay],
-                      env={"PATH": path, "QEMU_IMG": tools.qemu_img}, cwd=str(cwd))
+    out = command.run(
+        tools.host,
+        [str(root / "bin" / "qcow2-snapshot"), active, overlay],
+        env={"PATH": path, "QEMU_IMG": tools.qemu_img},
+        cwd=str(cwd),
+    )
     assert out.stdout.endswith("3 bitmaps carried\n")
     return log.read_text().splitlines()
 
@@ -68,18 +75,22 @@ def test_carries_the_bitmaps_of_a_real_chain(tools, copy, built, tmp_path):
     overlay = str(tmp_path / "overlay.qcow2")
     info = qemu_img.info(tools, overlay)
     assert info["backing-filename"] == built.active
-    assert sorted(reference.carried_bitmaps(info)) \
-        == sorted(reference.carried_bitmaps(qemu_img.info(tools, built.active)))
+    assert sorted(reference.carried_bitmaps(info)) == sorted(
+        reference.carried_bitmaps(qemu_img.info(tools, built.active))
+    )
 
 
 PROBE = "python3 -c import ensurepip, venv"
 
 
-@pytest.mark.parametrize("changed, redoes_venv",
-                         [("requirements.txt", True), ("bin/bootstrap.sh", False)],
-                         ids=["requirements", "bootstrap"])
-def test_full_bootstrap_only_when_its_stamp_is_stale(tools, copy, built, tmp_path, changed,
-                                                     redoes_venv):
+@pytest.mark.parametrize(
+    "changed, redoes_venv",
+    [("requirements.txt", True), ("bin/bootstrap.sh", False)],
+    ids=["requirements", "bootstrap"],
+)
+def test_full_bootstrap_only_when_its_stamp_is_stale(
+    tools, copy, built, tmp_path, changed, redoes_venv
+):
     def run(name):
         return snapshot(tools, copy, built.active, str(tmp_path / name), tmp_path)
 

@@ -8,24 +8,39 @@ from rules.families import FAMILIES
 
 
 def record(impl, rule, outcome, family="snapshot", scenario="s1", subject=""):
-    return {"implementation": impl, "scenario": scenario, "rule": rule, "subject": subject,
-            "family": family, "outcome": outcome, "message": ""}
+    return {
+        "implementation": impl,
+        "scenario": scenario,
+        "rule": rule,
+        "subject": subject,
+        "family": family,
+        "outcome": outcome,
+        "message": "",
+    }
 
 
 def doc(qemu, *records, version=None):
-    return {"run": {"implementation": "x", "qemu": qemu,
-                    "qemu_version": version or f"qemu-img version {qemu}"},
-            "results": list(records)}
+    return {
+        "run": {
+            "implementation": "x",
+            "qemu": qemu,
+            "qemu_version": version or f"qemu-img version {qemu}",
+        },
+        "results": list(records),
+    }
 
 
-@pytest.mark.parametrize("outcomes, text, worst", [
-    ([], "0/0", None),
-    (["passed"], "1/1", "passed"),
-    (["passed"] * 7 + ["failed"] * 39, "7/46 F39", "failed"),
-    (["skipped", "error", "passed", "failed"], "1/4 F1 E1 s1", "failed"),
-    (["skipped", "passed", "error"], "1/3 E1 s1", "error"),
-    (["skipped", "skipped"], "0/2 s2", "skipped"),
-])
+@pytest.mark.parametrize(
+    "outcomes, text, worst",
+    [
+        ([], "0/0", None),
+        (["passed"], "1/1", "passed"),
+        (["passed"] * 7 + ["failed"] * 39, "7/46 F39", "failed"),
+        (["skipped", "error", "passed", "failed"], "1/4 F1 E1 s1", "failed"),
+        (["skipped", "passed", "error"], "1/3 E1 s1", "error"),
+        (["skipped", "skipped"], "0/2 s2", "skipped"),
+    ],
+)
 def test_a_cell_counts_each_outcome(outcomes, text, worst):
     cell = table.Cell.of([record("a", "completes", o) for o in outcomes])
     assert (cell.text, cell.worst, cell.total) == (text, worst, len(outcomes))
@@ -33,21 +48,25 @@ def test_a_cell_counts_each_outcome(outcomes, text, worst):
 
 def test_families_come_in_the_order_of_rules_families_with_its_headings():
     # Records in the reverse order, and a family the harness does not know.
-    records = [record("a", "made-up", "passed", family="mystery"),
-               record("a", "qemu-img-agrees", "passed", family="cross-check"),
-               record("a", "no-clobber", "passed", family="hardening"),
-               record("a", "chain-top", "passed", family="chain"),
-               record("a", "completes", "passed")]
+    records = [
+        record("a", "made-up", "passed", family="mystery"),
+        record("a", "qemu-img-agrees", "passed", family="cross-check"),
+        record("a", "no-clobber", "passed", family="hardening"),
+        record("a", "chain-top", "passed", family="chain"),
+        record("a", "completes", "passed"),
+    ]
     sections = table.from_records(records).sections
     assert [(s.family, s.heading) for s in sections] == (
-        [(f.name, f.heading) for f in FAMILIES] + [("mystery", "mystery rules")])
+        [(f.name, f.heading) for f in FAMILIES] + [("mystery", "mystery rules")]
+    )
 
 
 def test_rows_follow_the_order_of_load_rules():
     rules = load_rules()
     # Every rule, in the reverse of the registry's order, and one it does not know.
     records = [record("a", "not-registered", "passed")] + [
-        record("a", rule.id, "passed", family=rule.family) for rule in reversed(rules.values())]
+        record("a", rule.id, "passed", family=rule.family) for rule in reversed(rules.values())
+    ]
     for section in table.from_records(records).sections:
         expected = [r.id for r in rules.values() if r.family == section.family]
         if section.family == "snapshot":
@@ -55,30 +74,49 @@ def test_rows_follow_the_order_of_load_rules():
         assert [row.rule for row in section.rows] == expected
 
 
-@pytest.mark.parametrize("docs, labels", [
-    ([doc("7.2", record("a", "completes", "passed"), record("b", "completes", "passed"))],
-     ["a", "b"]),
-    ([doc("5.2", record("a", "completes", "passed")),
-      doc("10.0", record("a", "completes", "passed"), record("b", "completes", "passed"))],
-     ["a@qemu-5.2", "a@qemu-10.0", "b@qemu-10.0"]),
-    # A run on the qemu found on PATH is named by its version.
-    ([doc("PATH", record("a", "completes", "passed"), version="qemu-img version 7.2.22 (x)"),
-      doc("10.0", record("a", "completes", "passed"))],
-     ["a@qemu-7.2.22", "a@qemu-10.0"]),
-])
+@pytest.mark.parametrize(
+    "docs, labels",
+    [
+        (
+            [doc("7.2", record("a", "completes", "passed"), record("b", "completes", "passed"))],
+            ["a", "b"],
+        ),
+        (
+            [
+                doc("5.2", record("a", "completes", "passed")),
+                doc("10.0", record("a", "completes", "passed"), record("b", "completes", "passed")),
+            ],
+            ["a@qemu-5.2", "a@qemu-10.0", "b@qemu-10.0"],
+        ),
+        # A run on the qemu found on PATH is named by its version.
+        (
+            [
+                doc(
+                    "PATH",
+                    record("a", "completes", "passed"),
+                    version="qemu-img version 7.2.22 (x)",
+                ),
+                doc("10.0", record("a", "completes", "passed")),
+            ],
+            ["a@qemu-7.2.22", "a@qemu-10.0"],
+        ),
+    ],
+)
 def test_a_column_per_implementation_and_release_when_there_are_several(docs, labels):
     assert [c.label for c in table.from_docs(docs).columns] == labels
 
 
 def test_a_column_is_conformant_unless_a_snapshot_or_chain_rule_has_a_finding():
-    records = [record("good", "completes", "passed"),
-               record("good", "no-clobber", "failed", family="hardening"),
-               record("good", "qemu-img-agrees", "error", family="cross-check"),
-               record("good", "chain-top", "skipped", family="chain"),
-               record("bad", "completes", "passed"),
-               record("bad", "same-granularity", "failed"),
-               record("bad", "chain-top", "error", family="chain"),
-               record("bad", "carry-recording", "failed")]
+    records = [
+        record("good", "completes", "passed"),
+        record("good", "no-clobber", "failed", family="hardening"),
+        record("good", "qemu-img-agrees", "error", family="cross-check"),
+        record("good", "chain-top", "skipped", family="chain"),
+        record("bad", "completes", "passed"),
+        record("bad", "same-granularity", "failed"),
+        record("bad", "chain-top", "error", family="chain"),
+        record("bad", "carry-recording", "failed"),
+    ]
     good, bad = table.from_records(records).verdicts
     assert (good.column.label, good.conformant, good.failing) == ("good", True, ())
     assert good.cell.counts == (1, 1, 1, 1)

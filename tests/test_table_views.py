@@ -17,8 +17,15 @@ SPACED = "exec:/opt/my tool"
 
 
 def record(impl, rule, outcome, family="snapshot", scenario="s1", subject=""):
-    return {"implementation": impl, "scenario": scenario, "rule": rule, "subject": subject,
-            "family": family, "outcome": outcome, "message": "why"}
+    return {
+        "implementation": impl,
+        "scenario": scenario,
+        "rule": rule,
+        "subject": subject,
+        "family": family,
+        "outcome": outcome,
+        "message": "why",
+    }
 
 
 RECORDS = [
@@ -32,26 +39,31 @@ RECORDS = [
     record("reference", "no-clobber", "failed", "hardening"),
     record("reference", "qemu-img-agrees", "passed", "cross-check", subject="ACTIVE before"),
 ]
-DOC = {"run": {"implementation": "x", "qemu": "7.2", "qemu_version": "qemu-img version 7.2"},
-       "results": RECORDS}
+DOC = {
+    "run": {"implementation": "x", "qemu": "7.2", "qemu_version": "qemu-img version 7.2"},
+    "results": RECORDS,
+}
 # The cells, by hand: rows in the order of the families and of the registry.
-CELLS = {"completes": ["1/1", "1/1"],
-         "carry-recording": ["0/2 F1 E1", "1/1"],
-         "chain-top": ["1/2 s1", "0/0"],
-         "no-clobber": ["0/0", "0/1 F1"],
-         "qemu-img-agrees": ["0/0", "1/1"]}
+CELLS = {
+    "completes": ["1/1", "1/1"],
+    "carry-recording": ["0/2 F1 E1", "1/1"],
+    "chain-top": ["1/2 s1", "0/0"],
+    "no-clobber": ["0/0", "0/1 F1"],
+    "qemu-img-agrees": ["0/0", "1/1"],
+}
 
 
 def markdown_table(docs):
     lines = markdown.render(docs).splitlines()
-    return lines[:lines.index("")]
+    return lines[: lines.index("")]
 
 
 def test_the_model_holds_the_hand_counted_cells():
     model = table.from_docs([DOC])
     assert [c.label for c in model.columns] == [SPACED, "reference"]
-    assert {row.rule: [c.text for c in row.cells]
-            for s in model.sections for row in s.rows} == CELLS
+    assert {
+        row.rule: [c.text for c in row.cells] for s in model.sections for row in s.rows
+    } == CELLS
     assert [row.rule for s in model.sections for row in s.rows] == list(CELLS)
 
 
@@ -61,7 +73,7 @@ def test_the_terminal_table_shows_each_cell_under_its_column():
     starts = [lines[0].index(c.label) for c in model.columns]
     assert lines[0] == f"{'rule':<15}  {SPACED}  reference"
     for section in model.sections:
-        rows = lines[lines.index(f"-- {section.heading}") + 1:][:len(section.rows)]
+        rows = lines[lines.index(f"-- {section.heading}") + 1 :][: len(section.rows)]
         for line, row in zip(rows, section.rows):
             assert line.startswith(row.rule + " ")
             for start, cell in zip(starts, row.cells):
@@ -73,16 +85,19 @@ def test_markdown_shows_each_cell_in_its_column():
     model = table.from_docs([DOC])
     lines = markdown_table([DOC])
     assert lines[:2] == [f"| rule | {SPACED} | reference |", "|---|---|---|"]
-    rows = [f"| {row.rule} | " + " | ".join(c.text for c in row.cells) + " |"
-            for s in model.sections for row in s.rows]
+    rows = [
+        f"| {row.rule} | " + " | ".join(c.text for c in row.cells) + " |"
+        for s in model.sections
+        for row in s.rows
+    ]
     assert [line for line in lines[2:] if not line.startswith("| *")] == rows
 
 
 def test_html_shows_each_cell_in_its_column():
     model = table.from_docs([DOC])
     page = html.render([DOC])
-    side = page[page.index('<table id="side-by-side">'):]
-    side = side[:side.index("</table>")]
+    side = page[page.index('<table id="side-by-side">') :]
+    side = side[: side.index("</table>")]
     assert f"<th>rule</th><th>{escape(SPACED)}</th><th>reference</th>" in side
     for section in model.sections:
         for row in section.rows:
@@ -105,8 +120,9 @@ def test_every_view_gives_the_same_verdicts():
 
 @pytest.mark.parametrize("name", ["a|b", "ends\\", "a\\|b", "two\nlines"])
 def test_a_name_cannot_break_the_markdown_table(name):
-    lines = markdown_table([{**DOC, "results": [{**r, "implementation": name}
-                                                for r in RECORDS[:3]] + RECORDS[5:]}])
+    lines = markdown_table(
+        [{**DOC, "results": [{**r, "implementation": name} for r in RECORDS[:3]] + RECORDS[5:]}]
+    )
     # Every line, header, rule and rows, has one unescaped '|' more than columns.
     bars = {len(re.findall(r"(?<!\\)(?:\\\\)*\|", line)) for line in lines}
     assert bars == {4} and len(lines) > 3

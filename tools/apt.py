@@ -8,10 +8,16 @@ ARCH_LIB = "usr/lib/x86_64-linux-gnu"
 
 
 def _options(state):
-    return ["-o", f"Dir::Etc::SourceList={os.path.join(state, 'sources.list')}",
-            "-o", "Dir::Etc::SourceParts=/dev/null",
-            "-o", f"Dir::State::Lists={os.path.join(state, 'lists')}",
-            "-o", "Debug::NoLocking=1"]
+    return [
+        "-o",
+        f"Dir::Etc::SourceList={os.path.join(state, 'sources.list')}",
+        "-o",
+        "Dir::Etc::SourceParts=/dev/null",
+        "-o",
+        f"Dir::State::Lists={os.path.join(state, 'lists')}",
+        "-o",
+        "Debug::NoLocking=1",
+    ]
 
 
 def update(host, state, timeout=300):
@@ -22,8 +28,12 @@ def update(host, state, timeout=300):
 
 def download(host, state, packages, folder, timeout=600):
     """Download the .deb files of packages ('name/suite') into folder."""
-    command.run(host, ["apt-get", "download", "-qq", *_options(state), *packages],
-                cwd=folder, timeout=timeout)
+    command.run(
+        host,
+        ["apt-get", "download", "-qq", *_options(state), *packages],
+        cwd=folder,
+        timeout=timeout,
+    )
 
 
 def extract(host, deb, root):
@@ -33,11 +43,18 @@ def extract(host, deb, root):
 
 def sources(host):
     """The text of the machine's own apt sources (one-line and deb822 files)."""
-    out = command.run(host, ["sh", "-c", "cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list"
-                             " /etc/apt/sources.list.d/*.sources 2>/dev/null; true"])
+    out = command.run(
+        host,
+        [
+            "sh",
+            "-c",
+            "cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list"
+            " /etc/apt/sources.list.d/*.sources 2>/dev/null; true",
+        ],
+    )
     return out.stdout
 
 
 def codename(host):
-    out = command.run(host, ["sh", "-c", ". /etc/os-release && echo \"$VERSION_CODENAME\""])
+    out = command.run(host, ["sh", "-c", '. /etc/os-release && echo "$VERSION_CODENAME"'])
     return out.stdout.strip()

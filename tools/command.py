@@ -31,7 +31,8 @@ class CommandError(Exception):
         detail = summary(result.stderr) or summary(result.stdout) or "no output"
         super().__init__(
             f"{shlex.quote(self.argv[0])} {self.argv[1] if len(self.argv) > 1 else ''}"
-            f" failed with exit status {result.rc}: {detail}")
+            f" failed with exit status {result.rc}: {detail}"
+        )
 
 
 @dataclass(frozen=True)
@@ -71,13 +72,25 @@ def command_line(argv, *, env=None, timeout=None, stdin=None, cwd=None, max_file
     return line
 
 
-def run(host, argv, *, check=True, env=None, timeout=DEFAULT_TIMEOUT, stdin=None, cwd=None,
-        max_file_size=None):
+def run(
+    host,
+    argv,
+    *,
+    check=True,
+    env=None,
+    timeout=DEFAULT_TIMEOUT,
+    stdin=None,
+    cwd=None,
+    max_file_size=None,
+):
     """Run argv on host and return a Result; raise CommandError if check and rc != 0."""
     timeout = DEFAULT_TIMEOUT if timeout is None else timeout
     start = time.monotonic()
-    out = host.run(command_line(argv, env=env, timeout=timeout, stdin=stdin, cwd=cwd,
-                                max_file_size=max_file_size))
+    out = host.run(
+        command_line(
+            argv, env=env, timeout=timeout, stdin=stdin, cwd=cwd, max_file_size=max_file_size
+        )
+    )
     result = Result(
         rc=out.rc,
         # A program under test may print anything; keep it readable.
@@ -86,9 +99,15 @@ def run(host, argv, *, check=True, env=None, timeout=DEFAULT_TIMEOUT, stdin=None
         # 137 is also what any SIGKILL gives (the OOM killer's, a program's
         # own): only the clock tells that timeout(1) sent it.
         timed_out=out.rc == TIMEOUT_STATUS
-        or (out.rc == KILLED_STATUS and time.monotonic() - start >= timeout))
-    log.info("%s -> exit %d%s in %.3f s", shown(argv), result.rc,
-             " (timed out)" if result.timed_out else "", time.monotonic() - start)
+        or (out.rc == KILLED_STATUS and time.monotonic() - start >= timeout),
+    )
+    log.info(
+        "%s -> exit %d%s in %.3f s",
+        shown(argv),
+        result.rc,
+        " (timed out)" if result.timed_out else "",
+        time.monotonic() - start,
+    )
     if check and result.rc != 0:
         raise CommandError(argv, result)
     return result

@@ -32,18 +32,28 @@ def faulty_tools(tools, folder, k, mode):
     files.mkdir(tools.host, folder)
     wrappers = [("qemu-img", tools.qemu_img, '[ "$1" = bitmap ]', "'qemu-img bitmap'")]
     if tools.qemu_storage_daemon:
-        wrappers.append(("qemu-storage-daemon", tools.qemu_storage_daemon, "true",
-                         "qemu-storage-daemon"))
+        wrappers.append(
+            ("qemu-storage-daemon", tools.qemu_storage_daemon, "true", "qemu-storage-daemon")
+        )
     for name, real, test, watched in wrappers:
-        fields = dict(name=name, real=real, k=k, mode=mode, watched=watched, test=test,
-                      counter=os.path.join(folder, f"{name}.calls"))
+        fields = dict(
+            name=name,
+            real=real,
+            k=k,
+            mode=mode,
+            watched=watched,
+            test=test,
+            counter=os.path.join(folder, f"{name}.calls"),
+        )
         text = WRAPPER.format(action=ACTIONS[mode].format(**fields), **fields)
         path = os.path.join(folder, name)
         files.write_text(tools.host, path, text)
         command.run(tools.host, ["chmod", "+x", path])
     for real in (tools.qemu_io, tools.qemu_nbd):
         if real:
-            command.run(tools.host, ["ln", "-sf", real, os.path.join(folder, os.path.basename(real))])
+            command.run(
+                tools.host, ["ln", "-sf", real, os.path.join(folder, os.path.basename(real))]
+            )
     return toolset.find(tools.host, os.path.join(folder, "qemu-img"))
 
 

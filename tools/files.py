@@ -45,7 +45,7 @@ def write_text(host, path, text):
     The first piece replaces what path held: one command for a short text.
     """
     for start in range(0, max(len(text), 1), _CHUNK):
-        piece = text[start:start + _CHUNK]
+        piece = text[start : start + _CHUNK]
         redirect = ">>" if start else ">"
         command.run(host, ["sh", "-c", f'printf %s "$1" {redirect} "$2"', "sh", piece, path])
 
@@ -55,8 +55,6 @@ def listing(host, folder):
 
     Folders themselves are left out: an empty one costs nothing.
     """
-    out = command.run(host, ["find", folder, "!", "-type", "d",
-                             "-printf", r"%P\0%s\0%T@\0"]).stdout
+    out = command.run(host, ["find", folder, "!", "-type", "d", "-printf", r"%P\0%s\0%T@\0"]).stdout
     fields = out.split("\0")[:-1]
-    return {fields[i]: (int(fields[i + 1]), fields[i + 2])
-            for i in range(0, len(fields) - 2, 3)}
+    return {fields[i]: (int(fields[i + 1]), fields[i + 2]) for i in range(0, len(fields) - 2, 3)}

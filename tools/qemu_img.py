@@ -5,19 +5,47 @@ import json
 from tools import command
 
 
-def create(tools, path, *, fmt="qcow2", size=None, cluster_size=None, compat=None,
-           backing=None, backing_fmt=None, timeout=None):
+def create(
+    tools,
+    path,
+    *,
+    fmt="qcow2",
+    size=None,
+    cluster_size=None,
+    compat=None,
+    backing=None,
+    backing_fmt=None,
+    timeout=None,
+):
     options = []
     if cluster_size is not None:
         options.append(f"cluster_size={cluster_size}")
     if compat is not None:
         options.append(f"compat={compat}")
-    create_with_options(tools, path, options, fmt=fmt, size=size, backing=backing,
-                        backing_fmt=backing_fmt, timeout=timeout)
+    create_with_options(
+        tools,
+        path,
+        options,
+        fmt=fmt,
+        size=size,
+        backing=backing,
+        backing_fmt=backing_fmt,
+        timeout=timeout,
+    )
 
 
-def create_with_options(tools, path, options, *, fmt="qcow2", size=None, backing=None,
-                        backing_fmt=None, objects=(), timeout=None):
+def create_with_options(
+    tools,
+    path,
+    options,
+    *,
+    fmt="qcow2",
+    size=None,
+    backing=None,
+    backing_fmt=None,
+    objects=(),
+    timeout=None,
+):
     """qemu-img create with any -o options ('key=value' strings) and --object specs.
 
     objects are QOM objects the options refer to, such as

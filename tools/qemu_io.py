@@ -29,8 +29,7 @@ def run(tools, path, commands, *, fmt="qcow2", check=True, timeout=None):
 
     Returns the command.Result; raises CommandError if check and it failed.
     """
-    return command.run(tools.host, _argv(tools, path, fmt, commands), check=check,
-                       timeout=timeout)
+    return command.run(tools.host, _argv(tools, path, fmt, commands), check=check, timeout=timeout)
 
 
 def open_and_die(tools, path, *, fmt="qcow2", timeout=None):
@@ -63,16 +62,19 @@ def hold(tools, path, log, *, fmt="qcow2", seconds=3600, timeout=20):
     argv = [tools.qemu_io, "-f", fmt, "-c", f"sleep {seconds * 1000}", path]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        pid = command.run(tools.host, ["sh", "-c", 'log=$1; shift; "$@" > "$log" 2>&1 & echo $!',
-                                       "sh", log, *argv]).stdout.strip()
+        pid = command.run(
+            tools.host,
+            ["sh", "-c", 'log=$1; shift; "$@" > "$log" 2>&1 & echo $!', "sh", log, *argv],
+        ).stdout.strip()
         if _wait_for_lock(tools, path, fmt, pid, deadline):
             return pid
         # The probe's own open can meet the holder's and make it give up:
         # qemu's locks refuse a writer while any reader forbids writes.
         release(tools, pid)
     said = command.run(tools.host, ["cat", log], check=False).stdout
-    raise command.CommandError(argv, command.Result(
-        1, said, f"qemu-io did not take the image's lock within {timeout} s"))
+    raise command.CommandError(
+        argv, command.Result(1, said, f"qemu-io did not take the image's lock within {timeout} s")
+    )
 
 
 def _wait_for_lock(tools, path, fmt, pid, deadline):

@@ -16,8 +16,9 @@ def dirty_extents(tools, image, bitmap, *, folder, fmt="qcow2", timeout=60):
     Touching ranges are left as qemu-img map gives them; callers merge.
     """
     if not tools.qemu_nbd:
-        raise command.CommandError([os.path.join(tools.bindir, "qemu-nbd")],
-                                   command.Result(127, "", "qemu-nbd not found"))
+        raise command.CommandError(
+            [os.path.join(tools.bindir, "qemu-nbd")], command.Result(127, "", "qemu-nbd not found")
+        )
     # A socket path is limited to 108 bytes, and folder may be deeper than that.
     sockets = files.mkdtemp(tools.host, "harness-nbd")
     socket = os.path.join(sockets, "nbd.sock")
@@ -26,19 +27,43 @@ def dirty_extents(tools, image, bitmap, *, folder, fmt="qcow2", timeout=60):
     # Without --persistent, qemu-nbd serves one client and exits when it leaves.
     # Its output goes to a file: qemu-nbd 5.2's daemon keeps the pipes it was
     # given open, and a caller reading them would wait for ever.
-    argv = [tools.qemu_nbd, "--read-only", "--fork", "-k", socket, "-B", bitmap, "-f", fmt,
-            f"--pid-file={pidfile}", image]
-    started = command.run(tools.host, ["sh", "-c", 'log=$1; shift; exec "$@" > "$log" 2>&1',
-                                       "sh", log, *argv], check=False, timeout=timeout)
+    argv = [
+        tools.qemu_nbd,
+        "--read-only",
+        "--fork",
+        "-k",
+        socket,
+        "-B",
+        bitmap,
+        "-f",
+        fmt,
+        f"--pid-file={pidfile}",
+        image,
+    ]
+    started = command.run(
+        tools.host,
+        ["sh", "-c", 'log=$1; shift; exec "$@" > "$log" 2>&1', "sh", log, *argv],
+        check=False,
+        timeout=timeout,
+    )
     if started.rc != 0:
         said = command.run(tools.host, ["cat", log], check=False).stdout
         files.remove(tools.host, log, sockets)
         raise command.CommandError(argv, command.Result(started.rc, "", said))
     try:
-        opts = ",".join(["driver=nbd", "server.type=unix", f"server.path={socket}",
-                         f"x-dirty-bitmap=qemu:dirty-bitmap:{_escape(bitmap)}"])
-        out = command.run(tools.host, [tools.qemu_img, "map", "--output=json",
-                                       "--image-opts", opts], timeout=timeout)
+        opts = ",".join(
+            [
+                "driver=nbd",
+                "server.type=unix",
+                f"server.path={socket}",
+                f"x-dirty-bitmap=qemu:dirty-bitmap:{_escape(bitmap)}",
+            ]
+        )
+        out = command.run(
+            tools.host,
+            [tools.qemu_img, "map", "--output=json", "--image-opts", opts],
+            timeout=timeout,
+        )
     finally:
         _stop(tools.host, pidfile)
         files.remove(tools.host, sockets, pidfile, log)
@@ -51,5 +76,8 @@ def _escape(value):
 
 
 def _stop(host, pidfile):
-    command.run(host, ["sh", "-c", '[ -f "$1" ] && kill "$(cat "$1")" 2>/dev/null; true',
-                       "sh", pidfile], check=False)
+    command.run(
+        host,
+        ["sh", "-c", '[ -f "$1" ] && kill "$(cat "$1")" 2>/dev/null; true', "sh", pidfile],
+        check=False,
+    )

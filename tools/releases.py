@@ -20,7 +20,8 @@ from tools import apt, command, files, toolset
 
 BINARIES = ("qemu-img", "qemu-io", "qemu-nbd", "qemu-storage-daemon")
 CACHE = os.environ.get("HARNESS_QEMU_CACHE") or os.path.join(
-    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), ".cache", "qemu")
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), ".cache", "qemu"
+)
 
 
 @dataclass(frozen=True)
@@ -53,8 +54,10 @@ def bindir(release, cache=CACHE):
 def provision(host, release, cache=CACHE):
     """Return the folder of release's binaries, fetching them if not cached."""
     if release not in RELEASES:
-        raise ReleaseError(f"qemu release {release!r} is unknown; known: {', '.join(RELEASES)},"
-                           " or give --qemu a folder of qemu binaries")
+        raise ReleaseError(
+            f"qemu release {release!r} is unknown; known: {', '.join(RELEASES)},"
+            " or give --qemu a folder of qemu binaries"
+        )
     folder = os.path.join(cache, f"qemu-{release}")
     os.makedirs(cache, exist_ok=True)
     with filelock.FileLock(folder + ".lock"):
@@ -72,23 +75,33 @@ def _fetch(host, release, folder):
     for d in (state, debs, root, os.path.join(folder, "bin")):
         files.mkdir(host, d)
     uri, options = mirror(apt.sources(host), apt.codename(host))
-    files.write_text(host, os.path.join(state, "sources.list"),
-                     f"deb {options}{uri} {spec.suite} main\n")
+    files.write_text(
+        host, os.path.join(state, "sources.list"), f"deb {options}{uri} {spec.suite} main\n"
+    )
     try:
         apt.update(host, state)
         apt.download(host, state, [f"{p}/{spec.suite}" for p in spec.packages], debs)
     except command.CommandError as e:
-        raise ReleaseError(f"qemu {release}: cannot fetch {', '.join(spec.packages)} from"
-                           f" {uri} {spec.suite}: {e}") from None
+        raise ReleaseError(
+            f"qemu {release}: cannot fetch {', '.join(spec.packages)} from {uri} {spec.suite}: {e}"
+        ) from None
     for deb in sorted(os.listdir(debs)):
         apt.extract(host, os.path.join(debs, deb), root)
     for name in BINARIES:
         binary = os.path.join(root, "usr", "bin", name)
         if files.exists(host, binary):
             wrapper = os.path.join(folder, "bin", name)
-            files.write_text(host, wrapper, WRAPPER.format(
-                name=name, release=release, root=root, binary=binary,
-                libs=os.path.join(root, apt.ARCH_LIB)))
+            files.write_text(
+                host,
+                wrapper,
+                WRAPPER.format(
+                    name=name,
+                    release=release,
+                    root=root,
+                    binary=binary,
+                    libs=os.path.join(root, apt.ARCH_LIB),
+                ),
+            )
             command.run(host, ["chmod", "+x", wrapper])
 
 
@@ -100,8 +113,9 @@ def _check(host, release, folder):
             continue
         out = command.run(host, [wrapper, "--version"], check=False, timeout=30)
         if out.rc != 0:
-            raise ReleaseError(f"qemu {release}: {name} does not run here:"
-                               f" {command.summary(out.stderr) or out.rc}")
+            raise ReleaseError(
+                f"qemu {release}: {name} does not run here: {command.summary(out.stderr) or out.rc}"
+            )
     if not files.exists(host, os.path.join(folder, "bin", "qemu-img")):
         raise ReleaseError(f"qemu {release}: the packages hold no qemu-img")
 
@@ -122,11 +136,16 @@ def mirror(sources_text, codename):
             if ":" in line and not line.lstrip().startswith("#"):
                 key, value = line.split(":", 1)
                 fields[key.strip().lower()] = value.strip()
-        if "deb" in fields.get("types", "").split() and codename in fields.get("suites", "").split():
+        if (
+            "deb" in fields.get("types", "").split()
+            and codename in fields.get("suites", "").split()
+        ):
             signed = fields.get("signed-by")
             return fields["uris"].split()[0], f"[signed-by={signed}] " if signed else ""
-    raise ReleaseError(f"no apt source for Debian {codename!r} in /etc/apt; the mirror for other"
-                       " qemu releases is taken from there")
+    raise ReleaseError(
+        f"no apt source for Debian {codename!r} in /etc/apt; the mirror for other"
+        " qemu releases is taken from there"
+    )
 
 
 def main(names):

@@ -22,10 +22,21 @@ def apply(tools, path, commands, *, script, timeout=None):
     close = {"execute": "blockdev-del", "arguments": {"node-name": NODE}}
     lines = [{"execute": "qmp_capabilities"}, *commands, close, {"execute": "quit"}]
     files.write_text(tools.host, script, "".join(json.dumps(c) + "\n" for c in lines))
-    blockdev = {"driver": "qcow2", "node-name": NODE, "backing": None,
-                "file": {"driver": "file", "filename": path}}
-    argv = [tools.qemu_storage_daemon, "--blockdev", json.dumps(blockdev),
-            "--chardev", "stdio,id=qmp", "--monitor", "chardev=qmp"]
+    blockdev = {
+        "driver": "qcow2",
+        "node-name": NODE,
+        "backing": None,
+        "file": {"driver": "file", "filename": path},
+    }
+    argv = [
+        tools.qemu_storage_daemon,
+        "--blockdev",
+        json.dumps(blockdev),
+        "--chardev",
+        "stdio,id=qmp",
+        "--monitor",
+        "chardev=qmp",
+    ]
     try:
         out = command.run(tools.host, argv, stdin=script, timeout=timeout)
     finally:
@@ -34,8 +45,12 @@ def apply(tools, path, commands, *, script, timeout=None):
     answers = [r for r in replies if "return" in r or "error" in r]
     errors = [r["error"]["desc"] for r in answers if "error" in r]
     if errors or len(answers) != len(lines):
-        raise command.CommandError(argv, command.Result(
-            1, out.stdout, errors[0] if errors else "qemu-storage-daemon ended early"))
+        raise command.CommandError(
+            argv,
+            command.Result(
+                1, out.stdout, errors[0] if errors else "qemu-storage-daemon ended early"
+            ),
+        )
     return [a["return"] for a in answers[1:-2]]
 
 
@@ -53,13 +68,24 @@ def add_bitmaps(tools, path, bitmaps, *, script, timeout=None):
             data["granularity"] = granularity
         actions.append({"type": "block-dirty-bitmap-add", "data": data})
     if actions:
-        apply(tools, path, [{"execute": "transaction", "arguments": {"actions": actions}}],
-              script=script, timeout=timeout)
+        apply(
+            tools,
+            path,
+            [{"execute": "transaction", "arguments": {"actions": actions}}],
+            script=script,
+            timeout=timeout,
+        )
 
 
 def enable_bitmaps(tools, path, names, *, script, timeout=None):
-    actions = [{"type": "block-dirty-bitmap-enable", "data": {"node": NODE, "name": n}}
-               for n in names]
+    actions = [
+        {"type": "block-dirty-bitmap-enable", "data": {"node": NODE, "name": n}} for n in names
+    ]
     if actions:
-        apply(tools, path, [{"execute": "transaction", "arguments": {"actions": actions}}],
-              script=script, timeout=timeout)
+        apply(
+            tools,
+            path,
+            [{"execute": "transaction", "arguments": {"actions": actions}}],
+            script=script,
+            timeout=timeout,
+        )

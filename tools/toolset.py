@@ -33,8 +33,9 @@ class Toolset:
     release: str = ""  # first line of qemu-img --version, e.g. "qemu-img version 7.2.22 (...)"
 
     def without_storage_daemon(self):
-        return dataclasses.replace(self, qemu_storage_daemon=None,
-                                   capabilities=self.capabilities - {STORAGE_DAEMON})
+        return dataclasses.replace(
+            self, qemu_storage_daemon=None, capabilities=self.capabilities - {STORAGE_DAEMON}
+        )
 
     def lacks(self, *needed):
         """A skip reason naming the first capability this qemu lacks, or None."""
@@ -54,7 +55,8 @@ def find(host, qemu_img=None):
     if path is None:
         raise ToolError(
             f"qemu-img not found{' at ' + qemu_img if qemu_img else ' on PATH'}:"
-            " install qemu-utils or pass --qemu-img PATH")
+            " install qemu-utils or pass --qemu-img PATH"
+        )
     bindir = os.path.dirname(path)
     qemu_io = _executable(host, os.path.join(bindir, "qemu-io"))
     if qemu_io is None:
@@ -65,10 +67,11 @@ def find(host, qemu_img=None):
     release = (release.splitlines() or ["qemu-img of unknown version"])[0]
     version = _version(release)
     if version is None or version < MIN_VERSION:
-        raise ToolError(f"{path} is {release!r}: too old or not qemu-img; the harness needs"
-                        f" qemu {'.'.join(map(str, MIN_VERSION))} or newer (--qemu 5.2 fetches one)")
-    return Toolset(host, path, qemu_io, qsd, nbd,
-                   _capabilities(host, path, qsd, nbd), release)
+        raise ToolError(
+            f"{path} is {release!r}: too old or not qemu-img; the harness needs"
+            f" qemu {'.'.join(map(str, MIN_VERSION))} or newer (--qemu 5.2 fetches one)"
+        )
+    return Toolset(host, path, qemu_io, qsd, nbd, _capabilities(host, path, qsd, nbd), release)
 
 
 # JSON bitmap listings in qemu-img info and qemu-storage-daemon came with 5.0.

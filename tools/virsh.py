@@ -32,9 +32,20 @@ def define(host, uri, xml_path, timeout):
 
 def snapshot_disk_only(host, uri, domain, target, overlay, timeout):
     """External disk-only snapshot of disk target into overlay, without libvirt metadata."""
-    return command.run(host, _argv(uri, "snapshot-create-as", domain, "--disk-only",
-                                   "--no-metadata", "--diskspec", f"{target},file={overlay}"),
-                       check=False, timeout=timeout)
+    return command.run(
+        host,
+        _argv(
+            uri,
+            "snapshot-create-as",
+            domain,
+            "--disk-only",
+            "--no-metadata",
+            "--diskspec",
+            f"{target},file={overlay}",
+        ),
+        check=False,
+        timeout=timeout,
+    )
 
 
 def destroy(host, uri, domain):

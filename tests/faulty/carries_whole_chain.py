@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
 """no-foreign-bitmaps: carries the recording bitmaps of every image in the chain."""
+
 import json
 import recipe
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
 """active-untouched (dirty bits): 'starts fresh' by clearing ACTIVE's carried bitmaps."""
+
 import recipe
 
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
 """completes: dies of a signal half-way through."""
+
 import os
 import signal
 import sys

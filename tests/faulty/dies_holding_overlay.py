@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
 """overlay-consistent: a later step opens OVERLAY writable and is killed."""
+
 import recipe
 
 

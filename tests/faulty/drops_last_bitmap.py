@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
 """carry-recording: forgets the last bitmap of ACTIVE's list."""
+
 import recipe
 
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
 """completes: does the whole job, then reports failure."""
+
 import sys
 import recipe
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
 """overlay-backing: gives OVERLAY a bigger virtual size than ACTIVE."""
+
 import recipe
 
 

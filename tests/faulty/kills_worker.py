@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
 """The harness under fault: kills the pytest-xdist worker that runs it (SIGKILL)."""
+
 import os
 import signal
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
 """image-check: leaves a leaked cluster in OVERLAY (a refcount nothing uses)."""
+
 import os
 import struct
 import recipe

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
 """clean-failure: when a step fails, it leaves behind a raw file named OVERLAY."""
+
 import subprocess
 import sys
 

@@ -6,6 +6,7 @@ in by the test that installs it), but adds 512 to "virtual-size" in
 `info --output=json`: a regression of the qemu release under test, which only
 the cross-check against the harness's own reader can see.
 """
+
 import json
 import subprocess
 import sys

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
 """chain-contiguous: moves the bitmaps to OVERLAY, leaving a gap in ACTIVE."""
+
 import recipe
 
 

@@ -1,3 +1,4 @@
 #!/usr/bin/env python3
 """completes: claims success without creating OVERLAY."""
+
 print("snapshot taken")

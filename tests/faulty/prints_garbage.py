@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
 """completes: prints binary garbage, exits 0, creates nothing."""
+
 import os
 import sys
 

@@ -12,8 +12,9 @@ import sys
 
 
 def qemu_img(*args):
-    return subprocess.run([os.environ.get("QEMU_IMG", "qemu-img"), *args],
-                          check=True, capture_output=True, text=True).stdout
+    return subprocess.run(
+        [os.environ.get("QEMU_IMG", "qemu-img"), *args], check=True, capture_output=True, text=True
+    ).stdout
 
 
 def qemu_io(*args):
@@ -32,8 +33,17 @@ def carried(bitmap):
     return "auto" in bitmap["flags"] and "in-use" not in bitmap["flags"]
 
 
-def snapshot(active, overlay, *, select=carried, bitmaps=None, stop_at_skip=False,
-             granularity=True, add_options=(), size=None):
+def snapshot(
+    active,
+    overlay,
+    *,
+    select=carried,
+    bitmaps=None,
+    stop_at_skip=False,
+    granularity=True,
+    add_options=(),
+    size=None,
+):
     """Create overlay on active and add a bitmap for each selected one."""
     active_info = info(active)
     create = ["create", "-q", "-f", "qcow2", "-b", active, "-F", active_info["format"], overlay]

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
 """active-untouched: 'tidies up' by removing ACTIVE's inconsistent bitmaps."""
+
 import recipe
 
 

@@ -5,6 +5,7 @@ The catalog has one 1023-byte name, in a hardening scenario; generated
 scenarios find the fault on their own, and shrinking brings it down to one
 image with one long name.
 """
+
 import recipe
 
 

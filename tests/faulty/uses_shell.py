@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
 """hostile-names: pastes bitmap names into shell command lines, in double quotes."""
+
 import os
 import subprocess
 import recipe
@@ -11,8 +12,11 @@ def body(active, overlay):
     qemu_img = os.environ.get("QEMU_IMG", "qemu-img")
     for bitmap in recipe.bitmaps_of(active_info):
         if recipe.carried(bitmap):
-            subprocess.run(f'{qemu_img} bitmap --add -g {bitmap["granularity"]} {overlay}'
-                           f' "{bitmap["name"]}"', shell=True, check=False)
+            subprocess.run(
+                f'{qemu_img} bitmap --add -g {bitmap["granularity"]} {overlay} "{bitmap["name"]}"',
+                shell=True,
+                check=False,
+            )
 
 
 recipe.main(body)

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
 """overlay-only: a correct snapshot, but it leaves a log beside ACTIVE and a file in HOME."""
+
 import os
 
 import recipe

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
 """overlay-fresh: 'tests' the new overlay by writing a cluster through it."""
+
 import recipe
 
 

@@ -23,8 +23,13 @@ def create(tools, path, size, *options, backing=None, backing_fmt="qcow2"):
     options are "key=value" strings joined into one -o argument. Returns path.
     """
     qemu_img.create_with_options(
-        tools, str(path), options, size=size,
-        backing=None if backing is None else str(backing), backing_fmt=backing_fmt)
+        tools,
+        str(path),
+        options,
+        size=size,
+        backing=None if backing is None else str(backing),
+        backing_fmt=backing_fmt,
+    )
     return path
 
 
@@ -35,8 +40,9 @@ def create_encrypted(tools, path, size, fmt="luks", secret="12345678"):
         options.append("encrypt.iter-time=10")
     for attempt in range(ENCRYPTED_CREATE_ATTEMPTS):
         try:
-            qemu_img.create_with_options(tools, str(path), options, size=size,
-                                         objects=[f"secret,id=sec0,data={secret}"])
+            qemu_img.create_with_options(
+                tools, str(path), options, size=size, objects=[f"secret,id=sec0,data={secret}"]
+            )
             return path
         except command.CommandError:
             if attempt == ENCRYPTED_CREATE_ATTEMPTS - 1:
@@ -62,6 +68,7 @@ def add_bitmaps(tools, path, names, granularity=65536):
     """
     if tools.qemu_storage_daemon is None:
         pytest.skip(f"no qemu-storage-daemon beside {tools.qemu_img}")
-    storage_daemon.add_bitmaps(tools, str(path), [(n, granularity, False) for n in names],
-                               script=f"{path}.qmp")
+    storage_daemon.add_bitmaps(
+        tools, str(path), [(n, granularity, False) for n in names], script=f"{path}.qmp"
+    )
     return path

@@ -14,19 +14,28 @@ import craft
 
 def test_public_api():
     assert set(qcow2.__all__) == {
-        "Bitmap", "Extent", "Header", "Qcow2Error", "Qcow2Image",
-        "open_image", "probe_format"}
+        "Bitmap",
+        "Extent",
+        "Header",
+        "Qcow2Error",
+        "Qcow2Image",
+        "open_image",
+        "probe_format",
+    }
     assert issubclass(Qcow2Error, ValueError)
 
 
-@pytest.mark.parametrize("data,expected", [
-    (craft.image(), "qcow2"),
-    (b"QFI\xfb", "qcow2"),
-    (b"QFI", "raw"),
-    (b"", "raw"),
-    (bytes(4096), "raw"),
-    (b"QFI\xfa" + bytes(100), "raw"),
-])
+@pytest.mark.parametrize(
+    "data,expected",
+    [
+        (craft.image(), "qcow2"),
+        (b"QFI\xfb", "qcow2"),
+        (b"QFI", "raw"),
+        (b"", "raw"),
+        (bytes(4096), "raw"),
+        (b"QFI\xfa" + bytes(100), "raw"),
+    ],
+)
 def test_probe_format(tmp_path, data, expected):
     assert probe_format(craft.write(tmp_path, data)) == expected
 
@@ -66,7 +75,7 @@ def test_context_manager_closes(tmp_path):
         assert isinstance(img, Qcow2Image)
         assert open_fds() == before + 1
     assert open_fds() == before
-    img.close()     # closing twice is harmless
+    img.close()  # closing twice is harmless
 
 
 def test_accepts_str_and_pathlike(tmp_path):
@@ -78,8 +87,7 @@ def test_accepts_str_and_pathlike(tmp_path):
 def test_repr(tmp_path):
     path = craft.write(tmp_path, craft.image())
     with open_image(path) as img:
-        assert repr(img) == (f"<Qcow2Image {str(path)!r} compat=1.1 "
-                             f"size=1048576 bitmaps=0>")
+        assert repr(img) == (f"<Qcow2Image {str(path)!r} compat=1.1 size=1048576 bitmaps=0>")
 
 
 def test_returned_collections_are_copies(tmp_path):
@@ -91,10 +99,16 @@ def test_returned_collections_are_copies(tmp_path):
         assert img.feature_names
 
 
-@pytest.mark.parametrize("error", [
-    struct.error("bad"), IndexError("bad"), UnicodeDecodeError(
-        "utf-8", b"\xff", 0, 1, "bad"), OverflowError("bad"),
-    ValueError("bad")])
+@pytest.mark.parametrize(
+    "error",
+    [
+        struct.error("bad"),
+        IndexError("bad"),
+        UnicodeDecodeError("utf-8", b"\xff", 0, 1, "bad"),
+        OverflowError("bad"),
+        ValueError("bad"),
+    ],
+)
 def test_parsing_bugs_become_qcow2_errors(tmp_path, monkeypatch, error):
     entry = craft.dir_entry("b", 4 * 512, 1, granularity_bits=16)
     data = craft.bitmap_image([entry], clusters={4: craft.u64s(0)})
@@ -126,8 +140,7 @@ def test_reads_in_small_chunks(tmp_path, monkeypatch):
     # Reads bigger than fileio.MAX_READ are split; shrink it to exercise
     # the loop with an ordinary image.
     l2 = craft.u64s(*[(8 + i) * 512 | 1 << 63 for i in range(4)])
-    data = craft.image(clusters={2: craft.u64s(4 * 512 | 1 << 63), 4: l2,
-                                 8: bytes(range(256)) * 8})
+    data = craft.image(clusters={2: craft.u64s(4 * 512 | 1 << 63), 4: l2, 8: bytes(range(256)) * 8})
     path = craft.write(tmp_path, data)
     with open_image(path) as img:
         expected = img.data_digest()
@@ -138,12 +151,14 @@ def test_reads_in_small_chunks(tmp_path, monkeypatch):
 
 def test_file_shrinking_under_the_reader(tmp_path):
     l2 = craft.u64s(8 * 512 | 1 << 63)
-    data = craft.image(clusters={2: craft.u64s(4 * 512 | 1 << 63), 4: l2,
-                                 8: bytes(512)})
+    data = craft.image(clusters={2: craft.u64s(4 * 512 | 1 << 63), 4: l2, 8: bytes(512)})
     path = craft.write(tmp_path, data)
     with open_image(path) as img:
         os.truncate(path, 8 * 512 + 100)
-        with pytest.raises(Qcow2Error, match=r"^data cluster at offset "
-                                             r"0x1064: unexpected end of "
-                                             r"file"):
+        with pytest.raises(
+            Qcow2Error,
+            match=r"^data cluster at offset "
+            r"0x1064: unexpected end of "
+            r"file",
+        ):
             img.data_digest()

@@ -16,15 +16,16 @@ TiB = 2**40
 
 def info_bitmaps(tools, path):
     """(name, flags, granularity) as qemu-img info reports them."""
-    return [(b["name"], sorted(b["flags"]), b["granularity"])
-            for b in qemu_img.bitmaps(qemu_img.info(tools, str(path)))]
+    return [
+        (b["name"], sorted(b["flags"]), b["granularity"])
+        for b in qemu_img.bitmaps(qemu_img.info(tools, str(path)))
+    ]
 
 
 def reader_bitmaps(img):
     result = []
     for b in img.bitmaps:
-        flags = sorted(f for f, on in (("in-use", b.in_use),
-                                       ("auto", b.auto)) if on)
+        flags = sorted(f for f, on in (("in-use", b.in_use), ("auto", b.auto)) if on)
         result.append((b.name, flags, b.granularity))
     return result
 
@@ -41,10 +42,8 @@ def map_extents(tools, path):
         else:
             kind = "zero"
         last = extents[-1] if extents else None
-        if last and last.kind == kind and (
-                last.offset + last.length == e["start"]):
-            extents[-1] = Extent(last.offset, last.length + e["length"],
-                                 kind)
+        if last and last.kind == kind and (last.offset + last.length == e["start"]):
+            extents[-1] = Extent(last.offset, last.length + e["length"], kind)
         else:
             extents.append(Extent(e["start"], e["length"], kind))
     return extents
@@ -74,6 +73,7 @@ def write_commands(writes, pattern=0x11):
 
 # Headers.
 
+
 def test_v2_header(tools, tmp_path):
     path = images.create(tools, tmp_path / "v2.qcow2", "1G", "compat=0.10")
     with open_image(path) as img:
@@ -81,10 +81,8 @@ def test_v2_header(tools, tmp_path):
         info = qemu_img.info(tools, str(path))
         assert img.compat == info["format-specific"]["data"]["compat"] == "0.10"
         assert (h.version, h.size, h.cluster_size) == (2, GiB, 64 * KiB)
-        assert (h.incompatible_features, h.compatible_features,
-                h.autoclear_features) == (0, 0, 0)
-        assert (h.refcount_order, h.header_length, h.compression_type) == (
-            4, 72, 0)
+        assert (h.incompatible_features, h.compatible_features, h.autoclear_features) == (0, 0, 0)
+        assert (h.refcount_order, h.header_length, h.compression_type) == (4, 72, 0)
         assert h.l1_size >= h.l1_entries_needed == 2
         assert h.refcount_table_offset == 64 * KiB
         assert img.bitmaps == []
@@ -98,7 +96,10 @@ def test_v3_header(tools, tmp_path):
         h = img.header
         assert img.compat == info["format-specific"]["data"]["compat"]
         assert (h.version, h.size, h.cluster_size) == (
-            3, info["virtual-size"], info["cluster-size"])
+            3,
+            info["virtual-size"],
+            info["cluster-size"],
+        )
         assert h.header_length == 112
         assert h.refcount_order == 4
         assert h.compression_type == 0
@@ -113,8 +114,9 @@ def test_v3_header(tools, tmp_path):
 @pytest.mark.parametrize("compat", ["0.10", "1.1"])
 def test_backing_file_and_format(tools, tmp_path, compat):
     base = images.create(tools, tmp_path / "base.qcow2", "1G")
-    top = images.create(tools, tmp_path / "top.qcow2", "1G", f"compat={compat}",
-                        backing=base, backing_fmt="qcow2")
+    top = images.create(
+        tools, tmp_path / "top.qcow2", "1G", f"compat={compat}", backing=base, backing_fmt="qcow2"
+    )
     info = qemu_img.info(tools, str(top))
     with open_image(top) as img:
         assert img.backing_file == str(base) == info["backing-filename"]
@@ -125,8 +127,7 @@ def test_backing_file_and_format(tools, tmp_path, compat):
 def test_raw_backing_file(tools, tmp_path):
     base = tmp_path / "base with space.raw"
     base.write_bytes(bytes(MiB))
-    top = images.create(tools, tmp_path / "top.qcow2", "1M", backing=base,
-                        backing_fmt="raw")
+    top = images.create(tools, tmp_path / "top.qcow2", "1M", backing=base, backing_fmt="raw")
     images.io(tools, top, "write -P 0x5 64k 64k")
     with open_image(top) as img:
         assert img.backing_file == str(base)
@@ -136,23 +137,25 @@ def test_raw_backing_file(tools, tmp_path):
 
 @pytest.mark.parametrize("cluster_size", [512, 64 * KiB, 2 * MiB])
 def test_cluster_sizes(tools, tmp_path, cluster_size):
-    path = images.create(tools, tmp_path / "c.qcow2", "64M",
-                         f"cluster_size={cluster_size}")
+    path = images.create(tools, tmp_path / "c.qcow2", "64M", f"cluster_size={cluster_size}")
     qemu_img.bitmap(tools, str(path), "b", "--add", granularity=64 * KiB)
-    writes = [(0, KiB), (5 * MiB, 3 * MiB), (20 * MiB, 4 * MiB),
-              (63 * MiB, MiB)]
-    images.io(tools, path, "write -P 0x1 0 1k", "write -P 0x2 5M 3M",
-              "write -z 20M 4M", "write -P 0x3 63M 1M")
+    writes = [(0, KiB), (5 * MiB, 3 * MiB), (20 * MiB, 4 * MiB), (63 * MiB, MiB)]
+    images.io(
+        tools,
+        path,
+        "write -P 0x1 0 1k",
+        "write -P 0x2 5M 3M",
+        "write -z 20M 4M",
+        "write -P 0x3 63M 1M",
+    )
     info = qemu_img.info(tools, str(path))
     with open_image(path) as img:
-        assert img.header.cluster_size == cluster_size == info[
-            "cluster-size"]
+        assert img.header.cluster_size == cluster_size == info["cluster-size"]
         assert img.header.cluster_bits == cluster_size.bit_length() - 1
         assert img.header.size == info["virtual-size"]
         assert img.allocated_extents() == map_extents(tools, path)
         assert reader_bitmaps(img) == info_bitmaps(tools, path)
-        assert img.dirty_extents(img.bitmaps[0]) == expected_dirty(
-            writes, 64 * KiB, 64 * MiB)
+        assert img.dirty_extents(img.bitmaps[0]) == expected_dirty(writes, 64 * KiB, 64 * MiB)
 
 
 def test_zstd_compression_type(tools, tmp_path):
@@ -200,12 +203,20 @@ def test_dirty_bit_after_crash_with_lazy_refcounts(tools, tmp_path):
 
 # Allocation.
 
+
 @pytest.mark.parametrize("compat", ["0.10", "1.1"])
 def test_allocated_extents(tools, tmp_path, compat):
     path = images.create(tools, tmp_path / "a.qcow2", "64M", f"compat={compat}")
-    images.io(tools, path, "write -P 0x11 0 64k", "write -P 0x12 64k 64k",
-              "write -P 0x13 1M 100k", "write -z 4M 1M", "write -z 5M 64k",
-              "write -P 0x14 6M 64k")
+    images.io(
+        tools,
+        path,
+        "write -P 0x11 0 64k",
+        "write -P 0x12 64k 64k",
+        "write -P 0x13 1M 100k",
+        "write -z 4M 1M",
+        "write -z 5M 64k",
+        "write -P 0x14 6M 64k",
+    )
     with open_image(path) as img:
         extents = img.allocated_extents()
     assert extents == map_extents(tools, path)
@@ -224,10 +235,14 @@ def test_compressed_clusters(tools, tmp_path):
     dst = tmp_path / "dst.qcow2"
     qemu_img.convert(tools, str(src), str(dst), compress=True)
     with open_image(dst) as img:
-        assert img.allocated_extents() == [
-            Extent(0, 256 * KiB, "compressed"),
-            Extent(8 * MiB, 64 * KiB, "compressed"),
-        ] == map_extents(tools, dst)
+        assert (
+            img.allocated_extents()
+            == [
+                Extent(0, 256 * KiB, "compressed"),
+                Extent(8 * MiB, 64 * KiB, "compressed"),
+            ]
+            == map_extents(tools, dst)
+        )
         digest = img.data_digest()
     with open_image(dst) as img:
         assert img.data_digest() == digest
@@ -254,26 +269,30 @@ def test_digest_tracks_guest_data_not_bitmaps(tools, tmp_path):
 
 # Bitmaps.
 
-@pytest.mark.parametrize("granularity,size,writes", [
-    (512, 64 * MiB, [(0, 1), (1000, 24), (4096, 8192), (63 * MiB, MiB)]),
-    (64 * KiB, 64 * MiB, [(0, 64 * KiB), (100 * KiB, 1), (5 * MiB, 3 * MiB),
-                          (64 * MiB - 512, 512)]),
-    (128 * KiB, 64 * MiB, [(64 * KiB, 64 * KiB), (1 * MiB, 1),
-                           (10 * MiB - 1, 2)]),
-    (2 * GiB, 5 * GiB, [(3 * GiB, 4 * KiB), (5 * GiB - 512, 512)]),
-])
+
+@pytest.mark.parametrize(
+    "granularity,size,writes",
+    [
+        (512, 64 * MiB, [(0, 1), (1000, 24), (4096, 8192), (63 * MiB, MiB)]),
+        (
+            64 * KiB,
+            64 * MiB,
+            [(0, 64 * KiB), (100 * KiB, 1), (5 * MiB, 3 * MiB), (64 * MiB - 512, 512)],
+        ),
+        (128 * KiB, 64 * MiB, [(64 * KiB, 64 * KiB), (1 * MiB, 1), (10 * MiB - 1, 2)]),
+        (2 * GiB, 5 * GiB, [(3 * GiB, 4 * KiB), (5 * GiB - 512, 512)]),
+    ],
+)
 def test_dirty_bits(tools, tmp_path, granularity, size, writes):
     path = images.create(tools, tmp_path / "b.qcow2", size)
     qemu_img.bitmap(tools, str(path), "rec", "--add", granularity=granularity)
     images.io(tools, path, *write_commands(writes))
     with open_image(path) as img:
-        assert reader_bitmaps(img) == info_bitmaps(tools, path) == [
-            ("rec", ["auto"], granularity)]
+        assert reader_bitmaps(img) == info_bitmaps(tools, path) == [("rec", ["auto"], granularity)]
         b = img.bitmaps[0]
         expected = expected_dirty(writes, granularity, size)
         assert img.dirty_extents(b) == expected
-        assert img.dirty_count(b) == sum(
-            -(-length // granularity) for _, length in expected)
+        assert img.dirty_count(b) == sum(-(-length // granularity) for _, length in expected)
 
 
 def test_recording_disabled_and_inconsistent(tools, tmp_path):
@@ -287,9 +306,11 @@ def test_recording_disabled_and_inconsistent(tools, tmp_path):
         assert reader_bitmaps(img) == info_bitmaps(tools, path)
         flags = {b.name: (b.in_use, b.auto) for b in img.bitmaps}
         # The crash left every bitmap qemu had loaded writable in use.
-        assert flags == {"recording": (True, True),
-                         "disabled": (True, False),
-                         "inconsistent": (True, True)}
+        assert flags == {
+            "recording": (True, True),
+            "disabled": (True, False),
+            "inconsistent": (True, True),
+        }
         for b in img.bitmaps:
             # Stale bits, but still readable.
             img.dirty_extents(b)
@@ -302,8 +323,11 @@ def test_clean_close_clears_in_use(tools, tmp_path):
     qemu_img.bitmap(tools, str(path), "disabled", "--add", "--disable")
     images.io(tools, path, "write -P 0x1 1M 64k")
     with open_image(path) as img:
-        assert reader_bitmaps(img) == info_bitmaps(tools, path) == [
-            ("recording", ["auto"], 65536), ("disabled", [], 65536)]
+        assert (
+            reader_bitmaps(img)
+            == info_bitmaps(tools, path)
+            == [("recording", ["auto"], 65536), ("disabled", [], 65536)]
+        )
         recording, disabled = img.bitmaps
         assert img.dirty_extents(recording) == [(MiB, 64 * KiB)]
         assert img.dirty_extents(disabled) == []
@@ -326,10 +350,10 @@ def test_all_ones(tools, tmp_path):
 NAMES = [
     "with space",
     "new\nline",
-    "tab\tand \"quotes\"",
+    'tab\tand "quotes"',
     "n\u00e4me-\u65e5\u672c-\U0001f600",
     "x" * 1023,
-    "\u00e9" * 511 + "e",     # 1023 bytes of UTF-8
+    "\u00e9" * 511 + "e",  # 1023 bytes of UTF-8
 ]
 
 
@@ -364,18 +388,20 @@ def test_stale_bitmaps_extension(tools, tmp_path):
     assert info_bitmaps(tools, path) == []
 
 
-@pytest.mark.parametrize("size,granularity", [
-    (4 * TiB, 1024),      # the finest granularity qemu allows at 4 TiB
-    (2 * TiB, 512),
-])
+@pytest.mark.parametrize(
+    "size,granularity",
+    [
+        (4 * TiB, 1024),  # the finest granularity qemu allows at 4 TiB
+        (2 * TiB, 512),
+    ],
+)
 def test_sparse_huge_image(tools, tmp_path, size, granularity):
     path = images.create(tools, tmp_path / "sparse.qcow2", size)
     qemu_img.bitmap(tools, str(path), "fine", "--add", granularity=granularity)
     writes = [(0, 4096), (TiB + 1000, 1), (size - 512, 512)]
     images.io(tools, path, *write_commands(writes))
     with open_image(path) as img:
-        assert reader_bitmaps(img) == info_bitmaps(tools, path) == [
-            ("fine", ["auto"], granularity)]
+        assert reader_bitmaps(img) == info_bitmaps(tools, path) == [("fine", ["auto"], granularity)]
         b = img.bitmaps[0]
         # 2**32 bits either way: 8192 bitmap clusters of 64 KiB, almost
         # all of them unallocated.
@@ -384,8 +410,11 @@ def test_sparse_huge_image(tools, tmp_path, size, granularity):
         count = img.dirty_count(b)
         allocated = img.allocated_extents()
     assert extents == expected_dirty(writes, granularity, size)
-    assert count == sum(length // granularity for _, length in extents) == (
-        4096 // granularity + 1 + 1)
+    assert (
+        count
+        == sum(length // granularity for _, length in extents)
+        == (4096 // granularity + 1 + 1)
+    )
     assert allocated == map_extents(tools, path)
 
 
@@ -408,8 +437,8 @@ def test_thousand_bitmaps(tools, tmp_path):
         assert reader_bitmaps(img) == info_bitmaps(tools, path)
         # One transaction, listed in the order it added them.
         assert [b.name for b in img.bitmaps] == names
-        assert all((b.granularity, b.in_use, b.auto) == (64 * KiB, False, True)
-                   for b in img.bitmaps)
-        assert all(img.dirty_extents(b) == [(10 * MiB, 64 * KiB)]
-                   for b in img.bitmaps)
+        assert all(
+            (b.granularity, b.in_use, b.auto) == (64 * KiB, False, True) for b in img.bitmaps
+        )
+        assert all(img.dirty_extents(b) == [(10 * MiB, 64 * KiB)] for b in img.bitmaps)
         assert [img.dirty_count(b) for b in img.bitmaps] == [1] * 1000
