@@ -98,3 +98,32 @@ def pytest_addoption(parser):
         metavar="SPEC",
         help="testinfra host that runs every command (default local://)",
     )
+    group.addoption(
+        "--generate",
+        type=int,
+        default=None,
+        metavar="N",
+        help="judge N scenarios drawn from the scenario model instead of the"
+        " catalog; they are written to NAME.scenarios/ beside NAME.json",
+    )
+    group.addoption(
+        "--seed",
+        type=int,
+        default=None,
+        metavar="S",
+        help="seed of --generate (default 11); one seed draws the same scenarios",
+    )
+    group.addoption(
+        "--shrink",
+        action="store_true",
+        default=False,
+        help="with --generate: for each rule that fails, search for a smaller"
+        " scenario that fails it too and write it as shrunk-RULE.toml",
+    )
+    group.addoption(
+        "--shrink-budget",
+        type=float,
+        default=120,
+        metavar="SECONDS",
+        help="time --shrink may spend on each failing rule (default 120)",
+    )

@@ -57,15 +57,17 @@ class Pipeline:
         return self._unavailable[key] or (f"scenario {scenario.name}: {reason}" if reason else None)
 
     def baseline(self, scenario):
-        if scenario.name not in self._baselines:
+        # Keyed like the chain cache: the baseline depends on the chain alone.
+        key = scenario.chain_digest()
+        if key not in self._baselines:
 
             def compute():
                 built = self.cache.pristine(scenario)
-                scratch = os.path.join(self.workdir, "baseline", scenario.name)
+                scratch = os.path.join(self.workdir, "baseline", key)
                 return baseline.baseline(self.tools, scenario, built, scratch)
 
-            self._baselines[scenario.name] = self.cache.shared(f"{scenario.name}.baseline", compute)
-        return self._baselines[scenario.name]
+            self._baselines[key] = self.cache.shared(f"{key}.baseline", compute)
+        return self._baselines[key]
 
     def observe(self, impl, scenario):
         """Run impl on a fresh copy of scenario's chain and observe the result."""

@@ -65,7 +65,7 @@ class Baseline:
 
     images: tuple  # ImageFacts, bottom to top
     qemu_info: dict  # role -> QemuAccount
-    merged: dict  # checkpoint name -> (reader's union, qemu's merge) of its dirty bits
+    merged: dict  # checkpoint name -> (reader's union, qemu's merge or None) of its dirty bits
     declared_writes: dict  # checkpoint name -> the ranges written while it recorded
     merge_missing: str | None = None  # why qemu could not merge (a skip reason)
 

@@ -92,7 +92,7 @@ def _raw_facts(path, role):
     with open(path, "rb") as f:
         for off, length in _data_extents(f.fileno(), size):
             f.seek(off)
-            digest.update(off.to_bytes(8, "big") + f.read(length))
+            _digest_nonzero(digest, off, f.read(length))
             allocated.append((off, length, "data"))
     return ImageFacts(
         role,
@@ -108,6 +108,22 @@ def _raw_facts(path, role):
         tuple(allocated),
         digest.hexdigest(),
     )
+
+
+def _digest_nonzero(digest, off, data, block=512):
+    """Add data's non-zero blocks, with their offsets, to digest.
+
+    Zero blocks are left out: zeros the guest reads from a hole or from
+    written zeros are the same data (qemu writes the first block of a new raw
+    file; a sparse copy makes it a hole again).
+    """
+    for start in range(0, len(data), 65536):
+        chunk = data[start : start + 65536]
+        if chunk.count(0) != len(chunk):
+            for at in range(0, len(chunk), block):
+                piece = chunk[at : at + block]
+                if piece.count(0) != len(piece):
+                    digest.update((off + start + at).to_bytes(8, "big") + piece)
 
 
 def _data_extents(fd, size):

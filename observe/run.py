@@ -16,9 +16,18 @@ PROBE_PATTERN = 0x99
 
 
 def probe_writes(virtual_size):
-    """Writes at the start, across a granule boundary in the middle, and at the end."""
+    """Writes at the start, across a granule boundary in the middle, and at the end.
+
+    Each is cut to the image, which may be as small as 512 bytes.
+    """
     middle = virtual_size // 2 // (1 << 20) * (1 << 20)
-    return ((0, 4096), (middle - 512, 65536 + 1024), (virtual_size - 4096, 4096))
+    wanted = ((0, 4096), (middle - 512, 65536 + 1024), (virtual_size - 4096, 4096))
+    writes = []
+    for off, length in wanted:
+        start, end = max(0, off), min(virtual_size, off + length)
+        if end > start and (start, end - start) not in writes:
+            writes.append((start, end - start))
+    return tuple(writes)
 
 
 def observe(tools, run, baseline, chain_paths, overlay_path, probe=True, folder_changes=None):

@@ -16,7 +16,7 @@ import sys
 from collections import defaultdict
 from html import escape
 
-from reports import results
+from reports import generated, results
 from reports import table as model
 from rules import load_rules
 from rules.families import FAMILIES
@@ -44,7 +44,7 @@ def render(docs):
     scenarios = {}
     for doc in docs:
         scenarios.update(doc.get("scenarios", {}))
-    parts = [_head(), _filters(tab), _summary(tab), _side_by_side(tab)]
+    parts = [_head(), _generated(docs), _filters(tab), _summary(tab), _side_by_side(tab)]
     # Matrices that hold failures come first: they are what a reader came for.
     for index in sorted(range(len(cols)), key=lambda i: tab.verdicts[i].conformant):
         parts.append(_matrix(tab, index, cols[index][1], scenarios))
@@ -52,6 +52,20 @@ def render(docs):
     parts.append('<div id="detail" class="hidden"></div>')
     parts.append(f"<script>{_read('report.js')}</script></body></html>")
     return "\n".join(parts)
+
+
+def _generated(docs):
+    """The smallest failing scenario of each rule, first of all, for generated runs."""
+    lines = [line for doc in docs for line in generated.lines(doc)]
+    if not lines:
+        return ""
+    items = "".join(
+        f"<li><code>{escape(line.strip())}</code></li>"
+        if line.startswith("  ")
+        else f"<li>{escape(line)}</li>"
+        for line in lines
+    )
+    return f'<section id="generated"><h2>Generated scenarios</h2><ul>{items}</ul></section>'
 
 
 def _read(name):

@@ -9,7 +9,7 @@ reports.table's model: nothing here reads the terminal table's text.
 
 import sys
 
-from reports import results
+from reports import generated, results
 from reports import table as model
 from rules.outcomes import OUTCOMES
 
@@ -48,17 +48,23 @@ def write_summary(path, docs):
     """The Markdown summary for CI job pages: verdicts first, then the table."""
     tab = model.from_docs(docs)
     with open(path, "w", encoding="utf-8") as f:
-        f.write(
-            "\n".join(["# qcow2 bitmap conformance", ""] + verdicts(tab))
-            + "\n\n"
-            + table(tab)
-            + _versions(docs)
-        )
+        first = [line for doc in docs for line in generated.lines(doc)]
+        head = ["# qcow2 bitmap conformance", ""]
+        if first:
+            head += ["## Generated scenarios", ""] + [_item(line) for line in first] + ["", ""]
+        f.write("\n".join(head + verdicts(tab)) + "\n\n" + table(tab) + _versions(docs))
 
 
 def escape(text):
     # A '|' would end a table cell; a newline would end the row.
     return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+def _item(line):
+    """A list item; an indented line (a command) as code under the one before."""
+    if line.startswith("  "):
+        return f"  `{line.strip()}`"
+    return f"- {escape(line)}"
 
 
 def _row(cells):

@@ -14,9 +14,11 @@ import os
 
 import pytest
 
+from conformance.generated import Shrinker, exercised
+from conformance.generated import summary as generated_summary
 from fixtures.plugin import is_worker, settings
 from implementations.plugin import uses_libvirt
-from reports import HARNESS_VERSION, html, markdown, results, summary
+from reports import HARNESS_VERSION, generated, html, markdown, results, summary
 from rules.outcomes import ERROR, PASSED, SKIPPED
 from tools import toolset, virsh
 
@@ -132,17 +134,34 @@ class Collector:
         if uses_libvirt(harness):
             run["libvirt_uri"] = harness.libvirt_uri
             run["libvirt_version"] = virsh.version(tools.host, harness.libvirt_uri)
+        if harness.drawing is not None:
+            run["generated"] = self._generated(harness)
         self.document = results.document(run, list(self.records.values()))
         self.document["scenarios"] = {
             s.name: {"family": s.family, "description": s.description, "chain": s.summary()}
             for s in harness.scenarios()
         }
+        if harness.drawing is not None:
+            for name, rules in exercised(self.records.values()).items():
+                self.document["scenarios"][name]["exercised"] = rules
         results.write(harness.results, self.document)
         self.pages = companions(harness.results)
         html.write(self.pages["html"], [self.document])
         markdown.write_summary(self.pages["markdown"], [self.document])
         if session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
             session.exitstatus = self.exit_status()
+
+    def _generated(self, harness):
+        """run.generated, after shrinking each failing rule's scenario with --shrink."""
+        records = list(self.records.values())
+        shrinker = None
+        if self.config.getoption("shrink"):
+            shrinker = Shrinker(harness, records, self.config.getoption("shrink_budget"))
+        try:
+            return generated_summary(harness, records, shrinker)
+        finally:
+            if shrinker:
+                shrinker.close()
 
     def exit_status(self):
         """1 for a conformance finding, a missing result, or nothing judged at all;
@@ -159,6 +178,11 @@ class Collector:
     def pytest_terminal_summary(self, terminalreporter):
         if not self.records:
             return
+        first = generated.lines(self.document)
+        if first:
+            terminalreporter.section("generated scenarios")
+            for line in first:
+                terminalreporter.write_line(line)
         terminalreporter.section("rule verdicts")
         for line in summary.table(self.document["results"], settings(self.config).procedure):
             terminalreporter.write_line(line)

@@ -82,7 +82,12 @@ def _check_image(rule, obs, subject):
     if subject.kind == "merged":
         if obs.baseline.merge_missing:
             return SKIPPED, [f"qemu's merge of {subject.name!r} {obs.baseline.merge_missing}"]
-        return FAILED, dirty_bits_agree(subject.name, *obs.baseline.merged[subject.name])
+        ours, qemus = obs.baseline.merged[subject.name]
+        if qemus is None:
+            return SKIPPED, [
+                f"qemu cannot merge {subject.name!r}: the images holding it differ in virtual size"
+            ]
+        return FAILED, dirty_bits_agree(subject.name, ours, qemus)
     image, account = obs.view(subject.name, subject.side)
     if image is None or account is None:
         raise NotEvaluated(f"not evaluated: {subject.label} was not inspected")

@@ -1,5 +1,6 @@
 """What a scenario describes: a chain of images, bottom to top, and their bitmaps."""
 
+import hashlib
 from dataclasses import dataclass
 
 RECORDING = "recording"
@@ -108,6 +109,15 @@ class Scenario:
 
     def roles(self):
         return roles(len(self.images))
+
+    def chain_digest(self):
+        """A key for the chain this scenario builds: equal images, equal key.
+
+        The name, family, description and source do not change the chain, so
+        scenarios that differ only in those share one built chain.
+        """
+        text = repr(self.images).encode("utf-8", "surrogatepass")
+        return hashlib.sha256(text).hexdigest()[:24]
 
     def dirty_checkpoints(self):
         """Names with dirty bits in a consistent bitmap somewhere in the chain, in order.

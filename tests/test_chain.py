@@ -1,5 +1,7 @@
 """Built chains hold exactly what their scenario describes, read back from the files."""
 
+import dataclasses
+
 import pytest
 
 from observe import inspect
@@ -26,3 +28,21 @@ def test_built_chain_matches_its_description(scenario, chain_cache):
         if index:
             assert seen.backing_path == facts[index - 1].path
             assert seen.backing_format == scenario.images[index - 1].qemu_format
+
+
+def test_scenarios_with_the_same_images_share_one_built_chain(catalog, chain_cache, tmp_path):
+    original = catalog["two-recording"]
+    renamed = dataclasses.replace(
+        original,
+        name="another-name",
+        family="elsewhere",
+        description="same images",
+        source="nowhere.toml",
+    )
+    assert chain_cache.pristine(renamed).folder == chain_cache.pristine(original).folder
+    other = dataclasses.replace(
+        original,
+        images=original.images[:0]
+        + (dataclasses.replace(original.images[0], size=original.images[0].size * 2),),
+    )
+    assert chain_cache.pristine(other).folder != chain_cache.pristine(original).folder

@@ -127,6 +127,12 @@ def test_reference_passes_with_parallel_workers(tools, tmp_path):
             ["--procedure=commit", "--scenario=recording-alone"],
             ["--scenario recording-alone", "snapshot procedure", "add --procedure snapshot"],
         ),
+        (["--generate=0"], ["--generate 0", "at least 1"]),
+        (["--seed=3"], ["--seed", "add --generate N"]),
+        (["--shrink"], ["--shrink", "add --generate N"]),
+        (["--generate=2", "--seed=-1"], ["--seed -1", "0 or more"]),
+        (["--generate=2", "--scenarios=scenarios"], ["--generate", "without --generate"]),
+        (["--generate=2", "--shrink-budget=0"], ["--shrink-budget 0", "must be above 0"]),
     ],
 )
 def test_bad_input_stops_the_run_with_one_line(tools, args, words):

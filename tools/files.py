@@ -60,11 +60,14 @@ def rename_no_clobber(host, src, dst):
 
 
 def write_text(host, path, text):
-    """Write text to path on the host, in pieces small enough for one argv."""
-    command.run(host, ["truncate", "-s", "0", path])
-    for start in range(0, len(text), _CHUNK):
+    """Write text to path on the host, in pieces small enough for one argv.
+
+    The first piece replaces what path held: one command for a short text.
+    """
+    for start in range(0, max(len(text), 1), _CHUNK):
         piece = text[start : start + _CHUNK]
-        command.run(host, ["sh", "-c", 'printf %s "$1" >> "$2"', "sh", piece, path])
+        redirect = ">>" if start else ">"
+        command.run(host, ["sh", "-c", f'printf %s "$1" {redirect} "$2"', "sh", piece, path])
 
 
 def listing(host, folder):

@@ -1,0 +1,143 @@
+"""Drawing scenarios: reproducible from a seed, over the whole model, filtered with reasons."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from scenarios import load_catalog
+from scenarios.generate import DEFAULT_SEED, draw, refusal
+from scenarios.model import STATES, Bitmap, Image, Scenario
+from scenarios.writer import write_file
+
+from support import ROOT
+
+
+@pytest.fixture(scope="module")
+def drawing():
+    return draw(200, DEFAULT_SEED)
+
+
+def _written(folder, scenarios):
+    folder.mkdir()
+    for scenario in scenarios:
+        write_file(str(folder / f"{scenario.name}.toml"), [scenario])
+    return {name: (folder / name).read_bytes() for name in sorted(os.listdir(folder))}
+
+
+def test_one_seed_draws_byte_identical_files(drawing, tmp_path):
+    again = draw(200, DEFAULT_SEED)
+    assert _written(tmp_path / "a", drawing.scenarios) == _written(tmp_path / "b", again.scenarios)
+    assert again.filtered == drawing.filtered
+
+
+def test_another_seed_draws_other_scenarios(drawing):
+    other = draw(20, DEFAULT_SEED + 1)
+    assert [s.images for s in other.scenarios] != [s.images for s in drawing.scenarios[:20]]
+    assert other.scenarios[0].name == f"gen-{DEFAULT_SEED + 1}-0000"
+
+
+def test_every_drawn_scenario_loads_as_a_catalog(drawing, tmp_path):
+    written = _written(tmp_path / "gen", drawing.scenarios)
+    loaded = load_catalog(str(tmp_path / "gen"))
+    assert len(written) == len(loaded) == 200
+    assert [s.images for s in loaded] == [s.images for s in drawing.scenarios]
+
+
+def test_the_draw_covers_the_model(drawing):
+    images = [i for s in drawing.scenarios for i in s.images]
+    bitmaps = [b for i in images for b in i.bitmaps]
+    assert {len(s.images) for s in drawing.scenarios} == set(range(1, 7))
+    assert {i.format for i in images} == {"qcow2", "qcow2-v2", "raw"}
+    assert {b.state for b in bitmaps} == set(STATES)
+    assert any(len(b.name.encode()) == 1023 for b in bitmaps)
+    assert any(not b.name.isascii() for b in bitmaps)
+    assert any(len(i.bitmaps) >= 100 for i in images)
+    assert (
+        max(i.size or 0 for i in images) >= 1 << 40
+        and min(i.size or 1 << 50 for i in images) == 512
+    )
+    assert len({b.granularity for b in bitmaps}) >= 10
+    assert len({i.cluster_size for i in images}) >= 8
+    # A name at several depths, and a write that ends at the very end of an image.
+    assert any(
+        len({b.name for b in s.images[0].bitmaps} & {b.name for b in s.active.bitmaps})
+        for s in drawing.scenarios
+        if len(s.images) > 1
+    )
+    assert any(
+        off + length == s.virtual_size(k)
+        for s in drawing.scenarios
+        for k, i in enumerate(s.images)
+        for off, length in i.data
+    )
+    assert sum(drawing.filtered.values()) > 0
+
+
+def _one(image):
+    return Scenario("x", "generated", "", image, "")
+
+
+QCOW2 = Image("qcow2", 1 << 30, None, (), ())
+
+
+@pytest.mark.parametrize(
+    "images, reason",
+    [
+        (
+            (Image("raw", 1 << 20, None, (), ()), Image("raw", None, None, (), ())),
+            "raw image above",
+        ),
+        (
+            (Image("qcow2-v2", 1 << 20, None, (), (Bitmap("b", "recording", None, ()),)),),
+            "bitmaps in a qcow2 v2 image",
+        ),
+        ((Image("qcow2", 4 << 40, 512, (), ()),), "virtual size too large"),
+        (
+            (Image("qcow2", 4 << 40, None, (), (Bitmap("b", "recording", 512, ()),)),),
+            "bitmap over 512 MiB",
+        ),
+        ((Image("qcow2", 1 << 20, None, (), (Bitmap("a\0b", "recording", None, ()),)),), "NUL"),
+        (
+            (Image("qcow2", 1 << 20, None, (), (Bitmap("é" * 512, "recording", None, ()),)),),
+            "over 1023 bytes",
+        ),
+        ((Image("qcow2", 1 << 30, None, ((0, 5 << 20),), ()),), "over 4 MiB written"),
+    ],
+)
+def test_what_qemu_refuses_is_filtered_with_its_reason(images, reason):
+    assert reason in refusal(_one(images))
+
+
+def test_what_qemu_takes_is_kept():
+    edge = Image(
+        "qcow2",
+        4 << 40,
+        None,
+        (((4 << 40) - 512, 512),),
+        (Bitmap("x" * 1023, "recording", 2048, ()),),
+    )
+    assert refusal(_one((edge,))) is None
+    assert refusal(_one((Image("raw", 512, None, (), ()), QCOW2))) is None
+
+
+DRAW = """
+import hashlib, sys
+sys.path.insert(0, {root!r})
+{imports}
+from scenarios.generate import draw
+print(hashlib.sha256(repr([s.images for s in draw(20, 11).scenarios]).encode()).hexdigest())
+"""
+
+
+def test_a_draw_does_not_depend_on_the_modules_loaded():
+    # hypothesis mixes the literals of loaded local modules into what it draws.
+    def drawn(imports):
+        code = DRAW.format(root=ROOT, imports=imports)
+        return subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        ).stdout
+
+    alone = drawn("")
+    assert drawn("import conformance.plugin, reports.plugin, tools.command") == alone
