@@ -8,10 +8,13 @@ Runs the conformance suite on the whole catalog as bin/conformance does
 ratio. Then it accounts for the time of one sequential run, phase by phase,
 in this process: collecting the tests, building the chains, the baselines,
 the implementation runs with their observation and verdicts, the hardening
-runs; what is left is pytest's own cost per test. Asserts nothing.
+runs; what is left is pytest's own cost per test. Last, the ceiling of any
+split on 2 cores: the catalog's two halves, each a -n 0 run, alone and then
+both at once. Asserts nothing.
 """
 
 import argparse
+import concurrent.futures
 import os
 import resource
 import statistics
@@ -30,6 +33,7 @@ from implementations import registry  # noqa: E402
 from rules import HARDENING  # noqa: E402
 from scenarios import load_catalog  # noqa: E402
 from scenarios.loader import CATALOG_DIR  # noqa: E402
+from scenarios.model import SNAPSHOT  # noqa: E402
 from tools import toolset  # noqa: E402
 
 # What tox sets for the conformance environment (tox.ini), so the figures are a user's.
@@ -83,10 +87,31 @@ def medians(runs):
     return statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
 
 
+def snapshot_scenarios():
+    """What bin/conformance judges by default: the snapshot procedure's catalog."""
+    return [s for s in load_catalog(CATALOG_DIR) if s.procedure == SNAPSHOT]
+
+
+def side_by_side(impl, folder):
+    """The workload's own ceiling on 2 cores, without xdist: the catalog's two
+    halves run -n 0 one after the other, then both at once; returns
+    (alone, together) wall seconds of each half, in pairs."""
+    names = [s.name for s in snapshot_scenarios()]
+    halves = [[f"--scenario={n}" for n in names[i::2]] for i in (0, 1)]
+    alone = [suite(0, impl, os.path.join(folder, f"alone{i}"), *h)[0] for i, h in enumerate(halves)]
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        runs = [
+            pool.submit(suite, 0, impl, os.path.join(folder, f"together{i}"), *h)
+            for i, h in enumerate(halves)
+        ]
+        together = [r.result()[0] for r in runs]
+    return list(zip(alone, together))
+
+
 def phases(impl_name, folder):
     """Seconds of each phase of one sequential pass, measured here, in order."""
     tools = toolset.find(toolset.get_host())
-    scenarios = load_catalog(CATALOG_DIR)
+    scenarios = snapshot_scenarios()
     impl = registry.resolve(impl_name)
     pipeline = Pipeline(
         tools,
@@ -164,6 +189,14 @@ def main():
         f" {results[2][0]:.2f} s"
     )
     print(f"CPU: -n 2 used {results[2][1] - results[0][1]:+.2f} s more than -n 0")
+    pairs = side_by_side(args.impl, os.path.join(folder, "halves"))
+    slowdown = statistics.mean(t / a for a, t in pairs)
+    print(
+        "\nthe workload itself on 2 cores, without xdist: each half of the catalog alone"
+        f" {', '.join(f'{a:.2f}' for a, _ in pairs)} s, both at once"
+        f" {', '.join(f'{t:.2f}' for _, t in pairs)} s: {slowdown:.2f}x slower side by side,"
+        f" so no split of this work on 2 cores can gain more than {2 / slowdown:.2f}x"
+    )
     subprocess.run(["rm", "-rf", "--", folder], check=False)
 
 
