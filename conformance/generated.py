@@ -18,8 +18,9 @@ import shutil
 import tempfile
 from dataclasses import replace
 
-from rules import load_rules
+from rules import load_rules, rules_of
 from rules.outcomes import FAILED, PASSED
+from scenarios.model import SNAPSHOT
 from scenarios.writer import write_file
 
 JUDGED = (PASSED, FAILED)
@@ -47,8 +48,9 @@ def summary(harness, records, shrinker=None):
         "hypothesis": drawing.hypothesis_version,
         "folder": harness.scenario_dir,
         "filtered": dict(drawing.filtered.most_common()),
-        "rules_exercised": [r for r in load_rules() if r in used],
-        "rules_not_exercised": [r for r in load_rules() if r not in used],
+        # Drawn scenarios are snapshot scenarios: only that procedure's rules could be.
+        "rules_exercised": [r.id for r in rules_of(SNAPSHOT) if r.id in used],
+        "rules_not_exercised": [r.id for r in rules_of(SNAPSHOT) if r.id not in used],
         "smallest_failing": _smallest_failing(harness, records, shrinker),
     }
 
