@@ -16,7 +16,9 @@ is filtered by refusal(), and the reason counted; the shrinker
 """
 
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from multiprocessing import get_context
 
 import hypothesis
 from hypothesis import HealthCheck, Phase
@@ -28,6 +30,7 @@ from scenarios.loader import MAX_GRANULARITY, MAX_NAME_BYTES, MIN_GRANULARITY
 from scenarios.model import FORMATS, STATES, Bitmap, Image, Scenario
 
 BATCH = 100  # examples per round of drawing; rounds go on until enough are kept
+PARALLEL_ROUNDS = 2  # rounds drawn at once, one per core
 MAX_DEPTH = 6
 # Chain depth by a draw from 0 to 99, of which hypothesis makes about a
 # quarter 0 (depth 1): a chain costs about its depth to judge, so shallow
@@ -85,12 +88,28 @@ class Drawing:
 
 
 def draw(count, seed=DEFAULT_SEED):
-    """The first count scenarios qemu accepts, drawn from seed, named gen-SEED-NNNN."""
+    """The first count scenarios qemu accepts, drawn from seed, named gen-SEED-NNNN.
+
+    Rounds are seeded each on their own, so two are drawn at once, one per
+    core, and taken in order: the same scenarios as one after the other.
+    """
     drawing = Drawing(seed, [])
     width = max(4, len(str(count - 1)))
-    round_ = 0
-    while len(drawing.scenarios) < count:
-        for images in examples(seed, round_):
+    # fork: the children inherit hypothesis and the strategies, already imported.
+    with ProcessPoolExecutor(PARALLEL_ROUNDS, mp_context=get_context("fork")) as pool:
+        round_ = 0
+        while len(drawing.scenarios) < count:
+            rounds = range(round_, round_ + PARALLEL_ROUNDS)
+            for r, drawn in zip(rounds, pool.map(examples, [seed] * len(rounds), rounds)):
+                _keep(drawing, drawn, count, seed, r, width)
+            round_ += PARALLEL_ROUNDS
+    return drawing
+
+
+def _keep(drawing, drawn, count, seed, round_, width):
+    """Take round_'s chains into drawing, in order, until it holds count scenarios."""
+    if len(drawing.scenarios) < count:
+        for images in drawn:
             if len(drawing.scenarios) == count:
                 break
             index = len(drawing.scenarios)
@@ -108,8 +127,6 @@ def draw(count, seed=DEFAULT_SEED):
                 continue
             drawing.scenarios.append(scenario)
             drawing.rounds[name] = round_
-        round_ += 1
-    return drawing
 
 
 def examples(seed, round_, test=None, shrink=False):

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from scenarios import load_catalog
+from scenarios import generate, load_catalog
 from scenarios.generate import DEFAULT_SEED, draw, refusal
 from scenarios.model import STATES, Bitmap, Image, Scenario
 from scenarios.writer import write_file
@@ -30,6 +30,13 @@ def test_one_seed_draws_byte_identical_files(drawing, tmp_path):
     again = draw(200, DEFAULT_SEED)
     assert _written(tmp_path / "a", drawing.scenarios) == _written(tmp_path / "b", again.scenarios)
     assert again.filtered == drawing.filtered
+
+
+def test_rounds_drawn_at_once_give_what_one_after_the_other_gives(drawing, tmp_path, monkeypatch):
+    monkeypatch.setattr(generate, "PARALLEL_ROUNDS", 1)
+    alone = draw(200, DEFAULT_SEED)
+    assert _written(tmp_path / "a", drawing.scenarios) == _written(tmp_path / "b", alone.scenarios)
+    assert alone.filtered == drawing.filtered
 
 
 def test_another_seed_draws_other_scenarios(drawing):
