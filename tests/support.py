@@ -69,3 +69,25 @@ def record(impl, rule, outcome, family="snapshot", scenario="s1", subject="", me
         "outcome": outcome,
         "message": message,
     }
+
+
+def trips_exactly(pipeline, program, scenario, rules):
+    """Run tests/faulty/PROGRAM on scenario: it fails exactly rules, and nothing errors."""
+    verdicts = pipeline.verdicts(faulty(program), scenario)
+    messages = {k: v.message for k, v in verdicts.items() if v.outcome in ("failed", "error")}
+    assert failed_rules(verdicts) == rules, messages
+    assert failed_rules(verdicts, "error") == set(), messages
+
+
+def catalog_error(path):
+    """The message of the CatalogError a scenario file raises, checked to be one line."""
+    from scenarios import CatalogError, load_file
+
+    try:
+        load_file(path)
+    except CatalogError as e:
+        message = str(e)
+    else:
+        raise AssertionError(f"{path}: loaded without an error")
+    assert "\n" not in message
+    return message
