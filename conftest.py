@@ -96,7 +96,21 @@ def pytest_addoption(parser):
         "--target-host",
         default="local://",
         metavar="SPEC",
-        help="testinfra host that runs every command (default local://)",
+        help="the host where every step of a scenario happens: local:// (default) or"
+        " ssh://[user@]host[:port] (with testinfra's --ssh-config, --ssh-identity-file)",
+    )
+    group.addoption(
+        "--target-dir",
+        default=None,
+        metavar="DIR",
+        help="a folder on the target in which the run makes its own folder for chains"
+        " (default: the target's /tmp; a local target without it uses pytest's)",
+    )
+    group.addoption(
+        "--keep",
+        action="store_true",
+        default=False,
+        help="keep the run's folder on the target (it is removed at the end otherwise)",
     )
     group.addoption(
         "--generate",

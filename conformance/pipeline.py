@@ -11,8 +11,8 @@ whole session, so that every xdist worker of one session sees them.
 import hashlib
 import os
 import re
-import tempfile
 import traceback
+import uuid
 from dataclasses import dataclass
 
 from conformance.procedures import PROCEDURES
@@ -39,11 +39,15 @@ class Judged:
 
 
 class Pipeline:
-    def __init__(self, tools, cache, workdir, timeout):
+    def __init__(self, tools, cache, workdir, timeout, images=None):
+        """workdir: a local folder for stored verdicts; images: the runs' folder
+        on the target (default: workdir itself, when the target is this machine)."""
         self.tools = tools
         self.cache = cache
         self.workdir = workdir
+        self.images = images or workdir
         self.timeout = timeout
+        self._made = set()
         self._baselines = {}
         self._verdicts = {}
         self._unavailable = {}
@@ -63,7 +67,7 @@ class Pipeline:
 
             def compute():
                 built = self.cache.pristine(scenario)
-                scratch = os.path.join(self.workdir, "baseline", key)
+                scratch = os.path.join(self.images, "baseline", key)
                 return baseline.baseline(self.tools, scenario, built, scratch)
 
             self._baselines[key] = self.cache.shared(f"{key}.baseline", compute)
@@ -96,8 +100,12 @@ class Pipeline:
         return folder
 
     def _copy(self, impl, scenario, name):
-        """A fresh copy of scenario's chain in impl's folder of this session."""
-        return self.cache.copy(scenario, os.path.join(self._impl_folder(impl), name))
+        """A fresh copy of scenario's chain in impl's folder of this session, on the target."""
+        folder = os.path.join(self.images, _slug(impl.name))
+        if folder not in self._made:
+            files.mkdir(self.tools.host, folder)
+            self._made.add(folder)
+        return self.cache.copy(scenario, os.path.join(folder, name))
 
     def verdicts(self, impl, scenario):
         """{(rule id, subject label): Verdict} for impl on scenario, computed once a session."""
@@ -135,9 +143,7 @@ class Pipeline:
         """The Verdict of a hardening check, on a run of its own."""
         label = re.sub(r"\W+", "-", f"{rule.id}-{subject.label}").strip("-")
         # The harness's own tests may run one check twice in a session: a new folder each time.
-        folder = tempfile.mkdtemp(prefix=f"{scenario.name}.{label}.", dir=self._impl_folder(impl))
-        os.rmdir(folder)
-        built = self._copy(impl, scenario, os.path.basename(folder))
+        built = self._copy(impl, scenario, f"{scenario.name}.{label}.{uuid.uuid4().hex[:8]}")
         fault = (int(subject.name), subject.side) if subject.kind == "fault" else None
         # Nothing is caught: the test reports a failure here with its traceback.
         facts = hardening.observe(

@@ -4,6 +4,8 @@ Its run folder is shared by every xdist worker of the session, like the
 chain cache, so verdicts computed by one worker are read by the others.
 """
 
+import os
+
 import pytest
 
 from conformance.pipeline import Pipeline
@@ -14,4 +16,12 @@ from fixtures.plugin import settings
 def pipeline(pytestconfig, tools, chain_cache, session_folder):
     runs = session_folder / "runs"
     runs.mkdir(exist_ok=True)
-    return Pipeline(tools, chain_cache, str(runs), settings(pytestconfig).timeout)
+    harness = settings(pytestconfig)
+    images = harness.target_folder()
+    return Pipeline(
+        tools,
+        chain_cache,
+        str(runs),
+        harness.timeout,
+        images=os.path.join(images, "runs") if images else None,
+    )

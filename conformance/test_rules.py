@@ -2,6 +2,7 @@
 
 import pytest
 
+from fixtures.plugin import settings
 from rules import HARDENING
 from rules.outcomes import ERROR, FAILED, FINDINGS, SKIPPED
 
@@ -27,6 +28,8 @@ def verdicts(case, pipeline, request):
             request.node.add_report_section(
                 "setup", "harness commands", "\n".join(pipeline.commands(impl, scenario))
             )
+    # Under remote xdist workers each judges on its own host: say which.
+    request.node.user_properties.append(("host", settings(request.config).host_name()))
     request.node.user_properties.append(
         (
             "verdicts",

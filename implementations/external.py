@@ -23,7 +23,7 @@ import time
 
 from implementations import shell_env
 from implementations.base import RunFacts, tail
-from tools import command, files
+from tools import command, files, hosts
 
 # Takes the folders given before "--" out of PATH, puts the qemu folder in
 # front, then runs the program. The host's shell edits PATH, so the host's
@@ -84,7 +84,8 @@ class ExternalProgram:
         home, tmp = os.path.join(scratch, "home"), os.path.join(scratch, "tmp")
         files.mkdir(tools.host, home)
         files.mkdir(tools.host, tmp)
-        shell = shell_env.shell_env()
+        # A remote target's ssh session is already the plain shell a user gets there.
+        shell = shell_env.shell_env() if hosts.is_local(tools.host) else shell_env.REMOTE
         argv = [
             "sh",
             "-c",

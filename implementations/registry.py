@@ -13,7 +13,7 @@ from implementations.external import MAX_FILE_SIZE, ExternalProgram
 from implementations.libvirt_live import LibvirtLive
 from implementations.libvirt_offline import LibvirtOffline
 from scenarios.model import COMMIT, SNAPSHOT
-from tools import command
+from tools import command, files, hosts
 from tools.toolset import BITMAP_COMMAND, STORAGE_DAEMON
 
 
@@ -73,11 +73,13 @@ def resolve(
     run_token="adhoc",
     max_file_size=MAX_FILE_SIZE,
     base_dir=None,
+    host=None,
 ):
     """Return the implementation named by spec: a built-in name or exec:PATH.
 
     max_file_size caps every file an exec: program writes; a relative PATH
-    is taken from base_dir (default: the current folder).
+    is taken from base_dir (default: the current folder). PATH is looked for
+    on host (default: this machine), where the program will run.
     """
     if spec.startswith("exec:"):
         path = os.path.join(base_dir or os.getcwd(), spec[len("exec:") :]) if spec[5:] else ""
@@ -85,11 +87,12 @@ def resolve(
             raise ImplementationError(
                 "--impl exec: needs a program path, e.g. exec:/usr/local/bin/snap"
             )
-        if not os.path.isfile(path):
+        where = "" if host is None or hosts.is_local(host) else f" on {hosts.describe(host)}"
+        if not (files.is_file(host, path) if where else os.path.isfile(path)):
             raise ImplementationError(
-                f"--impl {spec}: {path} does not exist; give the program's path"
+                f"--impl {spec}: {path} does not exist{where}; give the program's path"
             )
-        if not os.access(path, os.X_OK):
+        if not (files.is_executable(host, path) if where else os.access(path, os.X_OK)):
             raise ImplementationError(f"--impl {spec}: {path} is not executable; chmod +x it")
         return ExternalProgram(path, max_file_size, run_token, name=spec)
     if spec in BUILTIN:

@@ -50,6 +50,11 @@ class ShellEnv:
     not_on_path: tuple  # folders to take out of PATH: the harness's venv bin
 
 
+# On a remote target the program runs in the environment sshd gives a
+# command there, which holds nothing of the harness's: nothing to undo.
+REMOTE = ShellEnv((), {}, ())
+
+
 def shell_env(environ=None, prefix=None, base_prefix=None):
     """How to turn the harness's environment back into the user's shell's."""
     environ = os.environ if environ is None else environ

@@ -28,7 +28,7 @@ def declared_writes(scenario):
 
 def baseline(tools, scenario, built, scratch):
     """Return the Baseline of scenario's pristine chain; scratch is a folder for qemu's merge."""
-    images = inspect.chain_facts(built.paths)
+    images = inspect.chain_facts(tools, built.paths)
     merged = {}
     missing = tools.lacks(NBD, BITMAP_COMMAND)
     for name in scenario.dirty_checkpoints() if not missing else ():

@@ -10,7 +10,6 @@ commit-backup-ready can see whether the chain's bitmaps track it.
 
 import os
 
-import qcow2
 from observe import inspect
 from observe.facts import CommitObservation, ProbeFacts
 from observe.run import PROBE_PATTERN, probe_writes
@@ -19,12 +18,15 @@ from tools import command, qemu_img, qemu_io
 
 def observe(tools, scenario, run, baseline, chain_paths, folder_changes=None):
     top, base, above = scenario.commit_top, scenario.commit_base, scenario.above
-    after, unreadable = [], {}
-    for index, (path, before) in enumerate(zip(chain_paths, baseline.images)):
-        facts, error = _read(path, before.role)
-        after.append(facts)
-        if error:
-            unreadable[index] = error
+    reads = inspect.read_images(
+        tools, [(path, before.role) for path, before in zip(chain_paths, baseline.images)]
+    )
+    after = [r.facts for r in reads]
+    unreadable = {
+        i: r.error if r.exists else f"{before.role} ({os.path.basename(path)}) no longer exists"
+        for i, (r, path, before) in enumerate(zip(reads, chain_paths, baseline.images))
+        if r.error
+    }
     checks, same, probe = {}, None, None
     for index in (base, above):
         image = after[index] if index is not None else None
@@ -58,30 +60,24 @@ def observe(tools, scenario, run, baseline, chain_paths, folder_changes=None):
     )
 
 
-def _read(path, role):
-    if not os.path.exists(path):
-        return None, f"{role} ({os.path.basename(path)}) no longer exists"
-    try:
-        return inspect.image_facts(path, role), None
-    except (qcow2.Qcow2Error, OSError) as e:
-        return None, f"{role} ({os.path.basename(path)}) is not a readable image: {e}"
-
-
 def _probe(tools, new_top, roles):
     """Write through the new top, then read the chain its backing links make, top first."""
     writes = probe_writes(new_top.virtual_size)
     try:
         qemu_io.write(tools, new_top.path, writes, pattern=PROBE_PATTERN, fmt=new_top.format)
-        return ProbeFacts(writes, linked_chain(new_top.path, roles), None, None)
-    except (command.CommandError, qcow2.Qcow2Error, OSError) as e:
+        return ProbeFacts(writes, linked_chain(tools, new_top.path, roles), None, None)
+    except (command.CommandError, inspect.InspectError) as e:
         return ProbeFacts(writes, (), None, str(e))
 
 
-def linked_chain(path, roles):
-    """ImageFacts from path down its backing links, top first; roles: path -> role."""
+def linked_chain(tools, path, roles):
+    """ImageFacts from path down its backing links, top first; roles: path -> role.
+
+    Paths are the reader's, resolved on the target (ImageFacts.path, backing_path).
+    """
     chain = []
     while path and len(chain) <= len(roles):
-        facts = inspect.image_facts(path, roles.get(os.path.realpath(path), path))
+        facts = inspect.image_facts(tools, path, roles.get(path, path))
         chain.append(facts)
         path = facts.backing_path
     return tuple(chain)

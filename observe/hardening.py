@@ -9,7 +9,6 @@ runs the implementation once, and records what it did to the user's files:
 - hostile-names: names a shell would run create a canary file if run.
 """
 
-import hashlib
 import os
 import time
 from dataclasses import dataclass
@@ -48,7 +47,11 @@ class Condition:
 
 def _existing_overlay(tools, built, overlay, subject):
     files.write_text(tools.host, overlay, KNOWN_BYTES)
-    return Condition("OVERLAY existed, holding known bytes", tools, overlay_digest=_digest(overlay))
+    return Condition(
+        "OVERLAY existed, holding known bytes",
+        tools,
+        overlay_digest=inspect.file_digest(tools, overlay),
+    )
 
 
 def _failing_step(tools, built, overlay, subject):
@@ -84,18 +87,20 @@ def observe(tools, impl, check, subject, built, baseline, timeout):
     folder, overlay = built.folder, os.path.join(built.folder, "overlay.qcow2")
     condition = CONDITIONS[check](tools, built, overlay, subject)
     holder = condition.holder
-    chain_before = _settled(built.paths) if holder else inspect.chain_facts(built.paths)
+    chain_before = (
+        _settled(tools, built.paths) if holder else inspect.chain_facts(tools, built.paths)
+    )
     try:
         result = impl.run(
             condition.tools, SNAPSHOT, (built.active, overlay), cwd=folder, timeout=timeout
         )
-        chain_after = inspect.chain_facts(built.paths)
+        chain_after = inspect.chain_facts(tools, built.paths)
     finally:
         if holder:
             qemu_io.release(tools, holder)
-    after_digest = _digest(overlay) if os.path.exists(overlay) else None
+    after_digest = inspect.file_digest(tools, overlay)
     observed = None
-    if os.path.exists(overlay) and after_digest != condition.overlay_digest:
+    if after_digest is not None and after_digest != condition.overlay_digest:
         observed = run.observe(tools, result, baseline, built.paths, overlay, probe=False)
     canaries = tuple(
         sorted(
@@ -116,22 +121,17 @@ def observe(tools, impl, check, subject, built, baseline, timeout):
     )
 
 
-def _settled(paths, tries=50):
+def _settled(tools, paths, tries=50):
     """The chain's facts once the holder has finished opening ACTIVE.
 
     qemu takes the image's lock before it marks ACTIVE's bitmaps in use and
     rewrites their directory, so a read may come in between: wait for two
     equal reads with every bitmap in use.
     """
-    facts, previous = inspect.chain_facts(paths), None
+    facts, previous = inspect.chain_facts(tools, paths), None
     for _ in range(tries):
         if facts == previous and all(b.in_use for b in facts[-1].bitmaps):
             break
         time.sleep(0.1)
-        previous, facts = facts, inspect.chain_facts(paths)
+        previous, facts = facts, inspect.chain_facts(tools, paths)
     return facts
-
-
-def _digest(path):
-    with open(path, "rb") as f:
-        return hashlib.sha256(f.read()).hexdigest()

@@ -1,60 +1,93 @@
-"""Read the facts of images with the harness's own qcow2 reader.
+"""Read the facts of images with the harness's own qcow2 reader, where the images are.
 
 qemu-img is under test in a regression run, so the rules judge what the
 files hold; qemu-img's account is collected beside it for the cross-check.
-Files are read on the machine that runs the harness.
+The reading itself is observe/reader.py: in this process when the target is
+this machine, else on the target, by the harness's agent there
+(tools/hosts.py), so that only facts come back.
 """
 
-import hashlib
 import os
+from typing import NamedTuple
 
-import qcow2
+from observe import reader
 from observe.facts import BitmapFacts, ImageFacts, QemuAccount
 from scenarios.model import roles
-from tools import qemu_img
+from tools import hosts, qemu_img
 
 
 class InspectError(Exception):
-    """An image of the chain could not be read."""
+    """An image could not be read: missing, damaged, or not an image."""
 
 
-def image_facts(path, role):
-    """Return ImageFacts of the image at path; raise qcow2.Qcow2Error if damaged."""
-    path = os.path.realpath(path)
-    if qcow2.probe_format(path) == "raw":
-        return _raw_facts(path, role)
-    with qcow2.open_image(path) as img:
-        backing = img.backing_file
-        bitmaps = tuple(
-            BitmapFacts(b.name, b.in_use, b.auto, b.granularity, tuple(img.dirty_extents(b)))
-            for b in img.bitmaps
-        )
-        allocated = tuple((e.offset, e.length, e.kind) for e in img.allocated_extents())
-        return ImageFacts(
-            role=role,
-            path=path,
-            format="qcow2",
-            compat=img.compat,
-            virtual_size=img.header.size,
-            cluster_size=img.header.cluster_size,
-            backing_file=backing,
-            backing_path=_resolve(path, backing),
-            backing_format=img.backing_format,
-            bitmaps=bitmaps,
-            allocated=allocated,
-            data_digest=img.data_digest(),
-        )
+def answers(tools, requests):
+    """The reader's answers to [operation, path, role] requests, read on the target."""
+    if hosts.is_local(tools.host):
+        return reader.answer(requests)
+    return tools.host.read(requests)
 
 
-def chain_facts(paths):
+class Read(NamedTuple):
+    facts: ImageFacts | None
+    error: str | None  # why there are no facts
+    exists: bool
+
+
+def read_images(tools, items):
+    """A Read for each (path, role), all in one read."""
+    found = []
+    for (path, role), got in zip(items, answers(tools, [("facts", p, r) for p, r in items])):
+        name = f"{role} ({os.path.basename(path)})"
+        if not got["exists"]:
+            found.append(Read(None, f"{name} does not exist", False))
+        elif got["error"] is not None:
+            found.append(Read(None, f"{name} is not a readable image: {got['error']}", True))
+        else:
+            found.append(Read(_image_facts(got["facts"]), None, True))
+    return found
+
+
+def image_facts(tools, path, role):
+    """ImageFacts of the image at path; raise InspectError if it cannot be read."""
+    return chain_facts(tools, [path], [role])[0]
+
+
+def chain_facts(tools, paths, names=None):
     """ImageFacts of a chain's files, bottom to top; the top one is ACTIVE."""
     facts = []
-    for path, role in zip(paths, roles(len(paths))):
-        try:
-            facts.append(image_facts(path, role))
-        except qcow2.Qcow2Error as e:
-            raise InspectError(f"{role} ({path}): {e}") from None
+    for read in read_images(tools, list(zip(paths, names or roles(len(paths))))):
+        if read.error:
+            raise InspectError(read.error)
+        facts.append(read.facts)
     return tuple(facts)
+
+
+def file_digest(tools, path):
+    """sha256 of the whole file at path, or None if there is none."""
+    (got,) = answers(tools, [("sha256", path, "")])
+    if got["error"] is not None:
+        raise InspectError(f"{path}: {got['error']}")
+    return got.get("sha256")
+
+
+def _image_facts(d):
+    return ImageFacts(
+        role=d["role"],
+        path=d["path"],
+        format=d["format"],
+        compat=d["compat"],
+        virtual_size=d["virtual_size"],
+        cluster_size=d["cluster_size"],
+        backing_file=d["backing_file"],
+        backing_path=d["backing_path"],
+        backing_format=d["backing_format"],
+        bitmaps=tuple(
+            BitmapFacts(name, in_use, auto, granularity, tuple(map(tuple, dirty)))
+            for name, in_use, auto, granularity, dirty in d["bitmaps"]
+        ),
+        allocated=tuple(map(tuple, d["allocated"])),
+        data_digest=d["data_digest"],
+    )
 
 
 def qemu_infos(tools, images):
@@ -75,65 +108,3 @@ def qemu_account(tools, path, fmt=None):
             for b in qemu_img.bitmaps(info)
         ),
     )
-
-
-def _resolve(path, backing):
-    if backing is None:
-        return None
-    if backing.startswith(("json:", "nbd:")) or "://" in backing:
-        return backing
-    return os.path.realpath(os.path.join(os.path.dirname(path), backing))
-
-
-def _raw_facts(path, role):
-    size = os.path.getsize(path)
-    digest = hashlib.sha256()
-    allocated = []
-    with open(path, "rb") as f:
-        for off, length in _data_extents(f.fileno(), size):
-            f.seek(off)
-            _digest_nonzero(digest, off, f.read(length))
-            allocated.append((off, length, "data"))
-    return ImageFacts(
-        role,
-        path,
-        "raw",
-        None,
-        size,
-        None,
-        None,
-        None,
-        None,
-        (),
-        tuple(allocated),
-        digest.hexdigest(),
-    )
-
-
-def _digest_nonzero(digest, off, data, block=512):
-    """Add data's non-zero blocks, with their offsets, to digest.
-
-    Zero blocks are left out: zeros the guest reads from a hole or from
-    written zeros are the same data (qemu writes the first block of a new raw
-    file; a sparse copy makes it a hole again).
-    """
-    for start in range(0, len(data), 65536):
-        chunk = data[start : start + 65536]
-        if chunk.count(0) != len(chunk):
-            for at in range(0, len(chunk), block):
-                piece = chunk[at : at + block]
-                if piece.count(0) != len(piece):
-                    digest.update((off + start + at).to_bytes(8, "big") + piece)
-
-
-def _data_extents(fd, size):
-    """The non-hole ranges of a sparse file (SEEK_DATA/SEEK_HOLE)."""
-    off = 0
-    while off < size:
-        try:
-            start = os.lseek(fd, off, os.SEEK_DATA)
-        except OSError:
-            return
-        end = os.lseek(fd, start, os.SEEK_HOLE)
-        yield start, end - start
-        off = end

@@ -5,11 +5,9 @@ snapshot, so backup-ready can see whether the new bitmaps track them. It
 runs after everything else about OVERLAY was read.
 """
 
-import os
-
-import qcow2
 from observe import inspect
 from observe.facts import Observation, ProbeFacts
+from scenarios.model import roles
 from tools import command, qemu_img, qemu_io
 
 PROBE_PATTERN = 0x99
@@ -31,16 +29,16 @@ def probe_writes(virtual_size):
 
 
 def observe(tools, run, baseline, chain_paths, overlay_path, probe=True, folder_changes=None):
-    after = inspect.chain_facts(chain_paths)
+    # One read of every file: on a remote target, one round trip.
+    *chain, read = inspect.read_images(
+        tools, [*zip(chain_paths, roles(len(chain_paths))), (overlay_path, "OVERLAY")]
+    )
+    after = tuple(_readable(r) for r in chain)
     infos = inspect.qemu_infos(tools, after)
-    overlay, error, check = None, None, None
-    wanted, probe = probe, None
-    exists = os.path.exists(overlay_path)
-    if exists:
-        try:
-            overlay = inspect.image_facts(overlay_path, "OVERLAY")
-        except (qcow2.Qcow2Error, OSError) as e:
-            error = f"OVERLAY is not a readable image: {e}"
+    overlay, error, exists = read
+    check, wanted, probe = None, probe, None
+    if not exists:
+        error = None
     if overlay is not None:
         infos["OVERLAY"] = inspect.qemu_account(tools, overlay_path, overlay.format)
         if overlay.format == "qcow2":
@@ -56,9 +54,18 @@ def _probe(tools, overlay, chain_paths):
     writes = probe_writes(overlay.virtual_size)
     try:
         qemu_io.write(tools, overlay.path, writes, pattern=PROBE_PATTERN)
-        written = inspect.image_facts(overlay.path, "OVERLAY")
+        written, *below = inspect.chain_facts(
+            tools,
+            [overlay.path, *reversed(chain_paths)],
+            ["OVERLAY", *reversed(roles(len(chain_paths)))],
+        )
         info = inspect.qemu_account(tools, overlay.path)
-    except (command.CommandError, qcow2.Qcow2Error) as e:
+    except (command.CommandError, inspect.InspectError) as e:
         return ProbeFacts(writes, (), None, str(e))
-    chain = (written,) + tuple(reversed(inspect.chain_facts(chain_paths)))
-    return ProbeFacts(writes, chain, info, None)
+    return ProbeFacts(writes, (written, *below), info, None)
+
+
+def _readable(read):
+    if read.error:
+        raise inspect.InspectError(read.error)
+    return read.facts

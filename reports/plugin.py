@@ -65,6 +65,7 @@ def pytest_configure(config):
     # stops the run at once with one line.
     harness.check_results_path()
     harness.tools()
+    harness.target_folder()
     harness.implementations()
     harness.scenarios()
     if not config.option.xmlpath:
@@ -107,6 +108,7 @@ class Collector:
                     "subject": subject,
                     "outcome": outcome,
                     "message": message,
+                    "host": props.get("host"),
                 }
 
     @pytest.hookimpl(trylast=True)
@@ -123,6 +125,7 @@ class Collector:
             "qemu": self.config.getoption("qemu") or "PATH",
             "qemu_versions": toolset.versions(tools),
             "host": harness.host_spec,
+            "host_name": harness.host_name(),
             "started": self.started,
             "finished": _now(),
             "harness_version": HARNESS_VERSION,

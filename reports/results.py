@@ -2,10 +2,11 @@
 
 Schema:
     {"run": {"implementation", "procedure", "qemu_img", "qemu_version", "qemu", "qemu_versions",
-             "host", "started", "finished", "harness_version",
+             "host" (--target-host), "host_name" (the target's uname -n), "started",
+             "finished", "harness_version",
              and when they apply "missing", "libvirt_uri", "libvirt_version"},
      "results": [{"implementation", "scenario", "rule", "subject", "family",
-                  "outcome", "message"}],
+                  "outcome", "message", "host" (uname -n of where it was judged)}],
      "scenarios": {name: {"family", "description", "chain"}}}
 """
 

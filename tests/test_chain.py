@@ -10,8 +10,8 @@ from scenarios import load_catalog
 
 
 @pytest.mark.parametrize("scenario", load_catalog(), ids=lambda s: s.name)
-def test_built_chain_matches_its_description(scenario, chain_cache):
-    facts = inspect.chain_facts(chain_cache.pristine(scenario).paths)
+def test_built_chain_matches_its_description(scenario, chain_cache, tools):
+    facts = inspect.chain_facts(tools, chain_cache.pristine(scenario).paths)
     assert len(facts) == len(scenario.images)
     for index, (image, seen) in enumerate(zip(scenario.images, facts)):
         assert seen.format == image.qemu_format

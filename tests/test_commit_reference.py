@@ -109,13 +109,13 @@ def test_commits_data_and_carries_every_valid_checkpoint(
     top, base, above, carried = COMMITS[kind]
     pristine = chain_cache.pristine(FIVE)
     built = chain_cache.copy(FIVE, str(tmp_path / "chain"))
-    before = [image_facts(p, f"image{i}") for i, p in enumerate(built.paths)]
+    before = [image_facts(tools, p, f"image{i}") for i, p in enumerate(built.paths)]
     impl = resolve("reference" if use_daemon else "reference-qemu-img")
     run = impl.run(
         tools, "commit", commit_paths(built, top, base, above), cwd=str(tmp_path), timeout=120
     )
     assert run.exit_status == 0, run.output
-    after = [image_facts(p, f"image{i}") for i, p in enumerate(built.paths)]
+    after = [image_facts(tools, p, f"image{i}") for i, p in enumerate(built.paths)]
     new_top = built.paths[above if above is not None else base]
     old_top = pristine.paths[above if above is not None else top]
     same, said = qemu_img.compare(tools, new_top, old_top)
@@ -248,7 +248,7 @@ def test_a_name_with_a_gap_is_not_carried_and_its_lower_bitmap_is_left_alone(
     # COMMIT_TOP holds cp, the image between lacks it, COMMIT_BASE holds it
     # inconsistent: cp's chain at COMMIT_TOP has a gap, so it is not valid.
     built = chain_cache.copy(INCONSISTENT_TARGET, str(tmp_path / "chain"))
-    base_before = image_facts(built.paths[0], "base")
+    base_before = image_facts(tools, built.paths[0], "base")
     carried = commit_reference.commit(tools, built.paths[2], built.paths[0], timeout=60)
     assert carried == []
-    assert image_facts(built.paths[0], "base").bitmaps == base_before.bitmaps
+    assert image_facts(tools, built.paths[0], "base").bitmaps == base_before.bitmaps

@@ -97,26 +97,26 @@ def run(
     """Run argv on host and return a Result; raise CommandError if check and rc != 0."""
     timeout = DEFAULT_TIMEOUT if timeout is None else timeout
     start = time.monotonic()
-    out = host.run(
-        command_line(
-            argv,
-            env=env,
-            unset=unset,
-            timeout=timeout,
-            stdin=stdin,
-            cwd=cwd,
-            max_file_size=max_file_size,
-        )
+    line = command_line(
+        argv,
+        env=env,
+        unset=unset,
+        timeout=timeout,
+        stdin=stdin,
+        cwd=cwd,
+        max_file_size=max_file_size,
     )
+    out = host.run(line)
+    rc, stdout, stderr = out.rc, out.stdout_bytes, out.stderr_bytes
     result = Result(
-        rc=out.rc,
+        rc=rc,
         # A program under test may print anything; keep it readable.
-        stdout=out.stdout_bytes.decode("utf-8", "replace"),
-        stderr=out.stderr_bytes.decode("utf-8", "replace"),
+        stdout=stdout.decode("utf-8", "replace"),
+        stderr=stderr.decode("utf-8", "replace"),
         # 137 is also what any SIGKILL gives (the OOM killer's, a program's
         # own): only the clock tells that timeout(1) sent it.
-        timed_out=out.rc == TIMEOUT_STATUS
-        or (out.rc == KILLED_STATUS and time.monotonic() - start >= timeout),
+        timed_out=rc == TIMEOUT_STATUS
+        or (rc == KILLED_STATUS and time.monotonic() - start >= timeout),
     )
     log.info(
         "%s -> exit %d%s in %.3f s",

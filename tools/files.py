@@ -1,5 +1,8 @@
 """File operations on the host (coreutils), so the harness can target any host."""
 
+import base64
+import uuid
+
 from tools import command
 
 # Below the kernel's limit for one argument (MAX_ARG_STRLEN, 128 KiB).
@@ -14,9 +17,23 @@ def mkdir(host, path):
     command.run(host, ["mkdir", "-p", path])
 
 
-def mkdtemp(host, prefix):
-    """A new, empty folder under /tmp, for paths that must stay short (sockets)."""
-    return command.run(host, ["mktemp", "-d", f"/tmp/{prefix}.XXXXXX"]).stdout.strip()
+def is_file(host, path):
+    return command.run(host, ["test", "-f", path], check=False).rc == 0
+
+
+def is_executable(host, path):
+    return command.run(host, ["test", "-x", path], check=False).rc == 0
+
+
+def is_dir(host, path):
+    return command.run(host, ["test", "-d", path], check=False).rc == 0
+
+
+def mkdtemp(host, prefix, parent="/tmp"):
+    """A new, empty folder under parent (/tmp keeps paths short enough for sockets)."""
+    return command.run(
+        host, ["mktemp", "-d", f"{parent.rstrip('/')}/{prefix}.XXXXXX"]
+    ).stdout.strip()
 
 
 def mkdtemps(host, prefix):
@@ -68,6 +85,21 @@ def write_text(host, path, text):
         piece = text[start : start + _CHUNK]
         redirect = ">>" if start else ">"
         command.run(host, ["sh", "-c", f'printf %s "$1" {redirect} "$2"', "sh", piece, path])
+
+
+def write_bytes(host, path, data):
+    """Write data to path on the host (base64 on the way), complete or not at all.
+
+    Two processes may write the same path at once: each writes its own
+    temporary files, and the last rename wins with the same bytes.
+    """
+    temporary = f"{path}.{uuid.uuid4().hex[:12]}"
+    write_text(host, f"{temporary}.b64", base64.b64encode(data).decode("ascii"))
+    command.run(
+        host,
+        ["sh", "-c", 'base64 -d "$1.b64" > "$1" && mv "$1" "$2"; r=$?; rm -f "$1.b64"; exit $r']
+        + ["sh", temporary, path],
+    )
 
 
 def listing(host, folder):

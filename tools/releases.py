@@ -9,14 +9,16 @@ Provisioning is idempotent, works offline once a release is cached, and
 checks every binary by running --version.
 """
 
+import hashlib
 import os
 import re
 import sys
+import tempfile
 from dataclasses import dataclass
 
 import filelock
 
-from tools import apt, command, files, toolset
+from tools import apt, command, files, hosts, toolset
 
 BINARIES = ("qemu-img", "qemu-io", "qemu-nbd", "qemu-storage-daemon")
 CACHE = os.environ.get("HARNESS_QEMU_CACHE") or os.path.join(
@@ -59,14 +61,22 @@ def provision(host, release, cache=CACHE):
             " or give --qemu a folder of qemu binaries"
         )
     folder = os.path.join(cache, f"qemu-{release}")
-    os.makedirs(cache, exist_ok=True)
-    with filelock.FileLock(folder + ".lock"):
-        if not os.path.exists(os.path.join(folder, ".complete")):
+    files.mkdir(host, cache)
+    with filelock.FileLock(_lock(host, folder)):
+        if not files.exists(host, os.path.join(folder, ".complete")):
             files.remove(host, folder)
             _fetch(host, release, folder)
             _check(host, release, folder)
-            open(os.path.join(folder, ".complete"), "w").close()
+            files.write_text(host, os.path.join(folder, ".complete"), "")
     return bindir(release, cache)
+
+
+def _lock(host, folder):
+    """The lock file of a release's folder: beside it, or here for a remote target's."""
+    if hosts.is_local(host):
+        return folder + ".lock"
+    key = hashlib.sha256(f"{hosts.describe(host)}:{folder}".encode()).hexdigest()[:16]
+    return os.path.join(tempfile.gettempdir(), f"harness-qemu-{key}.lock")
 
 
 def _fetch(host, release, folder):
@@ -85,7 +95,7 @@ def _fetch(host, release, folder):
         raise ReleaseError(
             f"qemu {release}: cannot fetch {', '.join(spec.packages)} from {uri} {spec.suite}: {e}"
         ) from None
-    for deb in sorted(os.listdir(debs)):
+    for deb in sorted(files.listing(host, debs)):
         apt.extract(host, os.path.join(debs, deb), root)
     for name in BINARIES:
         binary = os.path.join(root, "usr", "bin", name)

@@ -9,9 +9,7 @@ import os
 import re
 from dataclasses import dataclass
 
-import testinfra
-
-from tools import command
+from tools import command, hosts
 
 
 class ToolError(Exception):
@@ -19,7 +17,7 @@ class ToolError(Exception):
 
 
 def get_host(spec="local://"):
-    return testinfra.get_host(spec)
+    return hosts.connect(spec)
 
 
 @dataclass(frozen=True)
