@@ -4,6 +4,8 @@ The conformance suite lives in conformance/, the harness's own tests in
 tests/; both share these options and fixtures.
 """
 
+import pytest
+
 # One plugin per step that needs pytest: options and session fixtures,
 # implementations' clean-up, the pipeline, and the reports.
 pytest_plugins = [
@@ -141,3 +143,16 @@ def pytest_addoption(parser):
         metavar="SECONDS",
         help="time --shrink may spend on each failing rule (default 120)",
     )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config):
+    """Workers named with --tx are the run's workers.
+
+    xdist lets -n (tox.ini's addopts give -n auto) replace every --tx with
+    local ones; runs spread over machines would then silently stay here.
+    """
+    if config.option.tx and config.option.numprocesses:
+        config.option.numprocesses = None
+        if config.option.dist == "no":
+            config.option.dist = "load"
