@@ -1,6 +1,7 @@
 """Fixtures shared by the harness's own tests."""
 
 import pytest
+import sshd
 
 from fixtures.plugin import settings
 from rules import load_rules
@@ -15,3 +16,18 @@ def rule_ids():
 def catalog(pytestconfig):
     # Every procedure's scenarios: a test names the one it runs.
     return {s.name: s for s in settings(pytestconfig).catalog()}
+
+
+@pytest.fixture(scope="session")
+def ssh_server(tmp_path_factory):
+    """A real sshd on 127.0.0.1 (tests/sshd.py), stopped at the end.
+
+    One per xdist worker, each on a port of its own.
+    """
+    reason = sshd.missing()
+    if reason:
+        pytest.skip(reason)
+    folder = tmp_path_factory.mktemp("sshd")
+    server = sshd.start(folder / "server", folder / "private")
+    yield server
+    server.stop()
