@@ -115,11 +115,19 @@ class Shrinker:
         self.root = tempfile.mkdtemp(prefix="harness-shrink-")
         tools = harness.tools()
         os.makedirs(os.path.join(self.root, "runs"))
+        # On the target, in the run's folder there (removed with it), if it has one.
+        target = harness.target_folder()
+        images = os.path.join(target, "shrink") if target else None
         self.pipeline = Pipeline(
             tools,
-            ChainCache(tools, os.path.join(self.root, "chains")),
+            ChainCache(
+                tools,
+                os.path.join(self.root, "chains"),
+                images=os.path.join(images, "chains") if images else None,
+            ),
             os.path.join(self.root, "runs"),
             harness.timeout,
+            images=os.path.join(images, "runs") if images else None,
         )
 
     def __call__(self, impl, rule_id, failing):

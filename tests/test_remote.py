@@ -1,0 +1,155 @@
+"""Judging where the tools live: a target over ssh, and workers on other machines.
+
+The target is a real sshd on 127.0.0.1 (tests/sshd.py) whose private folder
+is a tmpfs that only commands coming in over ssh see. Chains are built
+there (--target-dir), so a harness that built, ran or read anything locally
+would fail.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from support import FAULTY, ROOT, conformance
+
+# A faulty implementation: it trips skip-disabled (and what follows from it).
+FAULTY_PROGRAM = os.path.join(FAULTY, "carries_disabled.py")
+
+
+def over_ssh(server):
+    return [
+        "--target-host",
+        server.url,
+        "--ssh-config",
+        server.ssh_config,
+        "--target-dir",
+        server.private_dir,
+    ]
+
+
+def outcomes(path):
+    """{(implementation, scenario, rule, subject): outcome} of a results file."""
+    with open(path) as f:
+        records = json.load(f)["results"]
+    return {
+        (r["implementation"], r["scenario"], r["rule"], r["subject"]): r["outcome"] for r in records
+    }
+
+
+def over_ssh_only(server, command):
+    return subprocess.run(
+        ["ssh", "-F", server.ssh_config, "sshd-test", command],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+
+
+@pytest.fixture(scope="module")
+def local_results(tools, tmp_path_factory):
+    """The whole catalog judged locally, for the reference and for a faulty program."""
+    folder = tmp_path_factory.mktemp("local")
+    found = {}
+    for name, impl in (("reference", "reference"), ("faulty", f"exec:{FAULTY_PROGRAM}")):
+        path = str(folder / f"{name}.json")
+        conformance(tools, "-n", "2", "--impl", impl, "--results", path)
+        found[name] = path
+    return found
+
+
+@pytest.mark.parametrize("name", ["reference", "faulty"])
+def test_verdicts_over_ssh_are_the_local_ones(tools, ssh_server, local_results, tmp_path, name):
+    impl = "reference" if name == "reference" else f"exec:{FAULTY_PROGRAM}"
+    results = str(tmp_path / "remote.json")
+    out = conformance(tools, "-n", "2", "--impl", impl, "--results", results, *over_ssh(ssh_server))
+    assert out.rc == (0 if name == "reference" else 1), out.stdout[-2000:]
+    assert outcomes(results) == outcomes(local_results[name])
+    with open(results) as f:
+        run = json.load(f)["run"]
+    assert run["host"] == ssh_server.url and run["host_name"]
+    # Everything happened in the folder only ssh sees, and was removed from it.
+    assert os.listdir(ssh_server.private_dir) == []
+    assert over_ssh_only(ssh_server, f"ls -A {ssh_server.private_dir}") == ""
+    assert _left_over_ssh(ssh_server) == {}
+
+
+def test_two_ssh_workers_give_the_local_results(tools, ssh_server, local_results, tmp_path):
+    results = str(tmp_path / "workers.json")
+    worker = f"popen//python=bin/ssh-worker {ROOT} -F {ssh_server.ssh_config} sshd-test"
+    out = conformance(tools, "--tx", worker, "--tx", worker, "--results", results, "-v")
+    assert out.rc == 0, out.stdout[-2000:]
+    # Both workers are ssh ones: a pytest option must not have replaced them.
+    assert "[gw0]" in out.stdout and "[gw1]" in out.stdout and "[gw2]" not in out.stdout
+    assert _without_hosts(results) == _without_hosts(local_results["reference"])
+
+
+def test_a_lost_connection_errors_the_cut_run_names_the_host_and_leaves_nothing(
+    tools, ssh_server, tmp_path
+):
+    hangs = os.path.join(FAULTY, "hangs.sh")
+    sentinel = os.path.join(ssh_server.private_dir, "local-file")
+    with open(sentinel, "w") as f:
+        f.write("this machine's, where ssh does not look\n")
+    results = str(tmp_path / "lost.json")
+    argv = [sys.executable, "-m", "pytest", "conformance", "-p", "no:cacheprovider"]
+    argv += ["-p", "no:hypothesispytest", "-n", "0", "--impl", f"exec:{hangs}"]
+    argv += ["--scenario", "chain-depth-1", "--results", results, *over_ssh(ssh_server)]
+    run = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        _wait_for(lambda: any("sleep 3601" in c for c in ssh_server.processes().values()))
+        ssh_server.kill_sessions()
+        output = run.communicate(timeout=120)[0].decode()
+    finally:
+        run.kill()
+        run.wait()
+    assert run.returncode == 1, output[-3000:]
+    with open(results) as f:
+        records = json.load(f)["results"]
+    lost = f"lost the connection to {ssh_server.url}"
+    assert {r["outcome"] for r in records} == {"error"}
+    assert all(lost in r["message"] for r in records if r["rule"] == "completes")
+    with open(sentinel) as f:
+        assert f.read().startswith("this machine's")
+    os.remove(sentinel)
+    # The agent on the target killed what it started once its connection was gone.
+    _wait_for(lambda: _left_over_ssh(ssh_server) == {})
+    assert not [p for p in _local_processes() if f"Port={ssh_server.port}" in p]
+
+
+def _without_hosts(path):
+    with open(path) as f:
+        document = json.load(f)
+    records = [{k: v for k, v in r.items() if k != "host"} for r in document["results"]]
+    return sorted(json.dumps(r, sort_keys=True) for r in records), document["scenarios"]
+
+
+def _left_over_ssh(server):
+    """Processes of the server other than sshd itself (its listener and sessions)."""
+    return {
+        pid: line
+        for pid, line in server.processes().items()
+        if not line.startswith(("sshd", "/usr/sbin/sshd"))
+    }
+
+
+def _local_processes():
+    lines = []
+    for pid in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                lines.append(f.read().replace(b"\0", b" ").decode(errors="replace"))
+        except OSError:
+            pass
+    return lines
+
+
+def _wait_for(condition, timeout=60):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting")
+        time.sleep(0.1)
