@@ -19,6 +19,7 @@ RUN_FIELDS = {
     "qemu_img",
     "qemu_version",
     "host",
+    "host_name",
     "started",
     "finished",
     "harness_version",
@@ -57,7 +58,9 @@ def test_exec_program_is_judged_and_results_written(tools, tmp_path):
             "family",
             "outcome",
             "message",
+            "host",
         } == set(record)
+        assert record["host"] == doc["run"]["host_name"]
         assert record["outcome"] in ("passed", "failed", "error", "skipped")
     failed = [r for r in records if r["outcome"] == "failed"]
     assert [(r["scenario"], r["rule"], r["subject"]) for r in failed] == [
