@@ -16,6 +16,8 @@ def verdicts(case, pipeline, request):
     skipped when every subject was.
     """
     impl, scenario, rule = case.impl, case.scenario, case.rule
+    # Under remote xdist workers each judges on its own host: say which.
+    request.node.user_properties.append(("host", settings(request.config).host_name()))
     reason = pipeline.unavailable(impl, scenario)
     if reason:
         pytest.skip(reason)
@@ -28,8 +30,6 @@ def verdicts(case, pipeline, request):
             request.node.add_report_section(
                 "setup", "harness commands", "\n".join(pipeline.commands(impl, scenario))
             )
-    # Under remote xdist workers each judges on its own host: say which.
-    request.node.user_properties.append(("host", settings(request.config).host_name()))
     request.node.user_properties.append(
         (
             "verdicts",

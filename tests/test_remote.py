@@ -153,3 +153,34 @@ def _wait_for(condition, timeout=60):
         if time.monotonic() > deadline:
             raise AssertionError("timed out waiting")
         time.sleep(0.1)
+
+
+def test_programs_and_qemu_are_the_targets(tools, ssh_server, tmp_path):
+    """exec:PATH and --qemu DIR name files on the target, which this machine cannot see."""
+    private = ssh_server.private_dir
+    over_ssh_only(
+        ssh_server,
+        f"mkdir {private}/qemu && ln -s {tools.qemu_img} {tools.qemu_io} {tools.qemu_nbd}"
+        f" {tools.qemu_storage_daemon} {private}/qemu/ && printf '%s\\n' '#!/bin/sh'"
+        f" 'exec {ROOT}/bin/qcow2-snapshot \"$@\"' > {private}/snap && chmod +x {private}/snap",
+    )
+    results = str(tmp_path / "r.json")
+    try:
+        out = conformance(
+            tools,
+            *("-n", "0", "--impl", f"exec:{private}/snap", "--qemu", f"{private}/qemu"),
+            *("--scenario", "chain-depth-1", "--results", results, *over_ssh(ssh_server)),
+        )
+        assert out.rc == 0, out.stdout[-2000:]
+        with open(results) as f:
+            assert json.load(f)["run"]["qemu_img"] == f"{private}/qemu/qemu-img"
+        # Here, the same path is nothing: bad input, named with its host.
+        here = conformance(tools, "--impl", f"exec:{private}/snap", "--scenario", "chain-depth-1")
+        assert here.rc == 2
+        assert f"{private}/snap does not exist;" in here.stdout + here.stderr
+        # And a program missing on the target is bad input that names the target.
+        gone = conformance(tools, "--impl", f"exec:{private}/gone", *over_ssh(ssh_server))
+        assert gone.rc == 2
+        assert f"{private}/gone does not exist on {ssh_server.url}" in gone.stdout + gone.stderr
+    finally:
+        over_ssh_only(ssh_server, f"rm -rf {private}/qemu {private}/snap")
