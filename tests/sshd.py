@@ -13,6 +13,12 @@ Each server runs in namespaces of its own (unshare):
   everything that ever ran over ssh, and `stop()` can check that nothing of
   the server remains.
 
+Commands run over ssh do not read root's ~/.bashrc: Debian's bash sources it
+for every command sshd starts, and on these machines it runs `pyenv init`,
+which made a command over a ControlMaster cost 150 ms instead of 15 ms
+(bench/ssh_commands.py). A plain target host has no such file, so inside the
+namespace it is /dev/null, unless start(..., keep_bashrc=True).
+
 Its keys (ed25519), its configuration, its log (`sshd.log`) and a client
 configuration for it are in a folder of its own; nothing else on the system
 changes, except /run/sshd (sshd's privilege-separation folder), created if
@@ -59,8 +65,12 @@ Host sshd-test 127.0.0.1
     BatchMode yes
 """
 
-# Run in the new namespaces: mount the tmpfs, then become sshd (PID 1 there).
-NAMESPACE_INIT = 'mount -t tmpfs sshd-private "$1" && exec "$2" -D -f "$3" -E "$4"'
+# Run in the new namespaces: mount the tmpfs, hide root's ~/.bashrc ($5, if
+# given), then become sshd (PID 1 there).
+NAMESPACE_INIT = (
+    'mount -t tmpfs sshd-private "$1" && { [ -z "$5" ] || mount --bind /dev/null "$5"; }'
+    ' && exec "$2" -D -f "$3" -E "$4"'
+)
 
 
 def missing():
@@ -126,12 +136,13 @@ class Server:
             raise RuntimeError(f"sshd stopped, but processes {left} of it are left")
 
 
-def start(folder, private_dir, timeout=10):
+def start(folder, private_dir, timeout=10, keep_bashrc=False):
     """Start an sshd on a free port of 127.0.0.1; return its Server once it answers.
 
     `folder` (new or empty; made if missing) gets the keys, the
     configurations and the log; `private_dir` (made if missing) becomes a
-    tmpfs that only commands run over ssh see.
+    tmpfs that only commands run over ssh see. keep_bashrc: commands run
+    over ssh read root's ~/.bashrc, as on this machine outside the namespace.
     """
     folder, private_dir = os.path.abspath(folder), os.path.abspath(private_dir)
     os.makedirs(folder, exist_ok=True)
@@ -154,7 +165,9 @@ def start(folder, private_dir, timeout=10):
     # (--kill-child) sshd and its namespace: no server outlives its test run.
     command = ["setpriv", "--pdeathsig", "KILL", "unshare", "--mount", "--pid", "--fork"]
     command += ["--kill-child", "--mount-proc", "--propagation", "private"]
-    command += ["sh", "-c", NAMESPACE_INIT, "sh", private_dir, SSHD, config, log]
+    bashrc = os.path.expanduser("~root/.bashrc")
+    hidden = "" if keep_bashrc or not os.path.isfile(bashrc) else bashrc
+    command += ["sh", "-c", NAMESPACE_INIT, "sh", private_dir, SSHD, config, log, hidden]
     with open(log, "ab") as output:
         process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=output, stderr=output)
     try:

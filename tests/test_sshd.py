@@ -50,6 +50,11 @@ def test_commands_keep_their_exit_status_and_output(ssh_server):
     assert (result.rc, result.stdout, result.stderr) == (3, "a b", "err\n")
 
 
+def test_commands_do_not_read_roots_bashrc(ssh_server):
+    # Here it runs `pyenv init`: 135 ms more for every command.
+    assert ssh_host(ssh_server).run("test -s ~/.bashrc").rc == 1
+
+
 def test_stop_leaves_no_process_of_the_server(tmp_path):
     server = own_server(tmp_path)
     config = os.path.join(tmp_path, "server", "sshd_config")
