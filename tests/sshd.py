@@ -15,8 +15,8 @@ Each server runs in namespaces of its own (unshare):
 
 Commands run over ssh do not read root's ~/.bashrc: Debian's bash sources it
 for every command sshd starts, and on these machines it runs `pyenv init`,
-which made a command over a ControlMaster cost 150 ms instead of 15 ms
-(bench/ssh_commands.py). A plain target host has no such file, so inside the
+which made a command over a ControlMaster cost 90 to 180 ms instead of 9 to
+15 ms (bench/ssh_commands.py). A plain target host has no such file, so inside the
 namespace it is /dev/null, unless start(..., keep_bashrc=True).
 
 Its keys (ed25519), its configuration, its log (`sshd.log`) and a client
