@@ -11,7 +11,9 @@ command line with %), ssh without one (a connection per command), paramiko
 when it can be imported. Also the local and ControlMaster commands wrapped in
 HANGUP_GUARD (taking turns with the bare ones), and a ControlMaster to a
 server whose commands read root's ~/.bashrc. Prints ms per command, mean and
-median; the first command, which opens the connection, is timed apart.
+median; the first command, which opens the connection, is timed apart. And
+the harness's own ssh host (tools/hosts.py), whose commands go through its
+agent on the target over one connection: what --target-host ssh:// uses.
 
 Then it loses connections on purpose and prints what is left on the server
 after 2 s: a remote `sh -c 'sleep 30'` (and a `timeout` one, whose child is in
@@ -37,6 +39,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 
 import sshd  # noqa: E402
+
+sys.path.insert(0, ROOT)
+from tools import hosts  # noqa: E402
 
 # Runs "$1" in a session of its own, and kills that session (every process of
 # it, whatever its process group) once the sshd process that started this
@@ -91,6 +96,10 @@ def costs(server, controls, n):
     bare, guard = timed(master, n, "true", guarded("true"))
     report("ssh, ControlMaster (controlpath)", *bare)
     report("  the same, HANGUP_GUARD", *guard)
+    # What the harness uses (tools/hosts.py): one agent on the target, one connection.
+    agent = hosts.connect(server.url, ssh_config=server.ssh_config)
+    report("the harness's agent (tools/hosts.py)", *timed(agent, n, "true")[0])
+    agent.close()
     kept = master.run(guarded("printf 'a b'; echo err >&2; exit 3"))
     print(f"    (guarded: status, stdout, stderr {(kept.rc, kept.stdout, kept.stderr)!r})")
     with_rc = new_server(os.path.dirname(controls), keep_bashrc=True)

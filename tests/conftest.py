@@ -1,10 +1,11 @@
 """Fixtures shared by the harness's own tests."""
 
 import pytest
-import sshd
 
 from fixtures.plugin import settings
 from rules import load_rules
+
+import sshd
 
 
 @pytest.fixture(scope="session")

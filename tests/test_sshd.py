@@ -7,8 +7,9 @@ import subprocess
 import time
 
 import pytest
-import sshd
 import testinfra
+
+import sshd
 
 
 def ssh_host(server):
