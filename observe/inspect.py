@@ -13,7 +13,7 @@ from typing import NamedTuple
 from observe import reader
 from observe.facts import BitmapFacts, ImageFacts, QemuAccount
 from scenarios.model import roles
-from tools import hosts, qemu_img
+from tools import command, hosts, qemu_img
 
 
 class InspectError(Exception):
@@ -91,13 +91,40 @@ def _image_facts(d):
 
 
 def qemu_infos(tools, images):
-    """qemu-img's account of each image, by role; -U, as another process may hold it."""
+    """qemu-img's account of each image (bottom to top), by role; -U, as another
+    process may hold them.
+
+    One qemu-img call for the whole chain when every link is what the reader
+    saw (each image's backing file is the one below it, with its format):
+    qemu then opens the same files with the same formats as one call per
+    image would. Otherwise, or if that call fails, one call per image.
+    """
+    if len(images) > 1 and _linked(images):
+        top = images[-1]
+        try:
+            infos = qemu_img.info(
+                tools, top.path, fmt=top.format, force_share=True, backing_chain=True
+            )
+        except command.CommandError:
+            infos = []
+        if len(infos) == len(images):
+            return {i.role: _account(info) for i, info in zip(images, reversed(infos))}
     return {i.role: qemu_account(tools, i.path, i.format) for i in images}
+
+
+def _linked(images):
+    return images[0].backing_file is None and all(
+        upper.backing_path == lower.path and upper.backing_format == lower.format
+        for lower, upper in zip(images, images[1:])
+    )
 
 
 def qemu_account(tools, path, fmt=None):
     """What qemu-img info says of the image at path, as a QemuAccount."""
-    info = qemu_img.info(tools, path, fmt=fmt, force_share=True)
+    return _account(qemu_img.info(tools, path, fmt=fmt, force_share=True))
+
+
+def _account(info):
     return QemuAccount(
         format=info.get("format"),
         virtual_size=info.get("virtual-size"),

@@ -34,13 +34,13 @@ def observe(tools, run, baseline, chain_paths, overlay_path, probe=True, folder_
         tools, [*zip(chain_paths, roles(len(chain_paths))), (overlay_path, "OVERLAY")]
     )
     after = tuple(_readable(r) for r in chain)
-    infos = inspect.qemu_infos(tools, after)
     overlay, error, exists = read
+    # OVERLAY too: on top of ACTIVE, as it should be, all in one qemu-img call.
+    infos = inspect.qemu_infos(tools, after + ((overlay,) if overlay else ()))
     check, wanted, probe = None, probe, None
     if not exists:
         error = None
     if overlay is not None:
-        infos["OVERLAY"] = inspect.qemu_account(tools, overlay_path, overlay.format)
         if overlay.format == "qcow2":
             check = qemu_img.check(tools, overlay_path)
             if wanted and run.exit_status == 0:

@@ -7,6 +7,7 @@ import pytest
 from observe import inspect
 from observe.extents import granules
 from scenarios import load_catalog
+from tools import command
 
 
 @pytest.mark.parametrize("scenario", load_catalog(), ids=lambda s: s.name)
@@ -46,3 +47,12 @@ def test_scenarios_with_the_same_images_share_one_built_chain(catalog, chain_cac
         + (dataclasses.replace(original.images[0], size=original.images[0].size * 2),),
     )
     assert chain_cache.pristine(other).folder != chain_cache.pristine(original).folder
+
+
+@pytest.mark.parametrize("scenario", load_catalog(), ids=lambda s: s.name)
+def test_one_qemu_img_call_gives_the_account_of_each_image(scenario, chain_cache, tools):
+    facts = inspect.chain_facts(tools, chain_cache.pristine(scenario).paths)
+    each = {i.role: inspect.qemu_account(tools, i.path, i.format) for i in facts}
+    with command.recorded() as lines:
+        assert inspect.qemu_infos(tools, facts) == each
+    assert len(lines) == 1
