@@ -17,6 +17,11 @@ def mkdir(host, path):
     command.run(host, ["mkdir", "-p", path])
 
 
+def fresh_folder(host, path):
+    """An empty folder at path: whatever was there is removed first."""
+    command.run(host, ["sh", "-c", 'rm -rf -- "$1" && mkdir -p -- "$1"', "sh", path])
+
+
 def is_file(host, path):
     return command.run(host, ["test", "-f", path], check=False).rc == 0
 
@@ -72,8 +77,7 @@ def rename_no_clobber(host, src, dst):
     A hard link never replaces an existing name, unlike rename(2), so a file
     that appeared meanwhile at dst is kept.
     """
-    command.run(host, ["ln", "-T", "--", src, dst])
-    command.run(host, ["rm", "-f", "--", src])
+    command.run(host, ["sh", "-c", 'ln -T -- "$1" "$2" && rm -f -- "$1"', "sh", src, dst])
 
 
 def write_text(host, path, text):

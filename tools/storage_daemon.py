@@ -1,7 +1,8 @@
 """qemu-storage-daemon: QMP commands applied to one image in one process.
 
-The commands go to the daemon's monitor on stdin, from a file on the host,
-so a transaction of thousands of actions needs no huge command line.
+The commands go to the daemon's monitor on stdin: piped from the command
+line when they are short (one command), else from a file on the host, so a
+transaction of thousands of actions needs no huge command line.
 """
 
 import json
@@ -9,6 +10,9 @@ import json
 from tools import command, files
 
 NODE = "image"
+
+# Below the kernel's limit for one argument (MAX_ARG_STRLEN, 128 KiB).
+PIPED = 64 * 1024
 
 
 def apply(tools, path, commands, *, script, timeout=None):
@@ -31,7 +35,7 @@ def apply_to(tools, images, commands, *, script, timeout=None):
     # nothing on quit.
     close = [{"execute": "blockdev-del", "arguments": {"node-name": n}} for n, _, _ in images]
     lines = [{"execute": "qmp_capabilities"}, *commands, *close, {"execute": "quit"}]
-    files.write_text(tools.host, script, "".join(json.dumps(c) + "\n" for c in lines))
+    qmp = "".join(json.dumps(c) + "\n" for c in lines)
     argv = [tools.qemu_storage_daemon]
     for node, path, read_only in images:
         blockdev = {
@@ -43,10 +47,15 @@ def apply_to(tools, images, commands, *, script, timeout=None):
         }
         argv += ["--blockdev", json.dumps(blockdev)]
     argv += ["--chardev", "stdio,id=qmp", "--monitor", "chardev=qmp"]
-    try:
-        out = command.run(tools.host, argv, stdin=script, timeout=timeout)
-    finally:
-        files.remove(tools.host, script)
+    if len(qmp) <= PIPED:
+        piped = ["sh", "-c", 'qmp=$1; shift; printf %s "$qmp" | "$@"', "sh", qmp, *argv]
+        out = command.run(tools.host, piped, timeout=timeout)
+    else:
+        files.write_text(tools.host, script, qmp)
+        try:
+            out = command.run(tools.host, argv, stdin=script, timeout=timeout)
+        finally:
+            files.remove(tools.host, script)
     replies = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
     answers = [r for r in replies if "return" in r or "error" in r]
     errors = [r["error"]["desc"] for r in answers if "error" in r]
