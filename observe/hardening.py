@@ -87,10 +87,11 @@ def observe(tools, impl, check, subject, built, baseline, timeout):
     folder, overlay = built.folder, os.path.join(built.folder, "overlay.qcow2")
     condition = CONDITIONS[check](tools, built, overlay, subject)
     holder = condition.holder
-    chain_before = (
-        _settled(tools, built.paths) if holder else inspect.chain_facts(tools, built.paths)
-    )
+    # From here on, even an interrupt must not leave the holder running.
     try:
+        chain_before = (
+            _settled(tools, built.paths) if holder else inspect.chain_facts(tools, built.paths)
+        )
         result = impl.run(
             condition.tools, SNAPSHOT, (built.active, overlay), cwd=folder, timeout=timeout
         )

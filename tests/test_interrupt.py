@@ -16,7 +16,7 @@ URI = "qemu:///system"
 
 
 def qemu_processes(marker):
-    """Pids of qemu processes whose command line mentions marker."""
+    """Pid and command line of each qemu process whose command line mentions marker."""
     found = []
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
@@ -25,7 +25,7 @@ def qemu_processes(marker):
         except OSError:
             continue
         if "qemu" in cmdline and marker in cmdline:
-            found.append(pid)
+            found.append(f"{pid} {cmdline[:300]}")
     return found
 
 

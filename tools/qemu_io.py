@@ -66,7 +66,13 @@ def hold(tools, path, log, *, fmt="qcow2", seconds=3600, timeout=20):
             tools.host,
             ["sh", "-c", 'log=$1; shift; "$@" > "$log" 2>&1 & echo $!', "sh", log, *argv],
         ).stdout.strip()
-        if _wait_for_lock(tools, path, fmt, pid, deadline):
+        try:
+            locked = _wait_for_lock(tools, path, fmt, pid, deadline)
+        except BaseException:
+            # An interrupt (Ctrl-C) while waiting: the holder must not outlive it.
+            release(tools, pid)
+            raise
+        if locked:
             return pid
         # The probe's own open can meet the holder's and make it give up:
         # qemu's locks refuse a writer while any reader forbids writes.

@@ -40,17 +40,18 @@ def dirty_extents(tools, image, bitmap, *, folder, fmt="qcow2", timeout=60):
         f"--pid-file={pidfile}",
         image,
     ]
-    started = command.run(
-        tools.host,
-        ["sh", "-c", 'log=$1; shift; exec "$@" > "$log" 2>&1', "sh", log, *argv],
-        check=False,
-        timeout=timeout,
-    )
-    if started.rc != 0:
-        said = command.run(tools.host, ["cat", log], check=False).stdout
-        files.remove(tools.host, log, sockets)
-        raise command.CommandError(argv, command.Result(started.rc, "", said))
+    # Started inside the try: an interrupt (Ctrl-C) that lands while it starts
+    # must still stop the daemon it may have left.
     try:
+        started = command.run(
+            tools.host,
+            ["sh", "-c", 'log=$1; shift; exec "$@" > "$log" 2>&1', "sh", log, *argv],
+            check=False,
+            timeout=timeout,
+        )
+        if started.rc != 0:
+            said = command.run(tools.host, ["cat", log], check=False).stdout
+            raise command.CommandError(argv, command.Result(started.rc, "", said))
         opts = ",".join(
             [
                 "driver=nbd",
