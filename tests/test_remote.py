@@ -117,6 +117,8 @@ def test_a_lost_connection_errors_the_cut_run_names_the_host_and_leaves_nothing(
     os.remove(sentinel)
     # The agent on the target killed what it started once its connection was gone.
     _wait_for(lambda: _left_over_ssh(ssh_server) == {})
+    # The harness connected again for its last command, which removed its folder.
+    assert over_ssh_only(ssh_server, f"ls -A {ssh_server.private_dir}") == ""
     assert not [p for p in _local_processes() if f"Port={ssh_server.port}" in p]
 
 
@@ -184,3 +186,20 @@ def test_programs_and_qemu_are_the_targets(tools, ssh_server, tmp_path):
         assert f"{private}/gone does not exist on {ssh_server.url}" in gone.stdout + gone.stderr
     finally:
         over_ssh_only(ssh_server, f"rm -rf {private}/qemu {private}/snap")
+
+
+def test_keep_leaves_the_run_folder_on_the_target(tools, ssh_server, tmp_path):
+    out = conformance(
+        tools,
+        *("-n", "0", "--scenario", "chain-depth-1", "--keep"),
+        *("--results", str(tmp_path / "r.json"), *over_ssh(ssh_server)),
+    )
+    assert out.rc == 0, out.stdout[-2000:]
+    kept = over_ssh_only(ssh_server, f"ls -A {ssh_server.private_dir}").split()
+    try:
+        assert len(kept) == 1 and kept[0].startswith("qcow2-harness.")
+        said = f"kept the target folder {ssh_server.private_dir}/{kept[0]} on {ssh_server.url}"
+        assert said in out.stderr
+        assert "chains" in over_ssh_only(ssh_server, f"ls {ssh_server.private_dir}/{kept[0]}")
+    finally:
+        over_ssh_only(ssh_server, f"rm -rf {ssh_server.private_dir}/qcow2-harness.*")
