@@ -19,6 +19,14 @@ from support import FAULTY, ROOT, conformance
 # A faulty implementation: it trips skip-disabled (and what follows from it).
 FAULTY_PROGRAM = os.path.join(FAULTY, "carries_disabled.py")
 
+# Whole-catalog runs judged both locally and over ssh: (arguments, exit status).
+RUNS = {
+    "reference": (["--impl", "reference"], 0),
+    "faulty": (["--impl", f"exec:{FAULTY_PROGRAM}"], 1),
+    # Its advisory algorithm limits are findings, which leave the exit status 0.
+    "commit": (["--procedure", "commit"], 0),
+}
+
 
 def over_ssh(server):
     return [
@@ -51,22 +59,22 @@ def over_ssh_only(server, command):
 
 @pytest.fixture(scope="module")
 def local_results(tools, tmp_path_factory):
-    """The whole catalog judged locally, for the reference and for a faulty program."""
+    """Each of RUNS on the whole catalog, judged locally."""
     folder = tmp_path_factory.mktemp("local")
     found = {}
-    for name, impl in (("reference", "reference"), ("faulty", f"exec:{FAULTY_PROGRAM}")):
+    for name, (args, _) in RUNS.items():
         path = str(folder / f"{name}.json")
-        conformance(tools, "-n", "2", "--impl", impl, "--results", path)
+        conformance(tools, "-n", "2", *args, "--results", path)
         found[name] = path
     return found
 
 
-@pytest.mark.parametrize("name", ["reference", "faulty"])
+@pytest.mark.parametrize("name", list(RUNS))
 def test_verdicts_over_ssh_are_the_local_ones(tools, ssh_server, local_results, tmp_path, name):
-    impl = "reference" if name == "reference" else f"exec:{FAULTY_PROGRAM}"
+    args, status = RUNS[name]
     results = str(tmp_path / "remote.json")
-    out = conformance(tools, "-n", "2", "--impl", impl, "--results", results, *over_ssh(ssh_server))
-    assert out.rc == (0 if name == "reference" else 1), out.stdout[-2000:]
+    out = conformance(tools, "-n", "2", *args, "--results", results, *over_ssh(ssh_server))
+    assert out.rc == status, out.stdout[-2000:]
     assert outcomes(results) == outcomes(local_results[name])
     with open(results) as f:
         run = json.load(f)["run"]
