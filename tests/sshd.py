@@ -48,6 +48,7 @@ PasswordAuthentication no
 KbdInteractiveAuthentication no
 UsePAM no
 StrictModes no
+SetEnv XDG_CACHE_HOME={folder}/cache
 """
 
 # The client's: `ssh -F FILE 127.0.0.1 COMMAND` (or the alias "sshd-test")

@@ -211,3 +211,19 @@ def test_keep_leaves_the_run_folder_on_the_target(tools, ssh_server, tmp_path):
         assert "chains" in over_ssh_only(ssh_server, f"ls {ssh_server.private_dir}/{kept[0]}")
     finally:
         over_ssh_only(ssh_server, f"rm -rf {ssh_server.private_dir}/qcow2-harness.*")
+
+
+def test_a_qemu_release_is_fetched_on_the_target(tools, ssh_server, tmp_path):
+    results = str(tmp_path / "r.json")
+    out = conformance(
+        tools,
+        *("-n", "0", "--qemu", "5.2", "--scenario", "chain-depth-1"),
+        *("--results", results, *over_ssh(ssh_server)),
+    )
+    assert out.rc == 0, out.stdout[-2000:] + out.stderr[-2000:]
+    with open(results) as f:
+        run = json.load(f)["run"]
+    # The sshd of tests/sshd.py gives its sessions a cache folder of its own.
+    cache = os.path.join(os.path.dirname(ssh_server.identity_file), "cache")
+    assert run["qemu_img"] == f"{cache}/qcow2-harness/qemu/qemu-5.2/bin/qemu-img"
+    assert run["qemu_version"].startswith("qemu-img version 5.2")

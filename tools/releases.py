@@ -9,11 +9,10 @@ Provisioning is idempotent, works offline once a release is cached, and
 checks every binary by running --version.
 """
 
-import hashlib
 import os
 import re
 import sys
-import tempfile
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 import filelock
@@ -62,21 +61,16 @@ def provision(host, release, cache=CACHE):
         )
     folder = os.path.join(cache, f"qemu-{release}")
     files.mkdir(host, cache)
-    with filelock.FileLock(_lock(host, folder)):
+    # A file lock keeps two local runs from fetching into one folder at once.
+    # A remote target's cache has none: the xdist controller fetches before
+    # its workers start, and a lock here could not hold other machines back.
+    with filelock.FileLock(folder + ".lock") if hosts.is_local(host) else nullcontext():
         if not files.exists(host, os.path.join(folder, ".complete")):
             files.remove(host, folder)
             _fetch(host, release, folder)
             _check(host, release, folder)
             files.write_text(host, os.path.join(folder, ".complete"), "")
     return bindir(release, cache)
-
-
-def _lock(host, folder):
-    """The lock file of a release's folder: beside it, or here for a remote target's."""
-    if hosts.is_local(host):
-        return folder + ".lock"
-    key = hashlib.sha256(f"{hosts.describe(host)}:{folder}".encode()).hexdigest()[:16]
-    return os.path.join(tempfile.gettempdir(), f"harness-qemu-{key}.lock")
 
 
 def _fetch(host, release, folder):
