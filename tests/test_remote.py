@@ -34,6 +34,9 @@ def over_ssh(server):
         server.url,
         "--ssh-config",
         server.ssh_config,
+        # testinfra's other ssh option; the config names the same key.
+        "--ssh-identity-file",
+        server.identity_file,
         "--target-dir",
         server.private_dir,
     ]
