@@ -136,6 +136,11 @@ def test_reference_passes_with_parallel_workers(tools, tmp_path):
         (["--generate=2", "--seed=-1"], ["--seed -1", "0 or more"]),
         (["--generate=2", "--scenarios=scenarios"], ["--generate", "without --generate"]),
         (["--generate=2", "--shrink-budget=0"], ["--shrink-budget 0", "must be above 0"]),
+        (
+            ["--generate=2", "--procedure=commit"],
+            ["--generate draws snapshot scenarios only", "--procedure commit"],
+        ),
+        (["--target-dir=/does/not/exist"], ["--target-dir /does/not/exist", "no such folder"]),
     ],
 )
 def test_bad_input_stops_the_run_with_one_line(tools, args, words):
@@ -234,3 +239,14 @@ def test_relative_paths_mean_the_folder_bin_conformance_was_called_in(tools, tmp
     doc = json.loads((tmp_path / "out" / "r.json").read_text())
     assert {r["implementation"] for r in doc["results"]} == {"exec:tools/snap"}
     assert (tmp_path / "out" / "r.report.html").exists()
+
+
+def test_a_scenario_folder_without_the_procedures_scenarios_stops_the_run(tools, tmp_path):
+    catalog = os.path.join(ROOT, "scenarios")
+    for name in os.listdir(catalog):
+        if name.startswith("commit-"):
+            os.symlink(os.path.join(catalog, name), tmp_path / name)
+    out = conformance(tools, f"--scenarios={tmp_path}")
+    lines = [line for line in (out.stdout + out.stderr).splitlines() if line.strip()]
+    assert out.rc == 2 and len(lines) == 1
+    assert f"{tmp_path}: no scenario of the snapshot procedure" in lines[0]
