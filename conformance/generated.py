@@ -142,7 +142,16 @@ class Shrinker:
                     r["rule"] == rule_id and r["outcome"] == FAILED
                 )
         round_ = self.harness.drawing.rounds[failing.name]
-        return shrink(self.pipeline, impl, rule_id, self.harness.seed, round_, known, self.budget)
+        return shrink(
+            self.pipeline,
+            impl,
+            rule_id,
+            self.harness.seed,
+            round_,
+            known,
+            self.budget,
+            self.harness.procedure,
+        )
 
     def close(self):
         shutil.rmtree(self.root, ignore_errors=True)

@@ -11,12 +11,13 @@ quickly, with the smallest failing scenario found so far.
 """
 
 import time
+from dataclasses import replace
 
 from hypothesis.errors import HypothesisException
 
 from conformance.pipeline import RunError
-from scenarios.generate import examples, refusal
-from scenarios.model import Scenario
+from scenarios.generate import examples, refusal, scenario_of
+from scenarios.model import SNAPSHOT
 
 
 class _Fails(AssertionError):
@@ -36,10 +37,10 @@ def size_key(scenario):
     )
 
 
-def candidate(images):
+def candidate(images, procedure=SNAPSHOT):
     """A scenario for images, named by its chain, so equal chains share verdicts."""
-    scenario = Scenario("shrink", "shrunk", "", images, "")
-    return Scenario(f"shrink-{scenario.chain_digest()[:16]}", "shrunk", "", images, "")
+    drawn = scenario_of("shrink", "", images, procedure)
+    return replace(drawn, name=f"shrink-{drawn.chain_digest()[:16]}", family="shrunk")
 
 
 def fails(pipeline, impl, scenario, rule_id):
@@ -51,7 +52,7 @@ def fails(pipeline, impl, scenario, rule_id):
     return any(rule == rule_id and v.outcome == "failed" for (rule, _), v in verdicts.items())
 
 
-def shrink(pipeline, impl, rule_id, seed, round_, known, budget):
+def shrink(pipeline, impl, rule_id, seed, round_, known, budget, procedure=SNAPSHOT):
     """The smallest scenario found that fails rule_id under impl, or None.
 
     known: {chain digest: whether it fails rule_id} for the chains the run judged.
@@ -62,7 +63,7 @@ def shrink(pipeline, impl, rule_id, seed, round_, known, budget):
     failing = []
 
     def judge(images):
-        scenario = candidate(images)
+        scenario = candidate(images, procedure)
         key = scenario.chain_digest()
         if key not in outcome:
             if refusal(scenario) or time.monotonic() > deadline:
@@ -73,7 +74,7 @@ def shrink(pipeline, impl, rule_id, seed, round_, known, budget):
             raise _Fails(rule_id)
 
     try:
-        examples(seed, round_, judge, shrink=True)
+        examples(seed, round_, judge, shrink=True, procedure=procedure)
     except (_Fails, HypothesisException):
         pass
     return min(failing, key=size_key) if failing else None

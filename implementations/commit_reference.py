@@ -135,6 +135,15 @@ def plan(tools, top, base, above=None, *, timeout=300):
 
 def _refuse_unsafe(plan):
     base = plan.base
+    # What lies in COMMIT_BASE past COMMIT_TOP's end is hidden from the guest
+    # now (reads past a backing file's end are zeros); after the commit it
+    # would show. qemu cannot shrink an image that holds bitmaps.
+    if base.size > plan.top.size:
+        raise CommitError(
+            f"COMMIT_BASE {base.path} ({base.size} bytes) is larger than COMMIT_TOP"
+            f" {plan.top.path} ({plan.top.size} bytes): the commit would show the guest"
+            " what lies past COMMIT_TOP's end"
+        )
     if not plan.carried:
         return
     names = ", ".join(repr(n) for n, _ in plan.carried)

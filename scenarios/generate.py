@@ -7,6 +7,11 @@ few bitmaps usually, tens or hundreds now and then; names from every Unicode
 scalar value (hostile ones and byte-exact 1023-byte ones among them), some
 shared between depths; written ranges anywhere, the very end included.
 
+commit_chains() draws a chain of two images or more and marks COMMIT_BASE
+and COMMIT_TOP on two of them, for the commit procedure; a drawn commit
+scenario names the limit of the algorithm its shape hits, if any
+(scenarios/commit_shapes.py).
+
 Drawing is reproducible: draw(count, seed) runs the strategy in a @given
 function under @seed, in the generate phase only, round after round of
 BATCH examples, so one seed and one hypothesis version give the same
@@ -17,17 +22,29 @@ is filtered by refusal(), and the reason counted; the shrinker
 
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from multiprocessing import get_context
 
 import hypothesis
 from hypothesis import HealthCheck, Phase
 from hypothesis import strategies as st
 
+from scenarios import commit_shapes
 from scenarios.generated import DEFAULT_SEED
 from scenarios.isolation import without_local_constants
 from scenarios.loader import MAX_GRANULARITY, MAX_NAME_BYTES, MIN_GRANULARITY
-from scenarios.model import FORMATS, STATES, Bitmap, Image, Scenario
+from scenarios.model import (
+    COMMIT,
+    COMMIT_BASE,
+    COMMIT_TOP,
+    FORMATS,
+    SNAPSHOT,
+    STATES,
+    AlgorithmLimit,
+    Bitmap,
+    Image,
+    Scenario,
+)
 
 BATCH = 100  # examples per round of drawing; rounds go on until enough are kept
 PARALLEL_ROUNDS = 2  # rounds drawn at once, one per core
@@ -87,8 +104,9 @@ class Drawing:
     hypothesis_version: str = hypothesis.__version__
 
 
-def draw(count, seed=DEFAULT_SEED):
-    """The first count scenarios qemu accepts, drawn from seed, named gen-SEED-NNNN.
+def draw(count, seed=DEFAULT_SEED, procedure=SNAPSHOT):
+    """The first count scenarios qemu accepts, drawn from seed, named gen-SEED-NNNN
+    (gen-commit-SEED-NNNN for the commit procedure).
 
     Rounds are seeded each on their own, so two are drawn at once, one per
     core, and taken in order: the same scenarios as one after the other.
@@ -100,26 +118,28 @@ def draw(count, seed=DEFAULT_SEED):
         round_ = 0
         while len(drawing.scenarios) < count:
             rounds = range(round_, round_ + PARALLEL_ROUNDS)
-            for r, drawn in zip(rounds, pool.map(examples, [seed] * len(rounds), rounds)):
-                _keep(drawing, drawn, count, seed, r, width)
+            n = len(rounds)
+            found = pool.map(examples, [seed] * n, rounds, [None] * n, [False] * n, [procedure] * n)
+            for r, drawn in zip(rounds, found):
+                _keep(drawing, drawn, count, seed, r, width, procedure)
             round_ += PARALLEL_ROUNDS
     return drawing
 
 
-def _keep(drawing, drawn, count, seed, round_, width):
+def _keep(drawing, drawn, count, seed, round_, width, procedure):
     """Take round_'s chains into drawing, in order, until it holds count scenarios."""
     if len(drawing.scenarios) < count:
         for images in drawn:
             if len(drawing.scenarios) == count:
                 break
             index = len(drawing.scenarios)
-            name = f"gen-{seed}-{index:0{width}}"
-            scenario = Scenario(
+            prefix = "gen" if procedure == SNAPSHOT else f"gen-{procedure}"
+            name = f"{prefix}-{seed}-{index:0{width}}"
+            scenario = scenario_of(
                 name,
-                "generated",
                 f"drawn with seed {seed}, round {round_}, by hypothesis {hypothesis.__version__}",
                 images,
-                "",
+                procedure,
             )
             reason = refusal(scenario) or crowding(scenario, drawing.scenarios)
             if reason:
@@ -129,7 +149,17 @@ def _keep(drawing, drawn, count, seed, round_, width):
             drawing.rounds[name] = round_
 
 
-def examples(seed, round_, test=None, shrink=False):
+def scenario_of(name, description, images, procedure):
+    """The Scenario of drawn images; a commit one names its algorithm limit, if any."""
+    scenario = Scenario(name, "generated", description, images, "", procedure=procedure)
+    if procedure == COMMIT:
+        found = commit_shapes.limit(scenario)
+        if isinstance(found, AlgorithmLimit):
+            scenario = replace(scenario, algorithm_limit=found)
+    return scenario
+
+
+def examples(seed, round_, test=None, shrink=False, procedure=SNAPSHOT):
     """The chains hypothesis draws in one round; test(images), if given, is called on each.
 
     Only the generate phase runs, without a database: the same seed, round and
@@ -149,7 +179,7 @@ def examples(seed, round_, test=None, shrink=False):
         report_multiple_bugs=False,
     )
     @hypothesis.seed(round_seed(seed, round_))
-    @hypothesis.given(chains())
+    @hypothesis.given(commit_chains() if procedure == COMMIT else chains())
     def collect(images):
         drawn.append(images)
         if test is not None:
@@ -198,6 +228,10 @@ def refusal(scenario):
         written += sum(length for _, length in image.data)
     if written > COST_MAX_WRITTEN:
         return "cost: over 4 MiB written while building the chain"
+    if scenario.procedure == COMMIT:
+        if commit_shapes.limit(scenario) == "several":
+            return "commit: limits of the algorithm spoil more than one checkpoint"
+        return commit_shapes.refusal(scenario)
     return None
 
 
@@ -226,13 +260,24 @@ def _granularity(bitmap, image):
 
 
 @st.composite
-def chains(draw):
+def chains(draw, min_depth=1):
     """A chain, bottom to top, as a tuple of Images; shrinks to one small image."""
     pool = draw(st.lists(names(), min_size=1, max_size=6))
     images = [draw(image(pool, None))]
-    for _ in range(DEPTHS[draw(st.integers(0, 99))] - 1):
+    for _ in range(max(min_depth, DEPTHS[draw(st.integers(0, 99))]) - 1):
         size = next(i.size for i in reversed(images) if i.size is not None)
         images.append(draw(image(pool, size)))
+    return tuple(images)
+
+
+@st.composite
+def commit_chains(draw):
+    """A chain of two images or more with COMMIT_BASE below COMMIT_TOP marked."""
+    images = list(draw(chains(min_depth=2)))
+    base = draw(st.integers(0, len(images) - 2))
+    top = draw(st.integers(base + 1, len(images) - 1))
+    images[base] = replace(images[base], commit_role=COMMIT_BASE)
+    images[top] = replace(images[top], commit_role=COMMIT_TOP)
     return tuple(images)
 
 

@@ -7,6 +7,7 @@ read it back, so every process judges the same scenarios, byte for byte.
 
 import os
 
+from scenarios.model import SNAPSHOT
 from scenarios.writer import write_file
 
 DEFAULT_SEED = 11
@@ -27,10 +28,10 @@ def write_drawing(folder, drawing):
         write_file(os.path.join(folder, f"{scenario.name}.toml"), [scenario])
 
 
-def draw_into(folder, count, seed):
-    """Draw count scenarios from seed, write them into folder; the Drawing."""
+def draw_into(folder, count, seed, procedure=SNAPSHOT):
+    """Draw count scenarios of procedure from seed, write them into folder; the Drawing."""
     from scenarios.generate import draw  # hypothesis: only a drawing process pays its import
 
-    drawing = draw(count, seed)
+    drawing = draw(count, seed, procedure)
     write_drawing(folder, drawing)
     return drawing

@@ -7,6 +7,8 @@ quote, the backslash and anything not printable, and keep the rest as UTF-8.
 
 import os
 
+from scenarios.model import SNAPSHOT
+
 _ESCAPES = {
     '"': '\\"',
     "\\": "\\\\",
@@ -21,14 +23,27 @@ _ESCAPES = {
 def to_toml(scenarios):
     """The text of a catalog file holding scenarios, in order."""
     lines = []
+    procedures = {s.procedure for s in scenarios}
+    if procedures - {SNAPSHOT}:
+        # One procedure per file (scenarios/loader.py).
+        (procedure,) = procedures
+        lines += [f"procedure = {_string(procedure)}", ""]
     for scenario in scenarios:
         lines += ["[[scenario]]", f"name = {_string(scenario.name)}"]
         if scenario.description:
             lines.append(f"description = {_string(scenario.description)}")
         if scenario.hardening:
             lines.append(f"hardening = [{', '.join(_string(h) for h in scenario.hardening)}]")
+        limit = scenario.algorithm_limit
+        if limit is not None:
+            lines.append(
+                f"algorithm_limit = {{ checkpoint = {_string(limit.checkpoint)},"
+                f" why = {_string(limit.why)} }}"
+            )
         for image in scenario.images:
             lines += ["[[scenario.image]]", f"format = {_string(image.format)}"]
+            if image.commit_role is not None:
+                lines.append(f"role = {_string(image.commit_role)}")
             if image.size is not None:
                 lines.append(f"size = {image.size}")
             if image.cluster_size is not None:

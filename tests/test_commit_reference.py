@@ -180,7 +180,11 @@ INCONSISTENT_TARGET = scenario(
     image(),
     image(bitmap("cp", dirty=[(0, 4 * K)])),
 )
+LARGER_BASE = scenario(
+    "larger-base", image(size=8 * M, data=[(6 * M, 64 * K)]), image(bitmap("cp"), size=4 * M)
+)
 REFUSALS = {
+    "base-larger-than-top": (LARGER_BASE, 1, 0, None, "is larger than COMMIT_TOP"),
     "base-not-in-chain": (FIVE, 3, 4, None, "not in the backing chain"),
     "base-is-top": (FIVE, 3, 3, None, "is COMMIT_TOP itself"),
     "above-not-on-top": (FIVE, 2, 1, 4, "not by COMMIT_TOP"),

@@ -136,10 +136,6 @@ def test_reference_passes_with_parallel_workers(tools, tmp_path):
         (["--generate=2", "--seed=-1"], ["--seed -1", "0 or more"]),
         (["--generate=2", "--scenarios=scenarios"], ["--generate", "without --generate"]),
         (["--generate=2", "--shrink-budget=0"], ["--shrink-budget 0", "must be above 0"]),
-        (
-            ["--generate=2", "--procedure=commit"],
-            ["--generate draws snapshot scenarios only", "--procedure commit"],
-        ),
         (["--target-dir=/does/not/exist"], ["--target-dir /does/not/exist", "no such folder"]),
     ],
 )

@@ -6,9 +6,9 @@ import sys
 
 import pytest
 
-from scenarios import generate, load_catalog
+from scenarios import commit_shapes, generate, load_catalog
 from scenarios.generate import DEFAULT_SEED, draw, refusal
-from scenarios.model import STATES, Bitmap, Image, Scenario
+from scenarios.model import COMMIT, STATES, Bitmap, Image, Scenario
 from scenarios.writer import write_file
 
 from support import ROOT
@@ -148,3 +148,47 @@ def test_a_draw_does_not_depend_on_the_modules_loaded():
 
     alone = drawn("")
     assert drawn("import conformance.plugin, reports.plugin, tools.command") == alone
+
+
+@pytest.fixture(scope="module")
+def commit_drawing():
+    return draw(100, DEFAULT_SEED, COMMIT)
+
+
+def test_commit_scenarios_load_back_with_their_marks_and_limits(commit_drawing, tmp_path):
+    again = draw(100, DEFAULT_SEED, COMMIT)
+    written = _written(tmp_path / "a", commit_drawing.scenarios)
+    assert written == _written(tmp_path / "b", again.scenarios)
+    loaded = load_catalog(str(tmp_path / "a"))
+    assert [s.name for s in loaded] == [f"gen-commit-{DEFAULT_SEED}-{i:04}" for i in range(100)]
+    for drawn, back in zip(commit_drawing.scenarios, loaded):
+        assert back.procedure == COMMIT
+        assert (back.images, back.algorithm_limit) == (drawn.images, drawn.algorithm_limit)
+        assert back.commit_base < back.commit_top
+        assert refusal(back) is None
+
+
+def test_commit_draws_cover_both_kinds_of_commit_and_the_refusals(commit_drawing):
+    kinds = {s.above is None for s in commit_drawing.scenarios}
+    assert kinds == {True, False}  # active and intermediate commits
+    assert any(commit_shapes.carried(s) for s in commit_drawing.scenarios)
+    reasons = " ".join(commit_drawing.filtered)
+    assert "COMMIT_BASE cannot hold bitmaps" in reasons
+
+
+@pytest.mark.parametrize(
+    "sizes, reason",
+    [
+        ((8 << 20, 4 << 20), "COMMIT_BASE is larger than COMMIT_TOP"),
+        ((1 << 20, 1 << 30), "grow by over 64 MiB"),
+        ((4 << 20, 4 << 20), None),
+    ],
+)
+def test_commit_refusals_by_size(sizes, reason):
+    base, top = sizes
+    images = (
+        Image("qcow2", base, None, (), (), "commit-base"),
+        Image("qcow2", top, None, (), (Bitmap("cp", STATES[0], None, ()),), "commit-top"),
+    )
+    found = commit_shapes.refusal(Scenario("s", "f", "", images, "", procedure=COMMIT))
+    assert found is None if reason is None else reason in found

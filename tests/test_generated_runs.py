@@ -56,6 +56,28 @@ def test_reference_is_clean_on_generated_scenarios(tools, tmp_path, seed):
     assert all("exercised" in s for s in doc["scenarios"].values())
 
 
+def test_the_commit_reference_is_clean_and_a_faulty_commit_caught(tools, tmp_path):
+    results = {}
+    for name, impl in (("reference", "reference"), ("faulty", faulty("commit_adds_disabled.py"))):
+        path = tmp_path / f"{name}.json"
+        spec = impl if isinstance(impl, str) else impl.name
+        out = conformance(
+            tools,
+            *("--procedure", "commit", "--generate", "30", "--seed", str(SEED), "-n", "2"),
+            *("--impl", spec, "--results", str(path)),
+        )
+        results[name] = (out.rc, _results(path))
+    rc, doc = results["reference"]
+    assert rc == 0
+    assert doc["run"]["procedure"] == "commit"
+    assert {r["scenario"] for r in doc["results"]} == {
+        f"gen-commit-{SEED}-{i:04}" for i in range(30)
+    }
+    rc, doc = results["faulty"]
+    assert rc == 1
+    assert "commit-recording" in {r["rule"] for r in doc["results"] if r["outcome"] == "failed"}
+
+
 def test_a_written_scenario_reproduces_its_verdicts_alone(tools, tmp_path):
     first, again = tmp_path / "first.json", tmp_path / "again.json"
     out = conformance(
