@@ -1,13 +1,14 @@
 """Read image files where they are, and say what they hold as plain data.
 
 Standard library and the qcow2 reader only: besides being imported by the
-harness, this module is shipped to a remote target with the qcow2 package
-(tools/remote_reader.py) and run there as
+harness, this module is shipped to a remote target with the agent and the
+qcow2 package (tools/bundle.py), and the agent (tools/agent.py) answers
+each "read" request there with answer():
 
-    python3 reader.pyz '[["facts", PATH, ROLE], ["sha256", PATH, ""], ...]'
+    [["facts", PATH, ROLE], ["sha256", PATH, ""], ...]  ->  one dict per request
 
-printing one JSON answer per request, so images are never copied back.
-observe/inspect.py turns the answers into ImageFacts.
+so images are never copied back. observe/inspect.py turns the answers into
+ImageFacts.
 """
 
 import hashlib

@@ -1,5 +1,5 @@
 """Thin wrappers around the external tools the harness drives.
 
 Only modules in this package build command lines. Each takes a Toolset (or a
-testinfra host) and runs everything through that host.
+host of tools/hosts.py) and runs everything through that host.
 """

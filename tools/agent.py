@@ -1,8 +1,8 @@
 """The harness's end on a remote target: runs its commands, reads its images.
 
-Standard library only. tools/remote.py ships this module, with the image
-reader, to the target and starts it over one ssh connection per harness
-process:
+Standard library only. tools/bundle.py ships this module, with the image
+reader, to the target, and tools/hosts.py starts it there over one ssh
+connection per harness process:
 
     python3 harness.pyz serve
 

@@ -1,4 +1,4 @@
-"""Run one command line on a testinfra host.
+"""Run one command line on a host of tools/hosts.py (this machine, or an ssh target).
 
 The single place that turns an argument list into a shell command, so every
 tool wrapper quotes the same way and every failure reads the same way.

@@ -1,4 +1,4 @@
-"""virsh, through a testinfra host, against one libvirt URI."""
+"""virsh, through a host of tools/hosts.py, against one libvirt URI."""
 
 from tools import command
 
