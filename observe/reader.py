@@ -12,9 +12,7 @@ ImageFacts.
 """
 
 import hashlib
-import json
 import os
-import sys
 
 import qcow2
 
@@ -131,11 +129,3 @@ def _data_extents(fd, size):
         end = os.lseek(fd, start, os.SEEK_HOLE)
         yield start, end - start
         off = end
-
-
-def main(argv):
-    json.dump(answer(json.loads(argv[1])), sys.stdout)
-
-
-if __name__ == "__main__":
-    main(sys.argv)
