@@ -8,6 +8,7 @@ would fail.
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -91,7 +92,25 @@ def test_verdicts_over_ssh_are_the_local_ones(tools, ssh_server, local_results, 
 def test_two_ssh_workers_give_the_local_results(tools, ssh_server, local_results, tmp_path):
     results = str(tmp_path / "workers.json")
     worker = f"popen//python=bin/ssh-worker {ROOT} -F {ssh_server.ssh_config} sshd-test"
-    out = conformance(tools, "--tx", worker, "--tx", worker, "--results", results, "-v")
+    # pytest's folder in the folder only ssh sees: as on another machine, the
+    # workers get a path whose parent does not exist where they run.
+    run = os.path.join(ssh_server.private_dir, "run")
+    os.mkdir(run)  # here only: pytest needs the parent of --basetemp
+    try:
+        out = conformance(
+            tools,
+            "--tx",
+            worker,
+            "--tx",
+            worker,
+            "--results",
+            results,
+            "-v",
+            f"--basetemp={run}/base",
+        )
+    finally:
+        shutil.rmtree(run, ignore_errors=True)
+        over_ssh_only(ssh_server, f"rm -rf {run}")
     assert out.rc == 0, out.stdout[-2000:]
     # Both workers are ssh ones: a pytest option must not have replaced them.
     assert "[gw0]" in out.stdout and "[gw1]" in out.stdout and "[gw2]" not in out.stdout
