@@ -9,6 +9,7 @@ does nothing), so a redone venv shows in the log instead of downloading.
 
 import os
 import shutil
+import subprocess
 import sys
 
 import pytest
@@ -122,3 +123,13 @@ def test_full_bootstrap_only_when_its_stamp_is_stale(
     assert PROBE in stale
     assert any(c.startswith("pip install") for c in stale) == redoes_venv
     assert run("fourth.qcow2") == []
+
+
+def test_bin_bootstrap_readies_a_worker_machine():
+    # What a machine that runs bin/ssh-worker workers needs, and nothing more.
+    out = subprocess.run(
+        [os.path.join(ROOT, "bin", "bootstrap")], capture_output=True, text=True, timeout=600
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == f"harness: ready in {ROOT}\n"
+    assert os.access(os.path.join(ROOT, ".venv", "bin", "python"), os.X_OK)
