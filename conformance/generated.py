@@ -116,7 +116,7 @@ class Shrinker:
         tools = harness.tools()
         os.makedirs(os.path.join(self.root, "runs"))
         # On the target, in the run's folder there (removed with it), if it has one.
-        target = harness.target_folder()
+        target = harness.target.folder()
         images = os.path.join(target, "shrink") if target else None
         self.pipeline = Pipeline(
             tools,

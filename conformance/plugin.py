@@ -17,7 +17,7 @@ def pipeline(pytestconfig, tools, chain_cache, session_folder):
     runs = session_folder / "runs"
     runs.mkdir(exist_ok=True)
     harness = settings(pytestconfig)
-    images = harness.target_folder()
+    images = harness.target.folder()
     return Pipeline(
         tools,
         chain_cache,

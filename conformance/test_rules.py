@@ -17,7 +17,7 @@ def verdicts(case, pipeline, request):
     """
     impl, scenario, rule = case.impl, case.scenario, case.rule
     # Under remote xdist workers each judges on its own host: say which.
-    request.node.user_properties.append(("host", settings(request.config).host_name()))
+    request.node.user_properties.append(("host", settings(request.config).target.name()))
     reason = pipeline.unavailable(impl, scenario)
     if reason:
         pytest.skip(reason)

@@ -65,7 +65,7 @@ def pytest_configure(config):
     # stops the run at once with one line.
     harness.check_results_path()
     harness.tools()
-    harness.target_folder()
+    harness.target.folder()
     harness.implementations()
     harness.scenarios()
     if not config.option.xmlpath:
@@ -124,8 +124,8 @@ class Collector:
             "qemu_version": tools.release,
             "qemu": self.config.getoption("qemu") or "PATH",
             "qemu_versions": toolset.versions(tools),
-            "host": harness.host_spec,
-            "host_name": harness.host_name(),
+            "host": harness.target.spec,
+            "host_name": harness.target.name(),
             "started": self.started,
             "finished": _now(),
             "harness_version": HARNESS_VERSION,
