@@ -91,3 +91,15 @@ def catalog_error(path):
         raise AssertionError(f"{path}: loaded without an error")
     assert "\n" not in message
     return message
+
+
+def command_lines():
+    """{pid: command line, its arguments joined by spaces} of every process now running."""
+    found = {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                found[pid] = f.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+    return found

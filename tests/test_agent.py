@@ -9,6 +9,8 @@ import time
 from observe import reader
 from tools import bundle
 
+from support import command_lines
+
 
 def start_agent(tmp_path):
     """The shipped zip, started with an isolated python3 outside the harness's tree."""
@@ -67,16 +69,11 @@ def test_a_closed_connection_kills_all_it_started_and_removes_its_folder(tmp_pat
 
 
 def sleeping():
-    found = []
-    for pid in os.listdir("/proc"):
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as f:
-                line = f.read().split(b"\0")
-        except OSError:
-            continue
-        if line[:2] in ([b"sleep", b"3602"], [b"sleep", b"3603"]):
-            found.append(pid)
-    return found
+    return [
+        pid
+        for pid, line in command_lines().items()
+        if line.split()[:2] in (["sleep", "3602"], ["sleep", "3603"])
+    ]
 
 
 def test_the_shipped_modules_need_nothing_but_the_standard_library():

@@ -10,23 +10,18 @@ import uuid
 from implementations.libvirt_domain import PREFIX
 from tools import virsh
 
-from support import ROOT
+from support import ROOT, command_lines
 
 URI = "qemu:///system"
 
 
 def qemu_processes(marker):
     """Pid and command line of each qemu process whose command line mentions marker."""
-    found = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as f:
-                cmdline = f.read().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        if "qemu" in cmdline and marker in cmdline:
-            found.append(f"{pid} {cmdline[:300]}")
-    return found
+    return [
+        f"{pid} {line[:300]}"
+        for pid, line in command_lines().items()
+        if "qemu" in line and marker in line
+    ]
 
 
 def test_ctrl_c_leaves_nothing_running(tools, tmp_path):

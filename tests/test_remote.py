@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from support import FAULTY, ROOT, conformance
+from support import FAULTY, ROOT, command_lines, conformance
 
 # A faulty implementation: it trips skip-disabled (and what follows from it).
 FAULTY_PROGRAM = os.path.join(FAULTY, "carries_disabled.py")
@@ -149,7 +149,7 @@ def test_a_lost_connection_errors_the_cut_run_names_the_host_and_leaves_nothing(
     _wait_for(lambda: _left_over_ssh(ssh_server) == {})
     # The harness connected again for its last command, which removed its folder.
     assert over_ssh_only(ssh_server, f"ls -A {ssh_server.private_dir}") == ""
-    assert not [p for p in _local_processes() if f"Port={ssh_server.port}" in p]
+    assert not [p for p in command_lines().values() if f"Port={ssh_server.port}" in p]
 
 
 def _without_hosts(path):
@@ -166,17 +166,6 @@ def _left_over_ssh(server):
         for pid, line in server.processes().items()
         if not line.startswith(("sshd", "/usr/sbin/sshd"))
     }
-
-
-def _local_processes():
-    lines = []
-    for pid in os.listdir("/proc"):
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as f:
-                lines.append(f.read().replace(b"\0", b" ").decode(errors="replace"))
-        except OSError:
-            pass
-    return lines
 
 
 def _wait_for(condition, timeout=60):
