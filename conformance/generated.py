@@ -116,18 +116,16 @@ class Shrinker:
         tools = harness.tools()
         os.makedirs(os.path.join(self.root, "runs"))
         # On the target, in the run's folder there (removed with it), if it has one.
-        target = harness.target.folder()
-        images = os.path.join(target, "shrink") if target else None
         self.pipeline = Pipeline(
             tools,
             ChainCache(
                 tools,
                 os.path.join(self.root, "chains"),
-                images=os.path.join(images, "chains") if images else None,
+                images=harness.target.subfolder("shrink", "chains"),
             ),
             os.path.join(self.root, "runs"),
             harness.timeout,
-            images=os.path.join(images, "runs") if images else None,
+            images=harness.target.subfolder("shrink", "runs"),
         )
 
     def __call__(self, impl, rule_id, failing):

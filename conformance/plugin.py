@@ -4,8 +4,6 @@ Its run folder is shared by every xdist worker of the session, like the
 chain cache, so verdicts computed by one worker are read by the others.
 """
 
-import os
-
 import pytest
 
 from conformance.pipeline import Pipeline
@@ -17,11 +15,10 @@ def pipeline(pytestconfig, tools, chain_cache, session_folder):
     runs = session_folder / "runs"
     runs.mkdir(exist_ok=True)
     harness = settings(pytestconfig)
-    images = harness.target.folder()
     return Pipeline(
         tools,
         chain_cache,
         str(runs),
         harness.timeout,
-        images=os.path.join(images, "runs") if images else None,
+        images=harness.target.subfolder("runs"),
     )

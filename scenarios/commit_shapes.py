@@ -10,10 +10,6 @@ catalog's hand-written ones say.
 from scenarios.model import AlgorithmLimit
 
 
-def _bitmap(image, name):
-    return next((b for b in image.bitmaps if b.name == name), None)
-
-
 def _usable(bitmap):
     return bitmap.recording and not bitmap.inconsistent
 
@@ -22,11 +18,11 @@ def valid_at(images, name):
     """The chain rules with images[0] as the top (images top first): the top
     holds name; those holding it form one run from the top down, with no
     image below the run holding it again; each is recording and consistent."""
-    held = [_bitmap(image, name) is not None for image in images]
+    held = [image.bitmap_named(name) is not None for image in images]
     run = held.index(False) if False in held else len(held)
     if run == 0 or any(held[run:]):
         return False
-    return all(_usable(_bitmap(image, name)) for image in images[:run])
+    return all(_usable(image.bitmap_named(name)) for image in images[:run])
 
 
 def carried(scenario):
@@ -41,7 +37,7 @@ def walked(scenario, name):
     """Indices merged for name: from COMMIT_TOP down to above COMMIT_BASE, while they hold it."""
     found = []
     for index in range(scenario.commit_top, scenario.commit_base, -1):
-        if _bitmap(scenario.images[index], name) is None:
+        if scenario.images[index].bitmap_named(name) is None:
             break
         found.append(index)
     return found
@@ -89,11 +85,11 @@ def limit(scenario):
     )
     found = []
     for name in sorted({b.name for image in images for b in image.bitmaps}):
-        in_base = _bitmap(images[base], name)
-        in_top = _bitmap(images[top], name)
+        in_base = images[base].bitmap_named(name)
+        in_top = images[top].bitmap_named(name)
         if in_base is None:
             continue
-        gap = any(_bitmap(images[i], name) is None for i in range(base + 1, top))
+        gap = any(images[i].bitmap_named(name) is None for i in range(base + 1, top))
         if in_top and in_top.recording and gap and not _usable(in_base):
             state = "inconsistent" if in_base.inconsistent else "disabled"
             found.append(
@@ -103,7 +99,7 @@ def limit(scenario):
                     f" COMMIT_BASE holds it {state}",
                 )
             )
-        elif above is not None and _bitmap(images[above], name) and in_top is None:
+        elif above is not None and images[above].bitmap_named(name) and in_top is None:
             if not in_base.recording and not in_base.inconsistent:
                 found.append(
                     AlgorithmLimit(

@@ -29,7 +29,6 @@ import os
 import select
 import signal
 import subprocess
-import sys
 import threading
 
 
@@ -100,8 +99,3 @@ def _kill_sessions(sessions):
                     os.kill(int(pid), signal.SIGKILL)
             except (OSError, IndexError, ValueError):
                 pass
-
-
-if __name__ == "__main__":
-    serve(lambda requests: [])
-    sys.exit(0)

@@ -1,8 +1,5 @@
 """File operations on the host (coreutils), so the harness can target any host."""
 
-import base64
-import uuid
-
 from tools import command
 
 # Below the kernel's limit for one argument (MAX_ARG_STRLEN, 128 KiB).
@@ -89,21 +86,6 @@ def write_text(host, path, text):
         piece = text[start : start + _CHUNK]
         redirect = ">>" if start else ">"
         command.run(host, ["sh", "-c", f'printf %s "$1" {redirect} "$2"', "sh", piece, path])
-
-
-def write_bytes(host, path, data):
-    """Write data to path on the host (base64 on the way), complete or not at all.
-
-    Two processes may write the same path at once: each writes its own
-    temporary files, and the last rename wins with the same bytes.
-    """
-    temporary = f"{path}.{uuid.uuid4().hex[:12]}"
-    write_text(host, f"{temporary}.b64", base64.b64encode(data).decode("ascii"))
-    command.run(
-        host,
-        ["sh", "-c", 'base64 -d "$1.b64" > "$1" && mv "$1" "$2"; r=$?; rm -f "$1.b64"; exit $r']
-        + ["sh", temporary, path],
-    )
 
 
 def listing(host, folder):
