@@ -95,6 +95,13 @@ def pytest_addoption(parser):
         " run too (exit status 1)",
     )
     group.addoption(
+        "--no-pin-workers",
+        action="store_true",
+        default=False,
+        help="leave xdist workers free to run on any CPU (by default each local worker"
+        " takes a CPU of its own when there are enough)",
+    )
+    group.addoption(
         "--target-host",
         default="local://",
         metavar="SPEC",

@@ -3,14 +3,15 @@
     .venv/bin/python bench/parallel.py [--repeat N] [--impl NAME]
 
 Runs the conformance suite on the whole catalog as bin/conformance does
-(one pytest, the reference by default) with -n 0 and with -n 2, N times each
-(default 3), and prints the median wall times, the CPU they used and their
-ratio. Then it accounts for the time of one sequential run, phase by phase,
+(one pytest, the reference by default) with -n 0, with -n 2 (each worker
+pinned to a CPU of its own, the default) and with -n 2 --no-pin-workers, N
+times each (default 3), and prints the median wall times, the CPU they used
+and the ratios. Then it accounts for the time of one sequential run, phase by phase,
 in this process: collecting the tests, building the chains, the baselines,
 the implementation runs with their observation and verdicts, the hardening
 runs; what is left is pytest's own cost per test. Last, the ceiling of any
 split on 2 cores: the catalog's two halves, each a -n 0 run, alone and then
-both at once. Asserts nothing.
+both at once, free and then each on a CPU of its own. Asserts nothing.
 """
 
 import argparse
@@ -44,13 +45,14 @@ ENV = {
 }
 
 
-def suite(workers, impl, folder, *more):
-    """Run the suite once; return (wall s, CPU s of the processes it started)."""
+def suite(workers, impl, folder, *more, cpu=None):
+    """Run the suite once (on CPU cpu, if given); return (wall s, CPU s of its processes)."""
     os.makedirs(folder)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.monotonic()
     out = subprocess.run(
         [
+            *(["taskset", "-c", str(cpu)] if cpu is not None else []),
             sys.executable,
             "-m",
             "pytest",
@@ -92,16 +94,17 @@ def snapshot_scenarios():
     return [s for s in load_catalog(CATALOG_DIR) if s.procedure == SNAPSHOT]
 
 
-def side_by_side(impl, folder):
+def side_by_side(impl, folder, pinned):
     """The workload's own ceiling on 2 cores, without xdist: the catalog's two
-    halves run -n 0 one after the other, then both at once; returns
-    (alone, together) wall seconds of each half, in pairs."""
+    halves run -n 0 one after the other, then both at once (pinned: each on a
+    CPU of its own); returns (alone, together) wall seconds of each half, in pairs."""
     names = [s.name for s in snapshot_scenarios()]
     halves = [[f"--scenario={n}" for n in names[i::2]] for i in (0, 1)]
+    cpus = sorted(os.sched_getaffinity(0))[:2] if pinned else [None, None]
     alone = [suite(0, impl, os.path.join(folder, f"alone{i}"), *h)[0] for i, h in enumerate(halves)]
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
         runs = [
-            pool.submit(suite, 0, impl, os.path.join(folder, f"together{i}"), *h)
+            pool.submit(suite, 0, impl, os.path.join(folder, f"together{i}"), *h, cpu=cpus[i])
             for i, h in enumerate(halves)
         ]
         together = [r.result()[0] for r in runs]
@@ -147,18 +150,23 @@ def main():
     print(f"cores: {os.cpu_count()}, implementation: {args.impl}, runs of each: {args.repeat}")
     suite(2, args.impl, os.path.join(folder, "warm-up"))  # bytecode cache, page cache
     results = {}
-    for workers in (0, 2):
-        runs = [
-            suite(workers, args.impl, os.path.join(folder, f"n{workers}-{i}"))
-            for i in range(args.repeat)
-        ]
-        results[workers] = medians(runs)
+    # Interleaved, so a slow minute of the machine weighs on every variant alike.
+    variants = {0: ("-n 0",), 2: ("-n 2",), "free": ("-n 2", "--no-pin-workers")}
+    runs = {key: [] for key in variants}
+    for i in range(args.repeat):
+        for key, label in variants.items():
+            workers = 0 if key == 0 else 2
+            more = label[1:]
+            runs[key].append(suite(workers, args.impl, os.path.join(folder, f"{key}-{i}"), *more))
+    for key, label in variants.items():
+        results[key] = medians(runs[key])
         print(
-            f"-n {workers}: wall {results[workers][0]:6.2f} s   CPU {results[workers][1]:6.2f} s"
-            f"   (walls: {', '.join(f'{r[0]:.2f}' for r in runs)})"
+            f"{' '.join(label):<26} wall {results[key][0]:6.2f} s   CPU {results[key][1]:6.2f} s"
+            f"   (walls: {', '.join(f'{r[0]:.2f}' for r in runs[key])})"
         )
     ratio = results[0][0] / results[2][0]
     print(f"speed-up of -n 2 over -n 0: {ratio:.2f}x (goal: 1.8x)")
+    print(f"speed-up of -n 2 --no-pin-workers over -n 0: {results[0][0] / results['free'][0]:.2f}x")
 
     collect = {
         w: medians(
@@ -189,14 +197,15 @@ def main():
         f" {results[2][0]:.2f} s"
     )
     print(f"CPU: -n 2 used {results[2][1] - results[0][1]:+.2f} s more than -n 0")
-    pairs = side_by_side(args.impl, os.path.join(folder, "halves"))
-    slowdown = statistics.mean(t / a for a, t in pairs)
-    print(
-        "\nthe workload itself on 2 cores, without xdist: each half of the catalog alone"
-        f" {', '.join(f'{a:.2f}' for a, _ in pairs)} s, both at once"
-        f" {', '.join(f'{t:.2f}' for _, t in pairs)} s: {slowdown:.2f}x slower side by side,"
-        f" so no split of this work on 2 cores can gain more than {2 / slowdown:.2f}x"
-    )
+    print("\nthe workload itself on 2 cores, without xdist:")
+    for pinned in (False, True):
+        pairs = side_by_side(args.impl, os.path.join(folder, f"halves-{pinned}"), pinned)
+        ceiling = sum(a for a, _ in pairs) / max(t for _, t in pairs)
+        print(
+            f"  each half of the catalog alone {', '.join(f'{a:.2f}' for a, _ in pairs)} s,"
+            f" both at once{' (each on a CPU of its own)' if pinned else ''}"
+            f" {', '.join(f'{t:.2f}' for _, t in pairs)} s: this split gains {ceiling:.2f}x"
+        )
     subprocess.run(["rm", "-rf", "--", folder], check=False)
 
 

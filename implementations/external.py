@@ -15,7 +15,8 @@ program leaves there is found (overlay-only). The folder is listed and
 removed after the run, whatever happened; its name carries the run's token,
 so the end of the session sweeps any that a killed worker left. No file the program writes may
 grow past max_file_size: a runaway writer dies of SIGXFSZ before it fills
-the disk.
+the disk. When the harness pinned its xdist worker to one CPU
+(tools/cpus.py), the program gets back every CPU the worker had.
 """
 
 import os
@@ -23,7 +24,7 @@ import time
 
 from implementations import shell_env
 from implementations.base import RunFacts, tail
-from tools import command, files, hosts
+from tools import command, cpus, files, hosts
 
 # Takes the folders given before "--" out of PATH, puts the qemu folder in
 # front, then runs the program. The host's shell edits PATH, so the host's
@@ -85,7 +86,8 @@ class ExternalProgram:
         files.mkdir(tools.host, home)
         files.mkdir(tools.host, tmp)
         # A remote target's ssh session is already the plain shell a user gets there.
-        shell = shell_env.shell_env() if hosts.is_local(tools.host) else shell_env.REMOTE
+        local = hosts.is_local(tools.host)
+        shell = shell_env.shell_env() if local else shell_env.REMOTE
         argv = [
             "sh",
             "-c",
@@ -109,6 +111,8 @@ class ExternalProgram:
             unset=shell.unset,
             stdin="/dev/null",
             max_file_size=self.max_file_size,
+            # The CPUs the worker had before it was pinned to one (tools/cpus.py).
+            cpus=cpus.unpinned() if local else None,
         )
         duration = time.monotonic() - start
         left = files.listing(tools.host, scratch)

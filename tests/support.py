@@ -4,14 +4,15 @@ import os
 import sys
 
 from implementations.external import ExternalProgram
-from tools import command
+from tools import command, cpus
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FAULTY = os.path.join(ROOT, "tests", "faulty")
 
 
 def conformance(tools, *args):
-    """Run the conformance suite as a user would: a pytest of its own, from the checkout."""
+    """Run the conformance suite as a user would: a pytest of its own, from the checkout,
+    on every CPU the user has (not only the one this test's worker is pinned to)."""
     argv = [
         sys.executable,
         "-m",
@@ -23,7 +24,22 @@ def conformance(tools, *args):
         "no:hypothesispytest",
         *args,
     ]
-    return command.run(tools.host, argv, cwd=ROOT, check=False, timeout=600)
+    return command.run(tools.host, argv, cwd=ROOT, check=False, timeout=600, cpus=cpus.unpinned())
+
+
+def machine_cpus():
+    """The CPUs this test session may use, whatever worker this test runs on."""
+    listed = cpus.unpinned()
+    return {int(c) for c in listed.split(",")} if listed else os.sched_getaffinity(0)
+
+
+def cpu_list(text):
+    """The CPUs of a list as /proc/PID/status gives it: '0-2,5' -> {0, 1, 2, 5}."""
+    found = set()
+    for part in text.split(","):
+        first, _, last = part.partition("-")
+        found.update(range(int(first), int(last or first) + 1))
+    return found
 
 
 def faulty(program):

@@ -15,8 +15,9 @@ from conformance.cases import cases
 from fixtures.cache import COMPUTED
 from implementations.external import ExternalProgram
 from rules import HARDENING
+from tools import cpus
 
-from support import FAULTY, conformance
+from support import FAULTY, conformance, cpu_list, machine_cpus
 
 # Plain scenarios, and the hardening ones, whose checks each take a run of their own.
 SCENARIOS = [
@@ -31,15 +32,18 @@ SCENARIOS = [
 ]
 
 LOGGING_PROGRAM = """#!/bin/sh
-# Logs the ACTIVE it is given, then takes the snapshot the plain way.
+# Logs the ACTIVE it is given, and the CPUs it and its parent (the harness's
+# timeout(1)) may use, then takes the snapshot the plain way.
 printf '%s\\n' "$1" >> {log}
+cpus() {{ sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' "/proc/$1/status"; }}
+printf '%s %s\\n' "$(cpus $$)" "$(cpus $PPID)" >> {log}.cpus
 exec {program} "$@"
 """
 
 
-@pytest.fixture(scope="module")
-def parallel_run(tools, catalog, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("parallel")
+def logging_run(tools, folder, scenarios, *more):
+    """A -n 2 run of the logging program; returns (pytest's output, its calls,
+    the (own, parent) CPU sets of each call, the program)."""
     log = folder / "calls.log"
     program = folder / "logging-snapshot"
     program.write_text(
@@ -54,15 +58,23 @@ def parallel_run(tools, catalog, tmp_path_factory):
         "-n",
         "2",
         "-v",
-        *(f"--scenario={s}" for s in SCENARIOS),
+        *(f"--scenario={s}" for s in scenarios),
+        *more,
     )
-    impl = ExternalProgram(str(program))
-    found = cases([impl], [catalog[s] for s in SCENARIOS])
-    return out, log.read_text().splitlines(), found, folder / "harness"
+    seen = [tuple(map(cpu_list, line.split())) for line in open(f"{log}.cpus")]
+    return out, log.read_text().splitlines(), seen, program
+
+
+@pytest.fixture(scope="module")
+def parallel_run(tools, catalog, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("parallel")
+    out, calls, seen, program = logging_run(tools, folder, SCENARIOS)
+    found = cases([ExternalProgram(str(program))], [catalog[s] for s in SCENARIOS])
+    return out, calls, found, folder / "harness", seen
 
 
 def test_each_chain_copy_is_run_exactly_once(parallel_run):
-    out, calls, found, _ = parallel_run
+    out, calls, found, _, _ = parallel_run
     copies = defaultdict(int)
     for active in calls:
         copies[os.path.dirname(active)] += 1
@@ -73,7 +85,7 @@ def test_each_chain_copy_is_run_exactly_once(parallel_run):
 
 
 def test_the_tests_of_one_run_stay_on_one_worker(parallel_run):
-    out, _, found, _ = parallel_run
+    out, _, found, _, _ = parallel_run
     workers = {
         m.group(2): m.group(1)
         for m in re.finditer(
@@ -92,7 +104,7 @@ def test_the_tests_of_one_run_stay_on_one_worker(parallel_run):
 
 
 def test_no_chain_baseline_or_verdicts_is_computed_twice(parallel_run, catalog):
-    _, _, _, basetemp = parallel_run
+    _, _, _, basetemp, _ = parallel_run
     # The one implementation's folder; "baseline" is scratch for qemu's merges.
     (runs,) = [p for p in (basetemp / "runs").iterdir() if p.name != "baseline"]
     computed = [
@@ -104,3 +116,38 @@ def test_no_chain_baseline_or_verdicts_is_computed_twice(parallel_run, catalog):
     expected = [f"{d}.{what}" for d in digests for what in ("chain", "baseline")]
     expected += [f"{s}.verdicts" for s in SCENARIOS]
     assert sorted(computed) == sorted(expected)
+
+
+def needs_two_cpus():
+    if len(machine_cpus()) < 2:
+        pytest.skip(f"pinning workers needs 2 CPUs; this session has {len(machine_cpus())}")
+
+
+def test_each_worker_runs_on_a_cpu_of_its_own_and_the_program_on_all(parallel_run):
+    needs_two_cpus()
+    *_, seen = parallel_run
+    workers = {frozenset(parent) for _, parent in seen}
+    assert all(len(cpus) == 1 for cpus in workers), seen
+    assert len(workers) == 2, seen
+    assert {frozenset(own) for own, _ in seen} == {frozenset(machine_cpus())}
+
+
+def test_no_pin_workers_leaves_the_workers_every_cpu(tools, tmp_path):
+    needs_two_cpus()
+    out, _, seen, _ = logging_run(tools, tmp_path, SCENARIOS[:2], "--no-pin-workers")
+    assert out.rc == 0, out.stdout[-3000:]
+    assert seen and all(own == parent == machine_cpus() for own, parent in seen), seen
+
+
+@pytest.mark.parametrize(
+    "worker, workers, available, expected",
+    [
+        (0, 2, {0, 1}, 0),
+        (1, 2, {0, 1}, 1),
+        (1, 2, {3, 5, 7}, 5),
+        (0, 1, {0, 1}, None),  # one worker: nothing to keep apart
+        (2, 3, {0, 1}, None),  # more workers than CPUs: the kernel shares them out
+    ],
+)
+def test_which_cpu_a_worker_takes(worker, workers, available, expected):
+    assert cpus.pinned_cpu(worker, workers, available) == expected

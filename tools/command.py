@@ -50,7 +50,15 @@ def summary(text, lines=3, width=400):
 
 
 def command_line(
-    argv, *, env=None, unset=(), timeout=None, stdin=None, cwd=None, max_file_size=None
+    argv,
+    *,
+    env=None,
+    unset=(),
+    timeout=None,
+    stdin=None,
+    cwd=None,
+    max_file_size=None,
+    cpus=None,
 ):
     """Return argv as one shell command, with optional environment and limits.
 
@@ -61,8 +69,13 @@ def command_line(
     group of its own and signals the whole group, so a hung command cannot
     leave children behind. max_file_size (bytes) is RLIMIT_FSIZE, set with
     util-linux prlimit(1): a write past it fails, or kills with SIGXFSZ.
+    cpus (a list such as "0,1") is the command's CPU affinity, set with
+    util-linux taskset(1).
     """
     words = [shlex.quote(str(a)) for a in argv]
+    if cpus is not None:
+        # taskset takes no "--"; it stops reading options at the command.
+        words = ["taskset", "-c", shlex.quote(cpus)] + words
     if max_file_size is not None:
         words = ["prlimit", f"--fsize={int(max_file_size)}", "--"] + words
     if timeout is not None:
@@ -93,6 +106,7 @@ def run(
     stdin=None,
     cwd=None,
     max_file_size=None,
+    cpus=None,
 ):
     """Run argv on host and return a Result; raise CommandError if check and rc != 0."""
     timeout = DEFAULT_TIMEOUT if timeout is None else timeout
@@ -105,6 +119,7 @@ def run(
         stdin=stdin,
         cwd=cwd,
         max_file_size=max_file_size,
+        cpus=cpus,
     )
     out = host.run(line)
     rc, stdout, stderr = out.rc, out.stdout_bytes, out.stderr_bytes

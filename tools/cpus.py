@@ -1,0 +1,40 @@
+"""One CPU per xdist worker, and the whole set back for a program under test.
+
+A worker spends its time in chains of short processes (sh, timeout,
+qemu-img), each waiting for the next. Left to itself, Linux often wakes
+both workers' chains on one CPU while the other idles: on 2 cores a
+`-n 2` run spent 3 of its 17 CPU-seconds idle. Pinning worker K to the
+K-th CPU it may use keeps the chains apart (bench/parallel.py measures
+both). Commands inherit the pin; an exec: program gets the set the worker
+had before (taskset(1), in tools/command.py), so it runs as in a shell.
+"""
+
+import os
+
+# The CPUs this process could use before pin() narrowed them, or None.
+_before = None
+
+
+def pinned_cpu(worker_index, worker_count, available):
+    """The CPU worker worker_index of worker_count takes, or None: pin only
+    when every worker gets a CPU of its own."""
+    cpus = sorted(available)
+    if worker_count < 2 or worker_count > len(cpus):
+        return None
+    return cpus[worker_index]
+
+
+def pin(worker_index, worker_count):
+    """Pin this process (so every command it runs) to its CPU; return it, or None."""
+    global _before
+    available = os.sched_getaffinity(0)
+    cpu = pinned_cpu(worker_index, worker_count, available)
+    if cpu is not None:
+        os.sched_setaffinity(0, {cpu})
+        _before = frozenset(available)
+    return cpu
+
+
+def unpinned():
+    """The CPUs this process had before pin(), as taskset's list, or None if not pinned."""
+    return None if _before is None else ",".join(str(c) for c in sorted(_before))
