@@ -200,18 +200,19 @@ def _carry_in_one_transaction(tools, plan, missing, timeout):
     sources = {}  # path -> node name, for every image some merge reads
     for name, _ in plan.carried:
         for layer in plan.walked(name):
-            sources.setdefault(layer.path, f"source{len(sources)}")
+            # Short node names: tools/storage_daemon.py says why.
+            sources.setdefault(layer.path, f"s{len(sources)}")
     # qemu stores the bitmaps one transaction adds in reverse order: reversed,
     # COMMIT_BASE lists them in COMMIT_TOP's order.
-    actions = [storage_daemon.add_action("base", n, g) for n, g in reversed(missing)]
+    actions = [storage_daemon.add_action("b", n, g) for n, g in reversed(missing)]
     actions += [
         storage_daemon.merge_action(
-            "base", name, [(sources[layer.path], name) for layer in plan.walked(name)]
+            "b", name, [(sources[layer.path], name) for layer in plan.walked(name)]
         )
         for name, _ in plan.carried
     ]
     # The sources are opened read-only: their files stay byte for byte as they were.
-    images = [("base", plan.base.path, False)] + [(n, p, True) for p, n in sources.items()]
+    images = [("b", plan.base.path, False)] + [(n, p, True) for p, n in sources.items()]
     storage_daemon.transaction(
         tools, images, actions, script=f"{plan.base.path}.commit-qmp", timeout=timeout
     )

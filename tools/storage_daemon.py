@@ -3,13 +3,18 @@
 The commands go to the daemon's monitor on stdin: piped from the command
 line when they are short (one command), else from a file on the host, so a
 transaction of thousands of actions needs no huge command line.
+
+qemu reads its monitor's input one byte per turn of its main loop (strace
+of a transaction of 1350 actions: 186,088 reads of one byte, about 3 us
+each), so the input is written as short as QMP allows: compact JSON, short
+node names, no argument that repeats qemu's default.
 """
 
 import json
 
 from tools import command, files
 
-NODE = "image"
+NODE = "i"
 
 # Below the kernel's limit for one argument (MAX_ARG_STRLEN, 128 KiB).
 PIPED = 64 * 1024
@@ -35,7 +40,7 @@ def apply_to(tools, images, commands, *, script, timeout=None):
     # nothing on quit.
     close = [{"execute": "blockdev-del", "arguments": {"node-name": n}} for n, _, _ in images]
     lines = [{"execute": "qmp_capabilities"}, *commands, *close, {"execute": "quit"}]
-    qmp = "".join(json.dumps(c) + "\n" for c in lines)
+    qmp = "".join(json.dumps(c, separators=(",", ":")) + "\n" for c in lines)
     argv = [tools.qemu_storage_daemon]
     for node, path, read_only in images:
         blockdev = {
@@ -92,7 +97,9 @@ def enable_bitmaps(tools, path, names, *, script, timeout=None):
 
 def add_action(node, name, granularity=None, *, disabled=False):
     """A transaction action that adds persistent bitmap name to node."""
-    data = {"node": node, "name": name, "persistent": True, "disabled": disabled}
+    data = {"node": node, "name": name, "persistent": True}
+    if disabled:
+        data["disabled"] = True
     if granularity is not None:
         data["granularity"] = granularity
     return {"type": "block-dirty-bitmap-add", "data": data}
