@@ -46,8 +46,10 @@ ENV = {
 
 
 def suite(workers, impl, folder, *more, cpu=None):
-    """Run the suite once (on CPU cpu, if given); return (wall s, CPU s of its processes)."""
+    """Run the suite once (on CPU cpu, if given); return (wall s, CPU s of its
+    processes, CPU-seconds the machine's CPUs were idle meanwhile)."""
     os.makedirs(folder)
+    idle_before = idle_seconds()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.monotonic()
     out = subprocess.run(
@@ -82,11 +84,18 @@ def suite(workers, impl, folder, *more, cpu=None):
             f"{out.stdout[-2000:]}{out.stderr[-2000:]}"
         )
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return wall, cpu
+    return wall, cpu, idle_seconds() - idle_before
+
+
+def idle_seconds():
+    """Idle and I/O-wait time of all CPUs since boot (/proc/stat), in seconds."""
+    with open("/proc/stat") as f:
+        fields = f.readline().split()
+    return (int(fields[4]) + int(fields[5])) / os.sysconf("SC_CLK_TCK")
 
 
 def medians(runs):
-    return statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
+    return tuple(statistics.median(r[i] for r in runs) for i in range(3))
 
 
 def snapshot_scenarios():
@@ -162,6 +171,7 @@ def main():
         results[key] = medians(runs[key])
         print(
             f"{' '.join(label):<26} wall {results[key][0]:6.2f} s   CPU {results[key][1]:6.2f} s"
+            f"   idle {results[key][2]:5.2f} of {results[key][0] * os.cpu_count():5.2f} CPU-s"
             f"   (walls: {', '.join(f'{r[0]:.2f}' for r in runs[key])})"
         )
     ratio = results[0][0] / results[2][0]
