@@ -98,8 +98,8 @@ def pytest_addoption(parser):
         "--no-pin-workers",
         action="store_true",
         default=False,
-        help="leave xdist workers free to run on any CPU (by default each local worker"
-        " takes a CPU of its own when there are enough)",
+        help="leave xdist workers free to run on any CPU (by default, when there are as"
+        " many workers as CPUs, each takes one of its own)",
     )
     group.addoption(
         "--target-host",

@@ -10,9 +10,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FAULTY = os.path.join(ROOT, "tests", "faulty")
 
 
-def conformance(tools, *args):
+def conformance(tools, *args, on_cpus=None):
     """Run the conformance suite as a user would: a pytest of its own, from the checkout,
-    on every CPU the user has (not only the one this test's worker is pinned to)."""
+    on_cpus (taskset's list; default: every CPU the user has, not only the one this
+    test's worker is pinned to)."""
     argv = [
         sys.executable,
         "-m",
@@ -24,7 +25,8 @@ def conformance(tools, *args):
         "no:hypothesispytest",
         *args,
     ]
-    return command.run(tools.host, argv, cwd=ROOT, check=False, timeout=600, cpus=cpus.unpinned())
+    given = on_cpus or cpus.unpinned()
+    return command.run(tools.host, argv, cwd=ROOT, check=False, timeout=600, cpus=given)
 
 
 def machine_cpus():

@@ -16,10 +16,14 @@ _before = None
 
 
 def pinned_cpu(worker_index, worker_count, available):
-    """The CPU worker worker_index of worker_count takes, or None: pin only
-    when every worker gets a CPU of its own."""
+    """The CPU worker worker_index of worker_count takes, or None.
+
+    Pinned only when the workers fill the CPUs, one each (-n auto): with
+    CPUs to spare the kernel has somewhere else to put a chain, and a pin
+    could hold a worker on a CPU other work keeps busy.
+    """
     cpus = sorted(available)
-    if worker_count < 2 or worker_count > len(cpus):
+    if worker_count < 2 or worker_count != len(cpus):
         return None
     return cpus[worker_index]
 
