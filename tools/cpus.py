@@ -33,9 +33,14 @@ def pin(worker_index, worker_count):
     global _before
     available = os.sched_getaffinity(0)
     cpu = pinned_cpu(worker_index, worker_count, available)
-    if cpu is not None:
+    if cpu is None:
+        return None
+    try:
         os.sched_setaffinity(0, {cpu})
-        _before = frozenset(available)
+    except OSError:
+        # A sandbox may forbid it; the run is only slower unpinned.
+        return None
+    _before = frozenset(available)
     return cpu
 
 
