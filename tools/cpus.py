@@ -1,9 +1,9 @@
 """One CPU per xdist worker, and the whole set back for a program under test.
 
 A worker spends its time in chains of short processes (sh, timeout,
-qemu-img), each waiting for the next. Left to itself, Linux often wakes
-both workers' chains on one CPU while the other idles: on 2 cores a
-`-n 2` run left 3 of the 16 CPU-seconds it lasted idle. Pinning worker K to the
+qemu-img), each waiting for the next. Unpinned on 2 cores, a `-n 2` run
+left 3 of the 16 CPU-seconds it lasted idle while tasks waited for a CPU,
+as if both workers' chains often shared one CPU. Pinning worker K to the
 K-th CPU it may use keeps the chains apart (bench/parallel.py measures
 both). Commands inherit the pin; an exec: program gets the set the worker
 had before (taskset(1), in tools/command.py), so it runs as in a shell.
