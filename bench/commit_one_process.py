@@ -151,16 +151,9 @@ def main():
             _, _, carried = bench.build(tools, pristine, args.count, data_mib)
             scratch = os.path.join(folder, "scratch")
             times = {"qemu-img": [], "one process": []}
+            _, qemu_img_commit, env = bench.ways(tools)[0]
             for turn in range(args.repeat + 1):  # the first turn is not counted
-                shutil.rmtree(scratch, ignore_errors=True)
-                shutil.copytree(pristine, scratch)
-                start = time.perf_counter()
-                subprocess.run(
-                    [tools.qemu_img, "commit", "-q", "-d", "-b", "base.qcow2", "top.qcow2"],
-                    cwd=scratch,
-                    check=True,
-                )
-                spent = time.perf_counter() - start
+                spent = bench.run_once(qemu_img_commit, env, pristine, scratch, carried)
                 if turn:
                     times["qemu-img"].append(spent)
                 shutil.rmtree(scratch)
