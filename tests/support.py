@@ -12,7 +12,7 @@ FAULTY = os.path.join(ROOT, "tests", "faulty")
 
 def conformance(tools, *args, on_cpus=None):
     """Run the conformance suite as a user would: a pytest of its own, from the checkout,
-    on_cpus (taskset's list; default: every CPU the user has, not only the one this
+    on_cpus (a set of CPUs; default: every CPU the user has, not only the one this
     test's worker is pinned to)."""
     argv = [
         sys.executable,
@@ -31,8 +31,7 @@ def conformance(tools, *args, on_cpus=None):
 
 def machine_cpus():
     """The CPUs this test session may use, whatever worker this test runs on."""
-    listed = cpus.unpinned()
-    return {int(c) for c in listed.split(",")} if listed else os.sched_getaffinity(0)
+    return cpus.unpinned() or os.sched_getaffinity(0)
 
 
 def cpu_list(text):

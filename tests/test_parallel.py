@@ -65,7 +65,7 @@ def logging_run(tools, folder, scenarios, *more):
         "-v",
         *(f"--scenario={s}" for s in scenarios),
         *more,
-        on_cpus=",".join(str(c) for c in sorted(two_cpus())),
+        on_cpus=two_cpus(),
     )
     seen = [tuple(map(cpu_list, line.split())) for line in open(f"{log}.cpus")]
     return out, log.read_text().splitlines(), seen, program
@@ -158,3 +158,4 @@ def test_no_pin_workers_leaves_the_workers_every_cpu(tools, tmp_path):
 )
 def test_which_cpu_a_worker_takes(worker, workers, available, expected):
     assert cpus.pinned_cpu(worker, workers, available) == expected
+

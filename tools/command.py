@@ -69,13 +69,13 @@ def command_line(
     group of its own and signals the whole group, so a hung command cannot
     leave children behind. max_file_size (bytes) is RLIMIT_FSIZE, set with
     util-linux prlimit(1): a write past it fails, or kills with SIGXFSZ.
-    cpus (a list such as "0,1") is the command's CPU affinity, set with
+    cpus (a set of CPU numbers) is the command's CPU affinity, set with
     util-linux taskset(1).
     """
     words = [shlex.quote(str(a)) for a in argv]
     if cpus is not None:
         # taskset takes no "--"; it stops reading options at the command.
-        words = ["taskset", "-c", shlex.quote(cpus)] + words
+        words = ["taskset", "-c", ",".join(str(c) for c in sorted(cpus))] + words
     if max_file_size is not None:
         words = ["prlimit", f"--fsize={int(max_file_size)}", "--"] + words
     if timeout is not None:

@@ -45,5 +45,5 @@ def pin(worker_index, worker_count):
 
 
 def unpinned():
-    """The CPUs this process had before pin(), as taskset's list, or None if not pinned."""
-    return None if _before is None else ",".join(str(c) for c in sorted(_before))
+    """The CPUs this process had before pin(), or None if it is not pinned."""
+    return _before
