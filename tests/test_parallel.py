@@ -159,3 +159,15 @@ def test_no_pin_workers_leaves_the_workers_every_cpu(tools, tmp_path):
 def test_which_cpu_a_worker_takes(worker, workers, available, expected):
     assert cpus.pinned_cpu(worker, workers, available) == expected
 
+
+def test_workers_named_with_tx_id_run_unpinned(tools, tmp_path):
+    out = conformance(
+        tools,
+        "--tx=popen//id=first",
+        "--tx=popen//id=second",
+        "--scenario=recording-alone",
+        f"--results={tmp_path / 'r.json'}",
+        f"--basetemp={tmp_path / 'harness'}",
+    )
+    assert out.rc == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    assert " passed" in out.stdout.splitlines()[-1]
