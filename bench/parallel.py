@@ -160,17 +160,16 @@ def main():
     suite(2, args.impl, os.path.join(folder, "warm-up"))  # bytecode cache, page cache
     results = {}
     # Interleaved, so a slow minute of the machine weighs on every variant alike.
-    variants = {0: ("-n 0",), 2: ("-n 2",), "free": ("-n 2", "--no-pin-workers")}
+    variants = {0: (0, ()), 2: (2, ()), "free": (2, ("--no-pin-workers",))}
     runs = {key: [] for key in variants}
     for i in range(args.repeat):
-        for key, label in variants.items():
-            workers = 0 if key == 0 else 2
-            more = label[1:]
+        for key, (workers, more) in variants.items():
             runs[key].append(suite(workers, args.impl, os.path.join(folder, f"{key}-{i}"), *more))
-    for key, label in variants.items():
+    for key, (workers, more) in variants.items():
         results[key] = medians(runs[key])
+        label = " ".join([f"-n {workers}", *more])
         print(
-            f"{' '.join(label):<26} wall {results[key][0]:6.2f} s   CPU {results[key][1]:6.2f} s"
+            f"{label:<26} wall {results[key][0]:6.2f} s   CPU {results[key][1]:6.2f} s"
             f"   idle {results[key][2]:5.2f} of {results[key][0] * os.cpu_count():5.2f} CPU-s"
             f"   (walls: {', '.join(f'{r[0]:.2f}' for r in runs[key])})"
         )
