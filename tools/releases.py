@@ -15,9 +15,7 @@ import sys
 from contextlib import nullcontext
 from dataclasses import dataclass
 
-import filelock
-
-from tools import apt, command, files, hosts, toolset
+from tools import apt, command, files, hosts, locks, toolset
 
 BINARIES = ("qemu-img", "qemu-io", "qemu-nbd", "qemu-storage-daemon")
 CACHE = os.environ.get("HARNESS_QEMU_CACHE") or os.path.join(
@@ -64,7 +62,7 @@ def provision(host, release, cache=CACHE):
     # A file lock keeps two local runs from fetching into one folder at once.
     # A remote target's cache has none: the xdist controller fetches before
     # its workers start, and a lock here could not hold other machines back.
-    with filelock.FileLock(folder + ".lock") if hosts.is_local(host) else nullcontext():
+    with locks.held(folder + ".lock") if hosts.is_local(host) else nullcontext():
         if not files.exists(host, os.path.join(folder, ".complete")):
             files.remove(host, folder)
             _fetch(host, release, folder)
