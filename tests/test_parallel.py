@@ -7,6 +7,8 @@ fail if a pytest or xdist release stops honouring the harness's scheduler.
 
 import os
 import re
+import subprocess
+import sys
 from collections import defaultdict
 
 import pytest
@@ -17,7 +19,7 @@ from implementations.external import ExternalProgram
 from rules import HARDENING
 from tools import cpus
 
-from support import FAULTY, conformance, cpu_list, machine_cpus
+from support import FAULTY, ROOT, conformance, cpu_list, machine_cpus
 
 # Plain scenarios, and the hardening ones, whose checks each take a run of their own.
 SCENARIOS = [
@@ -171,3 +173,24 @@ def test_workers_named_with_tx_id_run_unpinned(tools, tmp_path):
     )
     assert out.rc == 0, out.stdout[-3000:] + out.stderr[-3000:]
     assert " passed" in out.stdout.splitlines()[-1]
+
+
+# Registers a handler before the harness's and one after, then exits; each
+# says how many objects the cyclic GC had frozen when it ran.
+EXIT_PROBE = """
+import atexit, gc
+atexit.register(lambda: print("registered before:", gc.get_freeze_count()))
+from fixtures.plugin import freeze_at_exit
+freeze_at_exit()
+atexit.register(lambda: print("registered after:", gc.get_freeze_count()))
+"""
+
+
+def test_the_gc_walks_nothing_at_exit_once_every_other_handler_ran():
+    out = subprocess.run(
+        [sys.executable, "-c", EXIT_PROBE], cwd=ROOT, capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    after, before = out.stdout.splitlines()
+    assert after == "registered after: 0"
+    assert int(before.removeprefix("registered before: ")) > 1000
