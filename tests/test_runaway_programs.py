@@ -35,14 +35,17 @@ def test_litter_in_home_and_beside_active_is_reported(pipeline, catalog):
 
 
 def _repo_files(tools):
-    """The checkout's files, but for the venv, tox's and the qemu releases' caches and bytecode.
+    """The checkout's files, but for the venv, tox's and the qemu releases' caches, bytecode
+    and hypothesis's folder.
 
-    The venv is bin/bootstrap.sh's: another test's bin/conformance may redo it meanwhile.
+    Other tests may change those meanwhile: another test's bin/conformance may
+    redo the venv, and hypothesis, in the other worker, rewrites its files
+    under .hypothesis/ (it failed this test once so).
     """
     return {
         path: stat
         for path, stat in files.listing(tools.host, ROOT).items()
-        if not path.startswith((".venv/", ".tox/", ".cache/", ".git/"))
+        if not path.startswith((".venv/", ".tox/", ".cache/", ".git/", ".hypothesis/"))
         and "__pycache__" not in path
     }
 
