@@ -9,7 +9,7 @@ implementation twice.
 
 import pytest
 
-from conformance.cases import Case, cases, param_id
+from conformance.cases import cases, param_id
 from fixtures.grouping import GroupScheduling
 from fixtures.plugin import settings
 
@@ -29,23 +29,3 @@ def pytest_generate_tests(metafunc):
 def pytest_xdist_make_scheduler(config, log):
     table = {c.id: (c.group, c.weight) for c in _cases(config)}
     return GroupScheduling(config, log, lambda nodeid: table.get(param_id(nodeid)))
-
-
-def pytest_collection_modifyitems(items):
-    for item in items:
-        callspec = getattr(item, "callspec", None)
-        case = callspec.params.get("case") if callspec else None
-        # No cases at all leaves pytest's placeholder of an empty parameter set.
-        if isinstance(case, Case):
-            item.user_properties.append(
-                (
-                    "case",
-                    {
-                        "implementation": case.impl.name,
-                        "scenario": case.scenario.name,
-                        "rule": case.rule.id,
-                        "family": case.rule.family,
-                        "subjects": [s.label for s in case.subjects],
-                    },
-                )
-            )

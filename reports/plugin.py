@@ -1,7 +1,9 @@
 """Collect one record per conformance test, write the results, set the exit status.
 
 Runs on the xdist controller (or the only process): workers send their test
-reports there, each carrying its case in user_properties.
+reports there. A report names its case by its test id (conformance/cases.py),
+as in the scheduler's table: the case itself does not travel with each of a
+test's three reports (that was about a third of what they carried).
 
 Exit status: 0 when every conformance rule (snapshot and chain, or commit) held (advisory findings
 are reported, with a warning line), 1 when one failed or could not be
@@ -14,6 +16,7 @@ import os
 
 import pytest
 
+from conformance.cases import cases, param_id
 from conformance.generated import Shrinker, exercised
 from conformance.generated import summary as generated_summary
 from fixtures.plugin import is_worker, settings
@@ -79,9 +82,18 @@ class Collector:
         self.started = _now()
         self.records = {}
         self.expected = set()  # node ids of every conformance test collected
+        self.cases = None  # {test id: Case}
+
+    def case_of(self, nodeid):
+        """The Case of a conformance test, None for any other test."""
+        if self.cases is None:
+            harness = settings(self.config)
+            found = cases(harness.implementations(), harness.scenarios())
+            self.cases = {case.id: case for case in found}
+        return self.cases.get(param_id(nodeid))
 
     def pytest_collection_modifyitems(self, items):
-        self.expected.update(i.nodeid for i in items if "case" in dict(i.user_properties))
+        self.expected.update(i.nodeid for i in items if self.case_of(i.nodeid))
 
     def pytest_xdist_node_collection_finished(self, node, ids):
         # Under xdist the workers collect; each reports the same ids.
@@ -90,14 +102,19 @@ class Collector:
     @pytest.hookimpl
     def pytest_runtest_logreport(self, report):
         """One record per subject of the test's rule, from its verdicts or its outcome."""
-        props = dict(report.user_properties)
-        case = props.get("case")
+        case = self.case_of(report.nodeid)
         if case is None:
             return
-        found = _verdicts(report, props)
+        props = dict(report.user_properties)
+        found = _verdicts(report, [s.label for s in case.subjects], props.get("verdicts"))
         if found is None:
             return
-        head = {k: v for k, v in case.items() if k != "subjects"}
+        head = {
+            "implementation": case.impl.name,
+            "scenario": case.scenario.name,
+            "rule": case.rule.id,
+            "family": case.rule.family,
+        }
         for subject, outcome, message in found:
             key = (report.nodeid, subject)
             known = self.records.get(key)
@@ -224,15 +241,13 @@ class Collector:
         terminalreporter.write_line(f"summary: {self.pages['markdown']}")
 
 
-def _verdicts(report, props):
+def _verdicts(report, subjects, given):
     """[(subject, outcome, message)] a report stands for, or None.
 
-    A test that got its verdicts carries them; one that never did (the run
-    could not be judged, the implementation is unavailable, a teardown
+    A test that got its verdicts carries them (given); one that never did (the
+    run could not be judged, the implementation is unavailable, a teardown
     failed) gives its own outcome to every subject of its rule.
     """
-    subjects = props["case"]["subjects"]
-    given = props.get("verdicts")
     if report.when == "teardown":
         if report.failed:
             message = "teardown: " + _crash_message(report)
