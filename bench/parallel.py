@@ -6,12 +6,14 @@ Runs the conformance suite on the whole catalog as bin/conformance does
 (one pytest, the reference by default) with -n 0, with -n 2 (each worker
 pinned to a CPU of its own, the default) and with -n 2 --no-pin-workers, N
 times each (default 3), and prints the median wall times, the CPU they used
-and the ratios. Then it accounts for the time of one sequential run, phase by phase,
-in this process: collecting the tests, building the chains, the baselines,
-the implementation runs with their observation and verdicts, the hardening
-runs; what is left is pytest's own cost per test. Last, the ceiling of any
-split on 2 cores: the catalog's two halves, each a -n 0 run, alone and then
-both at once, free and then each on a CPU of its own. Asserts nothing.
+and the ratios. Each run is cut in three by bench/run_clock.py: its
+start-up (to the first test), its tests, and its end (after the last test).
+Then it accounts for the time of one sequential run, phase by phase, in
+this process: building the chains, the baselines, the implementation runs
+with their observation and verdicts, the hardening runs; what is left is
+pytest's own cost per test. Last, the ceiling of any split on 2 cores: the
+catalog's two halves, each a -n 0 run, alone and then both at once, free
+and then each on a CPU of its own. Asserts nothing.
 """
 
 import argparse
@@ -47,10 +49,13 @@ ENV = {
 
 def suite(workers, impl, folder, *more, cpu=None):
     """Run the suite once (on CPU cpu, if given); return (wall s, CPU s of its
-    processes, CPU-seconds the machine's CPUs were idle meanwhile)."""
+    processes, CPU-seconds the machine's CPUs were idle meanwhile, (start-up,
+    tests, end) in seconds)."""
     os.makedirs(folder)
+    clock = os.path.join(folder, "clock")
     idle_before = idle_seconds()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.time()
     start = time.monotonic()
     out = subprocess.run(
         [
@@ -63,6 +68,8 @@ def suite(workers, impl, folder, *more, cpu=None):
             "no:cacheprovider",
             "-p",
             "no:hypothesispytest",
+            "-p",
+            "bench.run_clock",
             "-q",
             "-n",
             str(workers),
@@ -72,11 +79,12 @@ def suite(workers, impl, folder, *more, cpu=None):
             *more,
         ],
         cwd=ROOT,
-        env=ENV,
+        env={**ENV, "BENCH_RUN_CLOCK": clock},
         capture_output=True,
         text=True,
     )
     wall = time.monotonic() - start
+    ended = time.time()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if out.returncode not in (0, 1):
         sys.exit(
@@ -84,7 +92,10 @@ def suite(workers, impl, folder, *more, cpu=None):
             f"{out.stdout[-2000:]}{out.stderr[-2000:]}"
         )
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return wall, cpu, idle_seconds() - idle_before
+    with open(clock) as f:
+        first, last = (float(t) for t in f.read().split())
+    parts = (first - started, last - first, ended - last)
+    return wall, cpu, idle_seconds() - idle_before, parts
 
 
 def idle_seconds():
@@ -95,7 +106,9 @@ def idle_seconds():
 
 
 def medians(runs):
-    return tuple(statistics.median(r[i] for r in runs) for i in range(3))
+    """The median of each figure of suite() over runs, the parts each on its own."""
+    parts = tuple(statistics.median(r[3][i] for r in runs) for i in range(3))
+    return (*(statistics.median(r[i] for r in runs) for i in range(3)), parts)
 
 
 def snapshot_scenarios():
@@ -177,33 +190,22 @@ def main():
     print(f"speed-up of -n 2 over -n 0: {ratio:.2f}x (goal: 1.8x)")
     print(f"speed-up of -n 2 --no-pin-workers over -n 0: {results[0][0] / results['free'][0]:.2f}x")
 
-    collect = {
-        w: medians(
-            [
-                suite(w, args.impl, os.path.join(folder, f"c{w}-{i}"), "--collect-only")
-                for i in range(args.repeat)
-            ]
-        )
-        for w in (0, 2)
-    }
+    print("\neach run cut in three (medians): start-up (to the first test), the tests, the end")
+    for key, (workers, more) in variants.items():
+        start, middle, end = results[key][3]
+        label = " ".join([f"-n {workers}", *more])
+        gain = f"   the tests {results[0][3][1] / middle:.2f}x faster" if workers else ""
+        print(f"  {label:<24} {start:5.2f} s {middle:6.2f} s {end:5.2f} s{gain}")
     times, tests = phases(args.impl, os.path.join(folder, "phases"))
+    start, _, end = results[0][3]
     print(f"\nwhere one sequential run's {results[0][0]:.2f} s go ({tests} tests):")
-    print(f"  {'start-up and collection (--collect-only)':<46} {collect[0][0]:6.2f} s")
+    print(f"  {'start-up and end (above)':<46} {start + end:6.2f} s")
     for name, seconds in times.items():
         print(f"  {name:<46} {seconds:6.2f} s")
-    rest = results[0][0] - collect[0][0] - sum(times.values())
+    rest = results[0][0] - start - end - sum(times.values())
     print(
         f"  {'the rest: pytest per test, reports':<46} {rest:6.2f} s"
         f"   ({rest / tests * 1000:.2f} ms a test)"
-    )
-    ideal = (results[0][0] - collect[0][0]) / 2 + collect[2][0]
-    print(
-        f"\n-n 2 start-up and collection (controller and 2 workers): {collect[2][0]:.2f} s wall,"
-        f" {collect[2][1]:.2f} s CPU"
-    )
-    print(
-        f"-n 2 if the work split perfectly after start-up: {ideal:.2f} s; measured"
-        f" {results[2][0]:.2f} s"
     )
     print(f"CPU: -n 2 used {results[2][1] - results[0][1]:+.2f} s more than -n 0")
     print("\nthe workload itself on 2 cores, without xdist:")
