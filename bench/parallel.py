@@ -207,7 +207,7 @@ def main():
         f"  {'the rest: pytest per test, reports':<46} {rest:6.2f} s"
         f"   ({rest / tests * 1000:.2f} ms a test)"
     )
-    print(f"CPU: -n 2 used {results[2][1] - results[0][1]:+.2f} s more than -n 0")
+    print(f"CPU of -n 2 minus CPU of -n 0: {results[2][1] - results[0][1]:+.2f} s")
     print("\nthe workload itself on 2 cores, without xdist:")
     for pinned in (False, True):
         pairs = side_by_side(args.impl, os.path.join(folder, f"halves-{pinned}"), pinned)
