@@ -3,7 +3,7 @@
 Runs on the xdist controller (or the only process): workers send their test
 reports there. A report names its case by its test id (conformance/cases.py),
 as in the scheduler's table: the case itself does not travel with each of a
-test's three reports (that was about a third of what they carried).
+test's three reports (it was a sixth of what they carried, as JSON).
 
 Exit status: 0 when every conformance rule (snapshot and chain, or commit) held (advisory findings
 are reported, with a warning line), 1 when one failed or could not be
