@@ -9,6 +9,7 @@ runs every command, and reads every image, through one agent
 
 import atexit
 import base64
+import contextlib
 import json
 import os
 import subprocess
@@ -136,7 +137,9 @@ class RemoteHost:
             timeout=30,
         )
         for name in os.listdir(self.control_folder):
-            os.unlink(os.path.join(self.control_folder, name))
+            # The master, told to exit, removes its own socket: it may do so meanwhile.
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(os.path.join(self.control_folder, name))
         os.rmdir(self.control_folder)
         self.control_folder = None
 
