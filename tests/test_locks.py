@@ -1,6 +1,5 @@
 """tools/locks.py between real processes: one holds, the others wait, a death lets go."""
 
-import os
 import subprocess
 import sys
 
@@ -8,7 +7,7 @@ import pytest
 
 from tools import locks
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from support import ROOT
 
 # Takes the lock, says so on stdout, and holds it until its stdin closes.
 HOLDER = """
@@ -21,24 +20,21 @@ print("let go", flush=True)
 """
 
 
-def holder(path):
-    """A process that holds path's lock once it has printed 'held'."""
-    proc = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, str(path)],
-        cwd=ROOT,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    return proc
-
-
 @pytest.fixture
 def started():
+    """start(path): a process that holds path's lock once it has printed 'held'."""
     procs = []
 
     def start(path):
-        procs.append(holder(path))
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, "-c", HOLDER, str(path)],
+                cwd=ROOT,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+        )
         return procs[-1]
 
     yield start

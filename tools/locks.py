@@ -24,7 +24,7 @@ def held(path):
 
 
 def is_held(path):
-    """True while another open of path holds the lock (the lock is not taken)."""
+    """True while another open of path holds the lock; if none does, it is taken and let go."""
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
