@@ -1,10 +1,10 @@
 """What the commit algorithm does with a commit scenario, read from its description.
 
 Pure functions over a Scenario (docs/rules.md, "Committing external
-snapshots"): which names it carries, whether a careful implementation must
-refuse the commit, and whether the shape is one of the algorithm's known
-limits. The generator uses them to draw commit scenarios that say what the
-catalog's hand-written ones say.
+snapshots"): whether a careful implementation must refuse the commit, and
+whether the shape is one of the algorithm's known limits. The names it
+carries are Scenario.carried_at_commit_top(). The generator uses them to
+draw commit scenarios that say what the catalog's hand-written ones say.
 """
 
 from scenarios.model import AlgorithmLimit
@@ -12,25 +12,6 @@ from scenarios.model import AlgorithmLimit
 
 def _usable(bitmap):
     return bitmap.recording and not bitmap.inconsistent
-
-
-def valid_at(images, name):
-    """The chain rules with images[0] as the top (images top first): the top
-    holds name; those holding it form one run from the top down, with no
-    image below the run holding it again; each is recording and consistent."""
-    held = [image.bitmap_named(name) is not None for image in images]
-    run = held.index(False) if False in held else len(held)
-    if run == 0 or any(held[run:]):
-        return False
-    return all(_usable(image.bitmap_named(name)) for image in images[:run])
-
-
-def carried(scenario):
-    """The names of COMMIT_TOP whose chain is valid there: the ones the commit carries."""
-    below_top = scenario.images[: scenario.commit_top + 1][::-1]
-    return [
-        b.name for b in scenario.images[scenario.commit_top].bitmaps if valid_at(below_top, b.name)
-    ]
 
 
 def walked(scenario, name):
@@ -57,7 +38,7 @@ def refusal(scenario):
         return "commit: COMMIT_BASE is larger than COMMIT_TOP: the guest would see past its end"
     if top - base > COST_MAX_GROWTH:
         return "cost: COMMIT_BASE would grow by over 64 MiB to COMMIT_TOP's size"
-    names = carried(scenario)
+    names = scenario.carried_at_commit_top()
     if not names:
         return None
     base = scenario.commit_base

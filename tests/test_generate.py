@@ -171,7 +171,7 @@ def test_commit_scenarios_load_back_with_their_marks_and_limits(commit_drawing, 
 def test_commit_draws_cover_both_kinds_of_commit_and_the_refusals(commit_drawing):
     kinds = {s.above is None for s in commit_drawing.scenarios}
     assert kinds == {True, False}  # active and intermediate commits
-    assert any(commit_shapes.carried(s) for s in commit_drawing.scenarios)
+    assert any(s.carried_at_commit_top() for s in commit_drawing.scenarios)
     reasons = " ".join(commit_drawing.filtered)
     assert "COMMIT_BASE cannot hold bitmaps" in reasons
 
