@@ -31,7 +31,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from tools import qemu_img, qemu_io, storage_daemon, toolset  # noqa: E402
+from qcow2_conformance.tools import qemu_img, qemu_io, storage_daemon, toolset  # noqa: E402
 
 
 def build(tools, path, count):
@@ -58,7 +58,11 @@ def ways(tools, folder, per_bitmap):
     env = dict(os.environ, QEMU_IMG=tools.qemu_img)
     found = [
         ("baseline", [sys.executable, os.path.join(ROOT, "bench", "qsd_snapshot.py")], env),
-        ("module", [sys.executable, "-m", "implementations.reference"], dict(env, PYTHONPATH=ROOT)),
+        (
+            "module",
+            [sys.executable, "-m", "qcow2_conformance.implementations.reference"],
+            dict(env, PYTHONPATH=ROOT),
+        ),
         ("command", [os.path.join(ROOT, "bin", "qcow2-snapshot")], env),
     ]
     if per_bitmap:

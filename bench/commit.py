@@ -32,7 +32,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from tools import qemu_img, qemu_io, storage_daemon, toolset  # noqa: E402
+from qcow2_conformance.tools import qemu_img, qemu_io, storage_daemon, toolset  # noqa: E402
 
 SIZE = 1 << 30
 MIB = 1 << 20
@@ -82,7 +82,13 @@ def ways(tools):
         ),
         (
             "module",
-            lambda top, base: [sys.executable, "-m", "implementations.commit_reference", top, base],
+            lambda top, base: [
+                sys.executable,
+                "-m",
+                "qcow2_conformance.implementations.commit_reference",
+                top,
+                base,
+            ],
             dict(env, PYTHONPATH=ROOT),
         ),
         ("command", lambda top, base: [os.path.join(ROOT, "bin", "qcow2-commit"), top, base], env),

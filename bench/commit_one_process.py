@@ -27,7 +27,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import commit as bench  # noqa: E402  (bench/commit.py: the chain and the timing)
 
-from tools import toolset  # noqa: E402
+from qcow2_conformance.tools import toolset  # noqa: E402
 
 
 class Qmp:

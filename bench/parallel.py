@@ -29,15 +29,15 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from conformance.cases import cases  # noqa: E402
-from conformance.pipeline import Pipeline  # noqa: E402
-from fixtures.cache import ChainCache  # noqa: E402
-from implementations import registry  # noqa: E402
-from rules import HARDENING  # noqa: E402
-from scenarios import load_catalog  # noqa: E402
-from scenarios.loader import CATALOG_DIR  # noqa: E402
-from scenarios.model import SNAPSHOT  # noqa: E402
-from tools import toolset  # noqa: E402
+from qcow2_conformance.conformance.cases import cases  # noqa: E402
+from qcow2_conformance.conformance.pipeline import Pipeline  # noqa: E402
+from qcow2_conformance.fixtures.cache import ChainCache  # noqa: E402
+from qcow2_conformance.implementations import registry  # noqa: E402
+from qcow2_conformance.rules import HARDENING  # noqa: E402
+from qcow2_conformance.scenarios import load_catalog  # noqa: E402
+from qcow2_conformance.scenarios.loader import CATALOG_DIR  # noqa: E402
+from qcow2_conformance.scenarios.model import SNAPSHOT  # noqa: E402
+from qcow2_conformance.tools import toolset  # noqa: E402
 
 # What tox sets for the conformance environment (tox.ini), so the figures are a user's.
 ENV = {

@@ -23,8 +23,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from qcow2 import open_image  # noqa: E402
-from tools import qemu_img, qemu_io, storage_daemon, toolset  # noqa: E402
+from qcow2_conformance.qcow2 import open_image  # noqa: E402
+from qcow2_conformance.tools import qemu_img, qemu_io, storage_daemon, toolset  # noqa: E402
 
 
 def build(tools, path, count, granularity=65536):

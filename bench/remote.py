@@ -22,8 +22,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 sys.path.insert(0, ROOT)
 
-from scenarios import load_catalog  # noqa: E402
-from scenarios.model import SNAPSHOT  # noqa: E402
+from qcow2_conformance.scenarios import load_catalog  # noqa: E402
+from qcow2_conformance.scenarios.model import SNAPSHOT  # noqa: E402
 
 import sshd  # noqa: E402
 

@@ -41,7 +41,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests"))
 import sshd  # noqa: E402
 
 sys.path.insert(0, ROOT)
-from tools import hosts  # noqa: E402
+from qcow2_conformance.tools import hosts  # noqa: E402
 
 # Runs "$1" in a session of its own, and kills that session (every process of
 # it, whatever its process group) once the sshd process that started this

@@ -1,9 +1,10 @@
 # Sourced by the bin/ commands: install what the harness needs, once.
 #
 # Debian packages through apt-get, only when missing; Python packages in
-# .venv (tox and requirements.txt), redone when requirements.txt changes.
+# .venv (tox, and this checkout installed editable with the extras that
+# pyproject.toml names), redone when pyproject.toml changes.
 # A completed bootstrap leaves a stamp in .venv. While the stamp matches
-# requirements.txt and this script, later calls skip the full check: its
+# pyproject.toml and this script, later calls skip the full check: its
 # python3 probe cost bin/qcow2-snapshot about 0.1 s on every snapshot.
 set -euo pipefail
 
@@ -13,7 +14,7 @@ BOOTSTRAP_STAMP="$VENV/.bootstrap"
 
 # What a completed bootstrap vouches for depends on these two files only.
 bootstrap_key() {
-    cat "$ROOT/requirements.txt" "$ROOT/bin/bootstrap.sh" | sha256sum
+    cat "$ROOT/pyproject.toml" "$ROOT/bin/bootstrap.sh" | sha256sum
 }
 
 # True when the stamp is current and what the bootstrap installed is still
@@ -54,13 +55,13 @@ apt_install() {
 
 install_venv() {
     local stamp="$VENV/.requirements"
-    if [ -x "$VENV/bin/tox" ] && cmp -s "$ROOT/requirements.txt" "$stamp"; then
+    if [ -x "$VENV/bin/tox" ] && cmp -s "$ROOT/pyproject.toml" "$stamp"; then
         return 0
     fi
     echo "bootstrap: preparing $VENV" >&2
     python3 -m venv "$VENV"
-    "$VENV/bin/pip" install -q --disable-pip-version-check tox -r "$ROOT/requirements.txt"
-    cp "$ROOT/requirements.txt" "$stamp"
+    "$VENV/bin/pip" install -q --disable-pip-version-check tox -e "$ROOT[generate]"
+    cp "$ROOT/pyproject.toml" "$stamp"
 }
 
 if ! bootstrap_done; then

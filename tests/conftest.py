@@ -2,8 +2,8 @@
 
 import pytest
 
-from fixtures.plugin import settings
-from rules import load_rules
+from qcow2_conformance.fixtures.plugin import settings
+from qcow2_conformance.rules import load_rules
 
 import sshd
 

@@ -1,32 +1,28 @@
 """Helpers the harness's own tests share (fixtures live in tests/conftest.py)."""
 
+import contextlib
 import os
 import sys
+import tempfile
 
-from implementations.external import ExternalProgram
-from tools import command, cpus
+from qcow2_conformance.implementations.external import ExternalProgram
+from qcow2_conformance.tools import command, cpus
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FAULTY = os.path.join(ROOT, "tests", "faulty")
 
 
-def conformance(tools, *args, on_cpus=None):
-    """Run the conformance suite as a user would: a pytest of its own, from the checkout,
-    on_cpus (a set of CPUs; default: every CPU the user has, not only the one this
-    test's worker is pinned to)."""
-    argv = [
-        sys.executable,
-        "-m",
-        "pytest",
-        "conformance",
-        "-p",
-        "no:cacheprovider",
-        "-p",
-        "no:hypothesispytest",
-        *args,
-    ]
+def conformance(tools, *args, on_cpus=None, cwd=None):
+    """Run the conformance suite as a user would: the qcow2-conformance command, in cwd
+    (default: a fresh folder, removed afterwards, so the default conformance-out/ lands
+    there), on_cpus (a set of CPUs; default: every CPU the user has, not only the one
+    this test's worker is pinned to)."""
+    argv = [sys.executable, "-m", "qcow2_conformance", *args]
     given = on_cpus or cpus.unpinned()
-    return command.run(tools.host, argv, cwd=ROOT, check=False, timeout=600, cpus=given)
+    with contextlib.ExitStack() as stack:
+        if cwd is None:
+            cwd = stack.enter_context(tempfile.TemporaryDirectory(prefix="conformance-run-"))
+        return command.run(tools.host, argv, cwd=cwd, check=False, timeout=600, cpus=given)
 
 
 def machine_cpus():
@@ -98,7 +94,7 @@ def trips_exactly(pipeline, program, scenario, rules):
 
 def catalog_error(path):
     """The message of the CatalogError a scenario file raises, checked to be one line."""
-    from scenarios import CatalogError, load_file
+    from qcow2_conformance.scenarios import CatalogError, load_file
 
     try:
         load_file(path)

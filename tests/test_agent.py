@@ -6,8 +6,8 @@ import subprocess
 import sys
 import time
 
-from observe import reader
-from tools import bundle
+from qcow2_conformance.observe import reader
+from qcow2_conformance.tools import bundle
 
 from support import command_lines
 

@@ -3,10 +3,10 @@
 import json
 import os
 
-from conformance.pipeline import Pipeline
-from fixtures.cache import ChainCache
-from implementations.registry import Reference
-from tools import toolset
+from qcow2_conformance.conformance.pipeline import Pipeline
+from qcow2_conformance.fixtures.cache import ChainCache
+from qcow2_conformance.implementations.registry import Reference
+from qcow2_conformance.tools import toolset
 
 from support import FAULTY, conformance, qemu_folder
 

@@ -4,10 +4,10 @@ import dataclasses
 
 import pytest
 
-from observe import inspect
-from observe.extents import granules
-from scenarios import load_catalog
-from tools import command
+from qcow2_conformance.observe import inspect
+from qcow2_conformance.observe.extents import granules
+from qcow2_conformance.scenarios import load_catalog
+from qcow2_conformance.tools import command
 
 
 @pytest.mark.parametrize("scenario", load_catalog(), ids=lambda s: s.name)

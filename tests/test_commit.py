@@ -7,12 +7,12 @@ rule and only the rules that necessarily follow from it.
 
 import pytest
 
-from conformance.procedures import PROCEDURES
-from fixtures.chain import BuiltChain, file_names
-from implementations.registry import resolve
-from rules import load_rules
-from scenarios import load_catalog
-from scenarios.model import (
+from qcow2_conformance.conformance.procedures import PROCEDURES
+from qcow2_conformance.fixtures.chain import BuiltChain, file_names
+from qcow2_conformance.implementations.registry import resolve
+from qcow2_conformance.rules import load_rules
+from qcow2_conformance.scenarios import load_catalog
+from qcow2_conformance.scenarios.model import (
     COMMIT,
     COMMIT_BASE,
     COMMIT_TOP,

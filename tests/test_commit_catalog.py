@@ -2,8 +2,8 @@
 
 import pytest
 
-from scenarios import load_catalog, load_file
-from scenarios.model import COMMIT, SNAPSHOT, STATES
+from qcow2_conformance.scenarios import load_catalog, load_file
+from qcow2_conformance.scenarios.model import COMMIT, SNAPSHOT, STATES
 
 from support import catalog_error
 

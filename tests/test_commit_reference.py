@@ -10,11 +10,11 @@ import sys
 
 import pytest
 
-from implementations import commit_reference
-from implementations.registry import resolve
-from observe.extents import describe, uncovered, union_of
-from observe.inspect import image_facts
-from scenarios.model import (
+from qcow2_conformance.implementations import commit_reference
+from qcow2_conformance.implementations.registry import resolve
+from qcow2_conformance.observe.extents import describe, uncovered, union_of
+from qcow2_conformance.observe.inspect import image_facts
+from qcow2_conformance.scenarios.model import (
     DISABLED,
     INCONSISTENT_RECORDING,
     RECORDING,
@@ -22,7 +22,7 @@ from scenarios.model import (
     Image,
     Scenario,
 )
-from tools import command, qemu_img, qemu_io
+from qcow2_conformance.tools import command, qemu_img, qemu_io
 
 from support import ROOT
 
@@ -233,7 +233,7 @@ def test_a_raw_base_with_nothing_to_carry_is_committed(tools, chain_cache, tmp_p
 
 def test_command_line(tools, chain_cache, tmp_path):
     built = chain_cache.copy(FIVE, str(tmp_path / "chain"))
-    argv = [sys.executable, "-m", "implementations.commit_reference"]
+    argv = [sys.executable, "-m", "qcow2_conformance.implementations.commit_reference"]
     env = {"QEMU_IMG": tools.qemu_img, "PYTHONPATH": ROOT}
     # Relative paths, from the chain's folder.
     names = [os.path.basename(p) for p in commit_paths(built, 3, 1, 4)]

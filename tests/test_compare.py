@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from reports import compare
+from qcow2_conformance.reports import compare
 
 
 def record(scenario, rule, outcome, subject="", message="", impl="reference"):

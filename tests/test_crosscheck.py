@@ -2,11 +2,11 @@
 
 import os
 
-from conformance.pipeline import Pipeline
-from fixtures.cache import ChainCache
-from implementations.registry import Reference
-from rules.crosscheck import dirty_bits_agree
-from tools import toolset
+from qcow2_conformance.conformance.pipeline import Pipeline
+from qcow2_conformance.fixtures.cache import ChainCache
+from qcow2_conformance.implementations.registry import Reference
+from qcow2_conformance.rules.crosscheck import dirty_bits_agree
+from qcow2_conformance.tools import toolset
 
 from support import FAULTY, failed_rules, qemu_folder
 

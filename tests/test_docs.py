@@ -26,7 +26,7 @@ def known_options():
     """The options the README's table and conftest.py give bin/conformance."""
     table = re.findall(r"^\| (`[^|]*) \|", read("README.md"), re.M)
     from_readme = {o for cell in table for o in re.findall(r"`(--?[a-z][\w-]*)", cell)}
-    return from_readme | set(re.findall(r'addoption\(\s*"(--[\w-]+)"', read("conftest.py")))
+    return from_readme | set(re.findall(r'addoption\(\s*"(--[\w-]+)"', read("qcow2_conformance/plugin.py")))
 
 
 def named_options():
@@ -79,7 +79,7 @@ def test_commands_and_modules_exist():
 
 
 def test_report_files_are_those_the_harness_writes():
-    writer = read("reports/plugin.py")
+    writer = read("qcow2_conformance/reports/plugin.py")
     for listed, written in (
         ("results.junit.xml", '".junit.xml"'),
         ("report.html", 'report.html"'),

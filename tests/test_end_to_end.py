@@ -7,10 +7,10 @@ import uuid
 
 import pytest
 
-from implementations.external import scratch_prefix
-from rules import HARDENING, rules_of
-from scenarios.model import SNAPSHOT
-from tools import command, files
+from qcow2_conformance.implementations.external import scratch_prefix
+from qcow2_conformance.rules import HARDENING, rules_of
+from qcow2_conformance.scenarios.model import SNAPSHOT
+from qcow2_conformance.tools import command, files
 
 from support import FAULTY, ROOT, conformance
 
@@ -238,7 +238,7 @@ def test_relative_paths_mean_the_folder_bin_conformance_was_called_in(tools, tmp
 
 
 def test_a_scenario_folder_without_the_procedures_scenarios_stops_the_run(tools, tmp_path):
-    catalog = os.path.join(ROOT, "scenarios")
+    catalog = os.path.join(ROOT, "qcow2_conformance", "scenarios")
     for name in os.listdir(catalog):
         if name.startswith("commit-"):
             os.symlink(os.path.join(catalog, name), tmp_path / name)

@@ -9,9 +9,9 @@ import sys
 
 import pytest
 
-from implementations import external, shell_env
-from implementations.external import ExternalProgram, scratch_prefix
-from tools import command, files
+from qcow2_conformance.implementations import external, shell_env
+from qcow2_conformance.implementations.external import ExternalProgram, scratch_prefix
+from qcow2_conformance.tools import command, files
 
 from support import ROOT, failed_rules
 

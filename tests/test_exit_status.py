@@ -9,7 +9,7 @@ import os
 
 import pytest
 
-from reports import results
+from qcow2_conformance.reports import results
 
 from support import FAULTY, conformance
 

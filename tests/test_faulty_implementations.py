@@ -8,8 +8,8 @@ import os
 
 import pytest
 
-from conformance.pipeline import Pipeline, RunError
-from rules import verdict
+from qcow2_conformance.conformance.pipeline import Pipeline, RunError
+from qcow2_conformance.rules import verdict
 
 from support import failed_rules, faulty, trips_exactly
 from test_commit import CASES as COMMIT_CASES

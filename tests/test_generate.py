@@ -6,10 +6,10 @@ import sys
 
 import pytest
 
-from scenarios import commit_shapes, generate, load_catalog
-from scenarios.generate import DEFAULT_SEED, draw, refusal
-from scenarios.model import COMMIT, STATES, Bitmap, Image, Scenario
-from scenarios.writer import write_file
+from qcow2_conformance.scenarios import commit_shapes, generate, load_catalog
+from qcow2_conformance.scenarios.generate import DEFAULT_SEED, draw, refusal
+from qcow2_conformance.scenarios.model import COMMIT, STATES, Bitmap, Image, Scenario
+from qcow2_conformance.scenarios.writer import write_file
 
 from support import ROOT
 
@@ -133,7 +133,7 @@ DRAW = """
 import hashlib, sys
 sys.path.insert(0, {root!r})
 {imports}
-from scenarios.generate import draw
+from qcow2_conformance.scenarios.generate import draw
 print(hashlib.sha256(repr([s.images for s in draw(20, 11).scenarios]).encode()).hexdigest())
 """
 

@@ -9,10 +9,10 @@ import os
 
 import pytest
 
-from conformance.shrink import shrink, size_key
-from scenarios import load_file
-from scenarios.generate import draw
-from scenarios.generated import draw_into
+from qcow2_conformance.conformance.shrink import shrink, size_key
+from qcow2_conformance.scenarios import load_file
+from qcow2_conformance.scenarios.generate import draw
+from qcow2_conformance.scenarios.generated import draw_into
 
 from support import ROOT, conformance, failed_rules, faulty
 from test_faulty_implementations import CASES

@@ -2,8 +2,8 @@
 
 import pytest
 
-from conformance.cases import id_safe, param_id
-from fixtures.grouping import GroupScheduling
+from qcow2_conformance.conformance.cases import id_safe, param_id
+from qcow2_conformance.fixtures.grouping import GroupScheduling
 
 
 class FakeNode:

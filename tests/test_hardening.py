@@ -2,9 +2,9 @@
 
 import pytest
 
-from implementations.registry import Reference
-from rules import HARDENING, load_rules
-from rules.subjects import subjects
+from qcow2_conformance.implementations.registry import Reference
+from qcow2_conformance.rules import HARDENING, load_rules
+from qcow2_conformance.rules.subjects import subjects
 
 from support import faulty
 

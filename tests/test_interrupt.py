@@ -7,10 +7,10 @@ import sys
 import time
 import uuid
 
-from implementations.libvirt_domain import PREFIX
-from tools import virsh
+from qcow2_conformance.implementations.libvirt_domain import PREFIX
+from qcow2_conformance.tools import virsh
 
-from support import ROOT, command_lines
+from support import command_lines
 
 URI = "qemu:///system"
 
@@ -32,11 +32,8 @@ def test_ctrl_c_leaves_nothing_running(tools, tmp_path):
     argv = [
         sys.executable,
         "-m",
-        "pytest",
-        "conformance",
+        "qcow2_conformance",
         "-q",
-        "-p",
-        "no:cacheprovider",
         "-n",
         "2",
         f"--testrunuid={token}",
@@ -47,7 +44,7 @@ def test_ctrl_c_leaves_nothing_running(tools, tmp_path):
     # As a terminal does: its own process group, SIGINT at its default.
     run = subprocess.Popen(
         argv,
-        cwd=ROOT,
+        cwd=tmp_path,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,

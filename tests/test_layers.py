@@ -25,15 +25,15 @@ HARNESS = (
 
 # (module, the harness packages it may import, directly or not)
 LAYERS = [
-    ("qcow2", {"qcow2"}),
-    ("scenarios.model", {"scenarios"}),
-    ("observe.facts", {"observe"}),
-    ("observe.extents", {"observe"}),
-    ("rules.registry", {"rules", "observe", "scenarios"}),
-    ("rules.verdict", {"rules", "observe", "scenarios"}),
-    ("reports.table", {"reports", "rules", "observe", "scenarios"}),
+    ("qcow2_conformance.qcow2", {"qcow2"}),
+    ("qcow2_conformance.scenarios.model", {"scenarios"}),
+    ("qcow2_conformance.observe.facts", {"observe"}),
+    ("qcow2_conformance.observe.extents", {"observe"}),
+    ("qcow2_conformance.rules.registry", {"rules", "observe", "scenarios"}),
+    ("qcow2_conformance.rules.verdict", {"rules", "observe", "scenarios"}),
+    ("qcow2_conformance.reports.table", {"reports", "rules", "observe", "scenarios"}),
     (
-        "fixtures.plugin",
+        "qcow2_conformance.fixtures.plugin",
         {"fixtures", "tools", "scenarios", "implementations", "rules", "observe", "qcow2"},
     ),
 ]
@@ -42,7 +42,8 @@ PROBE = """
 import sys
 sys.path.insert(0, {root!r})
 import {module}
-print(" ".join(sorted({{m.split(".")[0] for m in sys.modules}})))
+print(" ".join(sorted({{m.split(".")[1] for m in sys.modules
+                      if m.startswith("qcow2_conformance.")}} | {{m.split(".")[0] for m in sys.modules}})))
 """
 
 

@@ -9,11 +9,11 @@ import uuid
 
 import pytest
 
-from implementations.libvirt_domain import PREFIX, domain_name, domain_xml, sweep
-from implementations.registry import resolve
-from scenarios import load_catalog
-from scenarios.model import RECORDING, SNAPSHOT, Bitmap, Image, Scenario
-from tools import qemu_img, virsh
+from qcow2_conformance.implementations.libvirt_domain import PREFIX, domain_name, domain_xml, sweep
+from qcow2_conformance.implementations.registry import resolve
+from qcow2_conformance.scenarios import load_catalog
+from qcow2_conformance.scenarios.model import RECORDING, SNAPSHOT, Bitmap, Image, Scenario
+from qcow2_conformance.tools import qemu_img, virsh
 
 from support import FAULTY, conformance
 

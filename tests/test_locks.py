@@ -5,14 +5,14 @@ import sys
 
 import pytest
 
-from tools import locks
+from qcow2_conformance.tools import locks
 
 from support import ROOT
 
 # Takes the lock, says so on stdout, and holds it until its stdin closes.
 HOLDER = """
 import sys
-from tools import locks
+from qcow2_conformance.tools import locks
 with locks.held(sys.argv[1]):
     print("held", flush=True)
     sys.stdin.read()

@@ -13,11 +13,11 @@ from collections import defaultdict
 
 import pytest
 
-from conformance.cases import cases
-from fixtures.cache import COMPUTED
-from implementations.external import ExternalProgram
-from rules import HARDENING
-from tools import cpus
+from qcow2_conformance.conformance.cases import cases
+from qcow2_conformance.fixtures.cache import COMPUTED
+from qcow2_conformance.implementations.external import ExternalProgram
+from qcow2_conformance.rules import HARDENING
+from qcow2_conformance.tools import cpus
 
 from support import FAULTY, ROOT, conformance, cpu_list, machine_cpus
 
@@ -180,7 +180,7 @@ def test_workers_named_with_tx_id_run_unpinned(tools, tmp_path):
 EXIT_PROBE = """
 import atexit, gc
 atexit.register(lambda: print("registered before:", gc.get_freeze_count()))
-from fixtures.plugin import freeze_at_exit
+from qcow2_conformance.fixtures.plugin import freeze_at_exit
 freeze_at_exit()
 atexit.register(lambda: print("registered after:", gc.get_freeze_count()))
 """

@@ -1,6 +1,6 @@
 """The qemu-io wrapper's holder: it stands for a running VM in locked-active."""
 
-from tools import command, qemu_img, qemu_io
+from qcow2_conformance.tools import command, qemu_img, qemu_io
 
 
 def _locked(tools, path):

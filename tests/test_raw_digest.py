@@ -5,8 +5,8 @@ cp --sparse=always, which makes it a hole again. Found by a generated
 scenario (a raw base with no data at offset 0).
 """
 
-from observe.inspect import image_facts
-from tools import files, qemu_img, qemu_io
+from qcow2_conformance.observe.inspect import image_facts
+from qcow2_conformance.tools import files, qemu_img, qemu_io
 
 
 def test_a_sparse_copy_keeps_the_digest_and_a_changed_byte_does_not(tools, tmp_path):

@@ -6,10 +6,10 @@ import sys
 
 import pytest
 
-from implementations import reference
-from implementations.registry import Reference
-from rules import load_rules
-from tools import command, files
+from qcow2_conformance.implementations import reference
+from qcow2_conformance.implementations.registry import Reference
+from qcow2_conformance.rules import load_rules
+from qcow2_conformance.tools import command, files
 
 
 @pytest.mark.parametrize("use_daemon", [True, False], ids=["storage-daemon", "qemu-img"])
@@ -64,14 +64,26 @@ def test_command_line(tools, built, tmp_path):
     env = {"QEMU_IMG": tools.qemu_img, "PYTHONPATH": os.getcwd()}
     out = command.run(
         tools.host,
-        [sys.executable, "-m", "implementations.reference", built.active, str(overlay)],
+        [
+            sys.executable,
+            "-m",
+            "qcow2_conformance.implementations.reference",
+            built.active,
+            str(overlay),
+        ],
         env=env,
         cwd=os.getcwd(),
     )
     assert "3 bitmaps carried" in out.stdout
     again = command.run(
         tools.host,
-        [sys.executable, "-m", "implementations.reference", built.active, str(overlay)],
+        [
+            sys.executable,
+            "-m",
+            "qcow2_conformance.implementations.reference",
+            built.active,
+            str(overlay),
+        ],
         env=env,
         check=False,
     )

@@ -5,9 +5,9 @@ import re
 
 import pytest
 
-from rules import HARDENING, load_rules
-from rules.families import BY_NAME
-from scenarios import load_catalog
+from qcow2_conformance.rules import HARDENING, load_rules
+from qcow2_conformance.rules.families import BY_NAME
+from qcow2_conformance.scenarios import load_catalog
 
 from support import ROOT
 
@@ -54,6 +54,6 @@ def test_a_scenario_naming_an_unknown_check_stops_the_run(tools, tmp_path):
 
 
 def test_every_hardening_check_has_a_condition_and_no_condition_is_left_over():
-    from observe.hardening import CONDITIONS
+    from qcow2_conformance.observe.hardening import CONDITIONS
 
     assert set(CONDITIONS) == {r.id for r in RULES if r.judged_on == HARDENING}

@@ -6,8 +6,8 @@ import sys
 
 import pytest
 
-from reports import compare
-from tools import command, releases, toolset
+from qcow2_conformance.reports import compare
+from qcow2_conformance.tools import command, releases, toolset
 
 from support import ROOT, conformance
 
@@ -95,7 +95,13 @@ def test_reference_on_two_releases_and_their_compare(tools, tmp_path):
         assert all(f"{release}" in v for v in run["qemu_versions"].values())
     out = command.run(
         tools.host,
-        [sys.executable, "-m", "reports.compare", str(runs["5.2"]), str(runs["10.0"])],
+        [
+            sys.executable,
+            "-m",
+            "qcow2_conformance.reports.compare",
+            str(runs["5.2"]),
+            str(runs["10.0"]),
+        ],
         cwd=ROOT,
         check=False,
     )

@@ -91,7 +91,7 @@ def test_verdicts_over_ssh_are_the_local_ones(tools, ssh_server, local_results, 
 
 def test_two_ssh_workers_give_the_local_results(tools, ssh_server, local_results, tmp_path):
     results = str(tmp_path / "workers.json")
-    worker = f"popen//python=bin/ssh-worker {ROOT} -F {ssh_server.ssh_config} sshd-test"
+    worker = f"popen//python={ROOT}/bin/ssh-worker {ROOT} -F {ssh_server.ssh_config} sshd-test"
     # pytest's folder in the folder only ssh sees: as on another machine, the
     # workers get a path whose parent does not exist where they run.
     run = os.path.join(ssh_server.private_dir, "run")
@@ -125,10 +125,9 @@ def test_a_lost_connection_errors_the_cut_run_names_the_host_and_leaves_nothing(
     with open(sentinel, "w") as f:
         f.write("this machine's, where ssh does not look\n")
     results = str(tmp_path / "lost.json")
-    argv = [sys.executable, "-m", "pytest", "conformance", "-p", "no:cacheprovider"]
-    argv += ["-p", "no:hypothesispytest", "-n", "0", "--impl", f"exec:{hangs}"]
+    argv = [sys.executable, "-m", "qcow2_conformance", "-n", "0", "--impl", f"exec:{hangs}"]
     argv += ["--scenario", "chain-depth-1", "--results", results, *over_ssh(ssh_server)]
-    run = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    run = subprocess.Popen(argv, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         _wait_for(lambda: any("sleep 3601" in c for c in ssh_server.processes().values()))
         ssh_server.kill_sessions()

@@ -9,7 +9,7 @@ import shutil
 
 import pytest
 
-from reports import html, markdown, table
+from qcow2_conformance.reports import html, markdown, table
 
 import support
 

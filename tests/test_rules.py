@@ -4,13 +4,24 @@ import dataclasses
 
 import pytest
 
-from implementations.base import RunFacts
-from observe.facts import Baseline, BitmapFacts, ImageFacts, Observation, ProbeFacts
-from rules import load_rules
-from rules.backup import backup_ready
-from rules.chain import chain_consistent, chain_contiguous, chain_recording, chain_top
-from rules.subjects import Subject
-from rules.verdict import judge
+from qcow2_conformance.implementations.base import RunFacts
+from qcow2_conformance.observe.facts import (
+    Baseline,
+    BitmapFacts,
+    ImageFacts,
+    Observation,
+    ProbeFacts,
+)
+from qcow2_conformance.rules import load_rules
+from qcow2_conformance.rules.backup import backup_ready
+from qcow2_conformance.rules.chain import (
+    chain_consistent,
+    chain_contiguous,
+    chain_recording,
+    chain_top,
+)
+from qcow2_conformance.rules.subjects import Subject
+from qcow2_conformance.rules.verdict import judge
 
 ACTIVE_PATH = "/run/active.qcow2"
 GiB = 1 << 30

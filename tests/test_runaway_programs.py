@@ -7,10 +7,10 @@ writes nothing outside its own temporary folders.
 import json
 import os
 
-from implementations.external import ExternalProgram
-from rules import HARDENING, rules_of
-from scenarios.model import SNAPSHOT
-from tools import files
+from qcow2_conformance.implementations.external import ExternalProgram
+from qcow2_conformance.rules import HARDENING, rules_of
+from qcow2_conformance.scenarios.model import SNAPSHOT
+from qcow2_conformance.tools import files
 
 from support import FAULTY, ROOT, conformance, failed_rules, faulty
 

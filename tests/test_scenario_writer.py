@@ -5,10 +5,10 @@ import dataclasses
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from scenarios import load_file
-from scenarios.generate import chains, refusal
-from scenarios.model import Bitmap, Image, Scenario
-from scenarios.writer import write_file
+from qcow2_conformance.scenarios import load_file
+from qcow2_conformance.scenarios.generate import chains, refusal
+from qcow2_conformance.scenarios.model import Bitmap, Image, Scenario
+from qcow2_conformance.scenarios.writer import write_file
 
 HOSTILE = st.sampled_from(
     [

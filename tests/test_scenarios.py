@@ -2,7 +2,7 @@
 
 import pytest
 
-from scenarios import CatalogError, load_catalog, load_file
+from qcow2_conformance.scenarios import CatalogError, load_catalog, load_file
 
 from support import catalog_error
 

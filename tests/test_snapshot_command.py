@@ -1,6 +1,6 @@
 """bin/qcow2-snapshot and bin/qcow2-commit end to end on a real chain, and their bootstrap's stamp.
 
-The command runs from a copy of the checkout's bin/ and requirements.txt, so
+The command runs from a copy of the checkout's bin/ and pyproject.toml, so
 the test can change them without touching the checkout. The copy's .venv
 forwards python to this interpreter; its pip, and the system python3 in
 front of the real one on PATH, only log their calls (and `python3 -m venv`
@@ -14,8 +14,8 @@ import sys
 
 import pytest
 
-from implementations import reference
-from tools import command, qemu_img
+from qcow2_conformance.implementations import reference
+from qcow2_conformance.tools import command, qemu_img
 
 from support import ROOT
 
@@ -29,15 +29,18 @@ def script(path, text):
 def copy(tmp_path):
     root = tmp_path / "checkout"
     (root / "bin").mkdir(parents=True)
-    for name in ("bin/bootstrap.sh", "bin/qcow2-snapshot", "bin/qcow2-commit", "requirements.txt"):
+    for name in ("bin/bootstrap.sh", "bin/qcow2-snapshot", "bin/qcow2-commit", "pyproject.toml"):
         shutil.copy2(os.path.join(ROOT, name), root / name)
-    for package in ("implementations", "tools"):
-        (root / package).symlink_to(os.path.join(ROOT, package))
     venv = root / ".venv" / "bin"
     venv.mkdir(parents=True)
     log = tmp_path / "calls"
     log.touch()
     script(venv / "python", f'#!/bin/sh\nexec {sys.executable} "$@"\n')
+    for command_name in ("qcow2-snapshot", "qcow2-commit"):
+        script(
+            venv / command_name,
+            f'#!/bin/sh\nexec {os.path.dirname(sys.executable)}/{command_name} "$@"\n',
+        )
     script(venv / "pip", f'#!/bin/sh\necho "pip $*" >> {log}\n')
     script(venv / "tox", "#!/bin/sh\nexit 0\n")
     stubs = tmp_path / "stubs"
@@ -103,7 +106,7 @@ PROBE = "python3 -c import ensurepip, venv"
 
 @pytest.mark.parametrize(
     "changed, redoes_venv",
-    [("requirements.txt", True), ("bin/bootstrap.sh", False)],
+    [("pyproject.toml", True), ("bin/bootstrap.sh", False)],
     ids=["requirements", "bootstrap"],
 )
 def test_full_bootstrap_only_when_its_stamp_is_stale(
@@ -114,7 +117,7 @@ def test_full_bootstrap_only_when_its_stamp_is_stale(
 
     fresh = run("first.qcow2")
     assert PROBE in fresh
-    assert f"pip install -q --disable-pip-version-check tox -r {copy[0]}/requirements.txt" in fresh
+    assert f"pip install -q --disable-pip-version-check tox -e {copy[0]}[generate]" in fresh
     # A current stamp: no python3 starts before the snapshot's own.
     assert run("second.qcow2") == []
     with open(copy[0] / changed, "a") as f:

@@ -2,9 +2,9 @@
 
 import pytest
 
-from reports import markdown, table
-from rules import load_rules
-from rules.families import FAMILIES
+from qcow2_conformance.reports import markdown, table
+from qcow2_conformance.rules import load_rules
+from qcow2_conformance.rules.families import FAMILIES
 
 from support import record
 

@@ -10,8 +10,8 @@ from html import escape
 
 import pytest
 
-from reports import html, markdown, summary, table
-from rules.outcomes import OUTCOMES
+from qcow2_conformance.reports import html, markdown, summary, table
+from qcow2_conformance.rules.outcomes import OUTCOMES
 
 import support
 

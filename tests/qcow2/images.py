@@ -10,7 +10,7 @@ arguments, pathlib paths, the path returned for chaining.
 
 import pytest
 
-from tools import command, qemu_img, qemu_io, storage_daemon
+from qcow2_conformance.tools import command, qemu_img, qemu_io, storage_daemon
 
 # The LUKS key derivation benchmark sometimes fails on busy machines with
 # "Unable to get accurate CPU usage"; that is not what the tests are about.

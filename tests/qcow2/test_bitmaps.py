@@ -6,7 +6,7 @@ directory in cluster 3, bitmap tables from cluster 4, data from cluster 8.
 
 import pytest
 
-from qcow2 import Bitmap, Qcow2Error, open_image
+from qcow2_conformance.qcow2 import Bitmap, Qcow2Error, open_image
 
 import craft
 

@@ -7,7 +7,7 @@ from cluster 8.
 
 import pytest
 
-from qcow2 import Extent, Qcow2Error, open_image
+from qcow2_conformance.qcow2 import Extent, Qcow2Error, open_image
 
 import craft
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from qcow2 import Qcow2Error, extensions, header, open_image
+from qcow2_conformance.qcow2 import Qcow2Error, extensions, header, open_image
 
 import craft
 

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from qcow2 import Qcow2Error, open_image
-from tools import qemu_img
+from qcow2_conformance.qcow2 import Qcow2Error, open_image
+from qcow2_conformance.tools import qemu_img
 
 import craft
 import images

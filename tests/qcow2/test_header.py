@@ -4,7 +4,7 @@ import dataclasses
 
 import pytest
 
-from qcow2 import Header, Qcow2Error, open_image
+from qcow2_conformance.qcow2 import Header, Qcow2Error, open_image
 
 import craft
 

@@ -5,8 +5,8 @@ import struct
 
 import pytest
 
-import qcow2
-from qcow2 import Qcow2Error, Qcow2Image, dirty, fileio, open_image, probe_format
+from qcow2_conformance import qcow2
+from qcow2_conformance.qcow2 import Qcow2Error, Qcow2Image, dirty, fileio, open_image, probe_format
 
 import craft
 

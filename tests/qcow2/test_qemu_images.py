@@ -2,8 +2,8 @@
 
 import pytest
 
-from qcow2 import Extent, Qcow2Error, open_image
-from tools import command, qemu_img, qemu_io
+from qcow2_conformance.qcow2 import Extent, Qcow2Error, open_image
+from qcow2_conformance.tools import command, qemu_img, qemu_io
 
 import craft
 import images

@@ -1,0 +1,93 @@
+"""The conformance suite's fixtures and hooks: its cases, their scheduling, the pipeline.
+
+Each group's tests (conformance/cases.py) share one implementation run, so
+the harness's own scheduler (fixtures/grouping.py) sends a group to one
+worker as a whole. The pipeline also stores each run's verdicts for the
+whole session, so even a scheduler that split a group would not run an
+implementation twice. Its run folder is shared by every xdist worker of the
+session, like the chain cache, so verdicts computed by one worker are read
+by the others.
+"""
+
+import pytest
+
+from qcow2_conformance.conformance.cases import cases, param_id
+from qcow2_conformance.conformance.pipeline import Pipeline
+from qcow2_conformance.fixtures.grouping import GroupScheduling
+from qcow2_conformance.fixtures.plugin import is_active, settings
+from qcow2_conformance.rules import HARDENING
+from qcow2_conformance.rules.outcomes import ERROR, FAILED, FINDINGS, SKIPPED
+
+
+def _cases(config):
+    harness = settings(config)
+    return cases(harness.implementations(), harness.scenarios())
+
+
+def pytest_generate_tests(metafunc):
+    if "case" in metafunc.fixturenames:
+        found = _cases(metafunc.config)
+        metafunc.parametrize("case", [pytest.param(c, id=c.id) for c in found])
+
+
+@pytest.hookimpl(tryfirst=True, optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    if not is_active(config):
+        return None
+    table = {c.id: (c.group, c.weight) for c in _cases(config)}
+    return GroupScheduling(config, log, lambda nodeid: table.get(param_id(nodeid)))
+
+
+@pytest.fixture(scope="session")
+def pipeline(pytestconfig, tools, chain_cache, session_folder):
+    runs = session_folder / "runs"
+    runs.mkdir(exist_ok=True)
+    harness = settings(pytestconfig)
+    return Pipeline(
+        tools,
+        chain_cache,
+        str(runs),
+        harness.timeout,
+        images=harness.target.subfolder("runs"),
+    )
+
+
+@pytest.fixture
+def verdicts(case, pipeline, request):
+    """The verdicts of case's rule, one per subject.
+
+    They go to the results file as they are (user property 'verdicts'). The
+    test errors when some could not be evaluated and none failed, and is
+    skipped when every subject was.
+    """
+    impl, scenario, rule = case.impl, case.scenario, case.rule
+    # Under remote xdist workers each judges on its own host: say which.
+    request.node.user_properties.append(("host", settings(request.config).target.name()))
+    reason = pipeline.unavailable(impl, scenario)
+    if reason:
+        pytest.skip(reason)
+    if rule.judged_on == HARDENING:
+        found = [pipeline.hardening(impl, scenario, rule, s) for s in case.subjects]
+    else:
+        judged = pipeline.verdicts(impl, scenario)
+        found = [judged[(rule.id, s.label)] for s in case.subjects]
+        if any(v.outcome in FINDINGS for v in found):
+            request.node.add_report_section(
+                "setup", "harness commands", "\n".join(pipeline.commands(impl, scenario))
+            )
+    request.node.user_properties.append(
+        (
+            "verdicts",
+            [{"subject": v.subject, "outcome": v.outcome, "message": v.message} for v in found],
+        )
+    )
+    outcomes = {v.outcome for v in found}
+    if ERROR in outcomes and FAILED not in outcomes:
+        raise RuntimeError(described(v for v in found if v.outcome == ERROR))
+    if outcomes == {SKIPPED}:
+        pytest.skip(described(found))
+    return found
+
+
+def described(verdicts):
+    return "; ".join(f"{v.subject}: {v.message}" if v.subject else v.message for v in verdicts)

@@ -1,0 +1,12 @@
+"""libvirt-live: the snapshot of a running transient domain, destroyed afterwards."""
+
+from qcow2_conformance.implementations.libvirt_domain import LibvirtAdapter
+from qcow2_conformance.tools import virsh
+
+
+class LibvirtLive(LibvirtAdapter):
+    def start(self, host, xml, timeout):
+        virsh.create(host, self.uri, xml, timeout)
+
+    def remove(self, host, name):
+        virsh.destroy(host, self.uri, name)

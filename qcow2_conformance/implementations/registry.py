@@ -1,0 +1,102 @@
+"""Turn an --impl value into an implementation object.
+
+What an implementation is: implementations/base.py. Built-in names stand for
+one class per procedure; exec:PATH runs a program for any procedure.
+"""
+
+import os
+import time
+
+from qcow2_conformance.implementations import commit_reference, reference
+from qcow2_conformance.implementations.base import ImplementationError, RunFacts, tail
+from qcow2_conformance.implementations.external import MAX_FILE_SIZE, ExternalProgram
+from qcow2_conformance.implementations.libvirt_live import LibvirtLive
+from qcow2_conformance.implementations.libvirt_offline import LibvirtOffline
+from qcow2_conformance.scenarios.model import COMMIT, SNAPSHOT
+from qcow2_conformance.tools import command, files, hosts
+from qcow2_conformance.tools.toolset import BITMAP_COMMAND, STORAGE_DAEMON
+
+
+class Reference:
+    """The reference implementations, run in the harness's own process.
+
+    One name for both procedures: "snapshot" runs implementations/reference.py,
+    "commit" implementations/commit_reference.py.
+    """
+
+    PROCEDURES = (SNAPSHOT, COMMIT)
+
+    def __init__(self, name="reference", use_daemon=True):
+        self.name = name
+        self.use_daemon = use_daemon
+
+    def unavailable(self, tools, procedure):
+        if procedure not in self.PROCEDURES:
+            return f"{self.name}: runs {' and '.join(self.PROCEDURES)} only, not {procedure}"
+        # Without the daemon the reference adds bitmaps with qemu-img bitmap.
+        if self.use_daemon and STORAGE_DAEMON in tools.capabilities:
+            return None
+        reason = tools.lacks(BITMAP_COMMAND)
+        return f"{self.name}: {reason}" if reason else None
+
+    def run(self, tools, procedure, paths, *, cwd, timeout):
+        if not self.use_daemon:
+            tools = tools.without_storage_daemon()
+        start = time.monotonic()
+        status, message, timed_out = 0, "", False
+        try:
+            if procedure == COMMIT:
+                carried = commit_reference.commit(tools, *paths, timeout=timeout)
+            else:
+                carried = reference.snapshot(tools, *paths, timeout=timeout)
+            message = f"{len(carried)} bitmaps carried"
+        except (reference.SnapshotError, commit_reference.CommitError, command.CommandError) as e:
+            status, message = 1, str(e)
+            timed_out = isinstance(e, command.CommandError) and e.result.timed_out
+        return RunFacts(
+            self.name, status, timed_out, timeout, time.monotonic() - start, tail(message)
+        )
+
+
+BUILTIN = {
+    "reference": lambda uri, token: Reference(),
+    "reference-qemu-img": lambda uri, token: Reference("reference-qemu-img", use_daemon=False),
+    "libvirt-live": lambda uri, token: LibvirtLive("libvirt-live", uri, token),
+    "libvirt-offline": lambda uri, token: LibvirtOffline("libvirt-offline", uri, token),
+}
+
+
+def resolve(
+    spec,
+    *,
+    libvirt_uri="qemu:///system",
+    run_token="adhoc",
+    max_file_size=MAX_FILE_SIZE,
+    base_dir=None,
+    host=None,
+):
+    """Return the implementation named by spec: a built-in name or exec:PATH.
+
+    max_file_size caps every file an exec: program writes; a relative PATH
+    is taken from base_dir (default: the current folder). PATH is looked for
+    on host (default: this machine), where the program will run.
+    """
+    if spec.startswith("exec:"):
+        path = os.path.join(base_dir or os.getcwd(), spec[len("exec:") :]) if spec[5:] else ""
+        if not path:
+            raise ImplementationError(
+                "--impl exec: needs a program path, e.g. exec:/usr/local/bin/snap"
+            )
+        where = "" if host is None or hosts.is_local(host) else f" on {hosts.describe(host)}"
+        if not (files.is_file(host, path) if where else os.path.isfile(path)):
+            raise ImplementationError(
+                f"--impl {spec}: {path} does not exist{where}; give the program's path"
+            )
+        if not (files.is_executable(host, path) if where else os.access(path, os.X_OK)):
+            raise ImplementationError(f"--impl {spec}: {path} is not executable; chmod +x it")
+        return ExternalProgram(path, max_file_size, run_token, name=spec)
+    if spec in BUILTIN:
+        return BUILTIN[spec](libvirt_uri, run_token)
+    raise ImplementationError(
+        f"--impl {spec}: unknown implementation; use one of {', '.join(BUILTIN)} or exec:PATH"
+    )

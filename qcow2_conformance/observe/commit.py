@@ -1,0 +1,83 @@
+"""Observe a run of the commit procedure: the images after it, then probe the new top.
+
+The pristine chain is the Baseline. After the run every image of the chain
+is read again (those the commit took out may be gone), qemu-img compares
+what a guest sees through the new chain with what it saw through the old
+one, qemu-img check looks at COMMIT_BASE and ABOVE, and last a probe writes
+through the new top, as a guest would after the commit, so
+commit-backup-ready can see whether the chain's bitmaps track it.
+"""
+
+import os
+
+from qcow2_conformance.observe import inspect
+from qcow2_conformance.observe.facts import CommitObservation, ProbeFacts
+from qcow2_conformance.observe.run import PROBE_PATTERN, probe_writes
+from qcow2_conformance.tools import command, qemu_img, qemu_io
+
+
+def observe(tools, scenario, run, baseline, chain_paths, folder_changes=None):
+    top, base, above = scenario.commit_top, scenario.commit_base, scenario.above
+    reads = inspect.read_images(
+        tools, [(path, before.role) for path, before in zip(chain_paths, baseline.images)]
+    )
+    after = [r.facts for r in reads]
+    unreadable = {
+        i: r.error if r.exists else f"{before.role} ({os.path.basename(path)}) no longer exists"
+        for i, (r, path, before) in enumerate(zip(reads, chain_paths, baseline.images))
+        if r.error
+    }
+    checks, same, probe = {}, None, None
+    for index in (base, above):
+        image = after[index] if index is not None else None
+        if image is not None and image.format == "qcow2":
+            checks[index] = qemu_img.check(tools, image.path)
+    base_after = after[base]
+    if run.exit_status == 0 and base_after and base_after.format == baseline.images[base].format:
+        # Compared through ABOVE (or COMMIT_BASE): the images above it did not change.
+        old = baseline.images[above if above is not None else top]
+        new = after[above] if above is not None else base_after
+        if new is not None:
+            same = qemu_img.compare(
+                tools, old.path, new.path, fmt=old.format, second_fmt=new.format
+            )
+        new_top = after[-1] if above is not None else base_after
+        if new_top is not None:
+            probe = _probe(tools, new_top, {i.path: i.role for i in after if i})
+    return CommitObservation(
+        run,
+        baseline,
+        top,
+        base,
+        above,
+        tuple(after),
+        unreadable,
+        same,
+        checks,
+        probe,
+        scenario.algorithm_limit,
+        folder_changes,
+    )
+
+
+def _probe(tools, new_top, roles):
+    """Write through the new top, then read the chain its backing links make, top first."""
+    writes = probe_writes(new_top.virtual_size)
+    try:
+        qemu_io.write(tools, new_top.path, writes, pattern=PROBE_PATTERN, fmt=new_top.format)
+        return ProbeFacts(writes, linked_chain(tools, new_top.path, roles), None, None)
+    except (command.CommandError, inspect.InspectError) as e:
+        return ProbeFacts(writes, (), None, str(e))
+
+
+def linked_chain(tools, path, roles):
+    """ImageFacts from path down its backing links, top first; roles: path -> role.
+
+    Paths are the reader's, resolved on the target (ImageFacts.path, backing_path).
+    """
+    chain = []
+    while path and len(chain) <= len(roles):
+        facts = inspect.image_facts(tools, path, roles.get(path, path))
+        chain.append(facts)
+        path = facts.backing_path
+    return tuple(chain)

@@ -1,0 +1,71 @@
+"""Observe the images after an implementation ran, then probe OVERLAY with writes.
+
+The probe writes through OVERLAY with qemu-io, as a guest would after the
+snapshot, so backup-ready can see whether the new bitmaps track them. It
+runs after everything else about OVERLAY was read.
+"""
+
+from qcow2_conformance.observe import inspect
+from qcow2_conformance.observe.facts import Observation, ProbeFacts
+from qcow2_conformance.scenarios.model import roles
+from qcow2_conformance.tools import command, qemu_img, qemu_io
+
+PROBE_PATTERN = 0x99
+
+
+def probe_writes(virtual_size):
+    """Writes at the start, across a granule boundary in the middle, and at the end.
+
+    Each is cut to the image, which may be as small as 512 bytes.
+    """
+    middle = virtual_size // 2 // (1 << 20) * (1 << 20)
+    wanted = ((0, 4096), (middle - 512, 65536 + 1024), (virtual_size - 4096, 4096))
+    writes = []
+    for off, length in wanted:
+        start, end = max(0, off), min(virtual_size, off + length)
+        if end > start and (start, end - start) not in writes:
+            writes.append((start, end - start))
+    return tuple(writes)
+
+
+def observe(tools, run, baseline, chain_paths, overlay_path, probe=True, folder_changes=None):
+    # One read of every file: on a remote target, one round trip.
+    *chain, read = inspect.read_images(
+        tools, [*zip(chain_paths, roles(len(chain_paths))), (overlay_path, "OVERLAY")]
+    )
+    after = tuple(_readable(r) for r in chain)
+    overlay, error, exists = read
+    # OVERLAY too: on top of ACTIVE, as it should be, all in one qemu-img call.
+    infos = inspect.qemu_infos(tools, after + ((overlay,) if overlay else ()))
+    check, wanted, probe = None, probe, None
+    if not exists:
+        error = None
+    if overlay is not None:
+        if overlay.format == "qcow2":
+            check = qemu_img.check(tools, overlay_path)
+            if wanted and run.exit_status == 0:
+                probe = _probe(tools, overlay, chain_paths)
+    return Observation(
+        run, baseline, after, overlay, error, check, infos, probe, folder_changes, exists
+    )
+
+
+def _probe(tools, overlay, chain_paths):
+    writes = probe_writes(overlay.virtual_size)
+    try:
+        qemu_io.write(tools, overlay.path, writes, pattern=PROBE_PATTERN)
+        written, *below = inspect.chain_facts(
+            tools,
+            [overlay.path, *reversed(chain_paths)],
+            ["OVERLAY", *reversed(roles(len(chain_paths)))],
+        )
+        info = inspect.qemu_account(tools, overlay.path)
+    except (command.CommandError, inspect.InspectError) as e:
+        return ProbeFacts(writes, (), None, str(e))
+    return ProbeFacts(writes, (written, *below), info, None)
+
+
+def _readable(read):
+    if read.error:
+        raise inspect.InspectError(read.error)
+    return read.facts

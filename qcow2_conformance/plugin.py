@@ -1,0 +1,167 @@
+"""The pytest plugin (entry point pytest11): the harness's options and plugins.
+
+pip installs it with the package, so any pytest session has the options; the
+harness acts only in a session that collects a conformance test (one that
+takes the `case` fixture): see qcow2_conformance.fixtures.plugin.is_active.
+"""
+
+import pytest
+
+# One plugin per step that needs pytest: options and session fixtures,
+# implementations' clean-up, the pipeline, and the reports. Each does nothing
+# in a session that judges nothing (is_active).
+pytest_plugins = [
+    "qcow2_conformance.fixtures.plugin",
+    "qcow2_conformance.implementations.plugin",
+    "qcow2_conformance.conformance.plugin",
+    "qcow2_conformance.reports.plugin",
+]
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("bitmap harness")
+    group.addoption(
+        "--impl",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="implementation under test: reference (default), reference-qemu-img,"
+        " libvirt-live, libvirt-offline, or exec:PATH; may be repeated",
+    )
+    group.addoption(
+        "--libvirt-uri",
+        default="qemu:///system",
+        metavar="URI",
+        help="libvirt connection of the libvirt adapters (default qemu:///system)",
+    )
+    group.addoption(
+        "--qemu-img",
+        default=None,
+        metavar="PATH",
+        help="qemu-img under test (default: the one on PATH);"
+        " qemu-io and qemu-storage-daemon come from its folder",
+    )
+    group.addoption(
+        "--qemu",
+        default=None,
+        metavar="RELEASE|DIR",
+        help="qemu binaries under test: a release (5.2, 7.2, 10.0; fetched into"
+        " the user cache on first use) or a folder holding qemu-img",
+    )
+    group.addoption(
+        "--results",
+        default=None,
+        metavar="PATH",
+        help="where to write the results file (default conformance-out/results.json in the"
+        " current folder); JUnit XML goes beside it",
+    )
+    group.addoption(
+        "--impl-timeout",
+        type=float,
+        default=300,
+        metavar="SECONDS",
+        help="kill an implementation that runs longer (default 300)",
+    )
+    group.addoption(
+        "--impl-max-file",
+        type=float,
+        default=1024,
+        metavar="MiB",
+        help="an exec: program dies of SIGXFSZ when a file it writes grows past"
+        " this (default 1024)",
+    )
+    group.addoption(
+        "--procedure",
+        default="snapshot",
+        metavar="NAME",
+        help="the procedure judged: snapshot (default) or commit; only its scenarios run",
+    )
+    group.addoption(
+        "--scenarios",
+        default=None,
+        metavar="DIR",
+        help="folder of scenario TOML files (default: scenarios/)",
+    )
+    group.addoption(
+        "--scenario",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="run only this scenario; may be repeated",
+    )
+    group.addoption(
+        "--strict-advisory",
+        action="store_true",
+        default=False,
+        help="advisory findings (hardening checks, the qemu cross-check) fail the"
+        " run too (exit status 1)",
+    )
+    group.addoption(
+        "--no-pin-workers",
+        action="store_true",
+        default=False,
+        help="leave xdist workers free to run on any CPU (by default, when there are as"
+        " many workers as CPUs, each takes one of its own)",
+    )
+    group.addoption(
+        "--target-host",
+        default="local://",
+        metavar="SPEC",
+        help="the host where every step of a scenario happens: local:// (default) or"
+        " ssh://[user@]host[:port] (with testinfra's --ssh-config, --ssh-identity-file)",
+    )
+    group.addoption(
+        "--target-dir",
+        default=None,
+        metavar="DIR",
+        help="a folder on the target in which the run makes its own folder for chains"
+        " (default: the target's /tmp; a local target without it uses pytest's)",
+    )
+    group.addoption(
+        "--keep",
+        action="store_true",
+        default=False,
+        help="keep the run's folder on the target (it is removed at the end otherwise)",
+    )
+    group.addoption(
+        "--generate",
+        type=int,
+        default=None,
+        metavar="N",
+        help="judge N scenarios drawn from the scenario model instead of the"
+        " catalog; they are written to NAME.scenarios/ beside NAME.json",
+    )
+    group.addoption(
+        "--seed",
+        type=int,
+        default=None,
+        metavar="S",
+        help="seed of --generate (default 11); one seed draws the same scenarios",
+    )
+    group.addoption(
+        "--shrink",
+        action="store_true",
+        default=False,
+        help="with --generate: for each rule that fails, search for a smaller"
+        " scenario that fails it too and write it as shrunk-RULE.toml",
+    )
+    group.addoption(
+        "--shrink-budget",
+        type=float,
+        default=120,
+        metavar="SECONDS",
+        help="time --shrink may spend on each failing rule (default 120)",
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config):
+    """Workers named with --tx are the run's workers.
+
+    xdist lets -n (tox.ini's addopts give -n auto) replace every --tx with
+    local ones; runs spread over machines would then silently stay here.
+    """
+    if config.option.tx and config.option.numprocesses:
+        config.option.numprocesses = None
+        if config.option.dist == "no":
+            config.option.dist = "load"

@@ -1,0 +1,267 @@
+"""Collect one record per conformance test, write the results, set the exit status.
+
+Runs on the xdist controller (or the only process): workers send their test
+reports there. A report names its case by its test id (conformance/cases.py),
+as in the scheduler's table: the case itself does not travel with each of a
+test's three reports (it was a sixth of what they carried, as JSON).
+
+Exit status: 0 when every conformance rule (snapshot and chain, or commit) held (advisory findings
+are reported, with a warning line), 1 when one failed or could not be
+evaluated, or when results are missing; --strict-advisory makes advisory findings
+fail the run too. Bad input ends the run earlier with 2 (fixtures.plugin).
+"""
+
+import datetime
+import os
+
+import pytest
+
+from qcow2_conformance import __version__
+from qcow2_conformance.conformance.cases import cases, param_id
+from qcow2_conformance.conformance.generated import Shrinker, exercised
+from qcow2_conformance.conformance.generated import summary as generated_summary
+from qcow2_conformance.fixtures.plugin import is_active, is_worker, settings
+from qcow2_conformance.implementations.plugin import uses_libvirt
+from qcow2_conformance.reports import generated, html, markdown, results, summary
+from qcow2_conformance.rules.outcomes import ERROR, PASSED, SKIPPED
+from qcow2_conformance.tools import toolset, virsh
+
+
+def companions(results_path):
+    """The report and Markdown summary beside a results file.
+
+    Beside the default results.json they are report.html and summary.md;
+    beside NAME.json, NAME.report.html and NAME.summary.md, so runs that
+    share a folder keep their own.
+    """
+    folder, name = os.path.split(results_path)
+    stem = os.path.splitext(name)[0]
+    prefix = "" if stem == "results" else stem + "."
+    return {
+        "html": os.path.join(folder, f"{prefix}report.html"),
+        "markdown": os.path.join(folder, f"{prefix}summary.md"),
+    }
+
+
+# How the last line names the rules that make conformance, per procedure.
+CONFORMANCE_KINDS = {"snapshot": "snapshot and chain", "commit": "commit"}
+
+
+def _now():
+    return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config):
+    if not is_active(config) or is_worker(config):
+        return
+    harness = settings(config)
+    # Every input is checked here, before xdist starts workers, so bad input
+    # stops the run at once with one line.
+    harness.check_results_path()
+    harness.tools()
+    harness.target.folder()
+    harness.implementations()
+    harness.scenarios()
+    if not config.option.xmlpath:
+        config.option.xmlpath = os.path.splitext(settings(config).results)[0] + ".junit.xml"
+    config.pluginmanager.register(Collector(config), "harness-results")
+
+
+class Collector:
+    def __init__(self, config):
+        self.config = config
+        self.started = _now()
+        self.records = {}
+        self.expected = set()  # node ids of every conformance test collected
+        self.cases = None  # {test id: Case}
+
+    def case_of(self, nodeid):
+        """The Case of a conformance test, None for any other test."""
+        if self.cases is None:
+            harness = settings(self.config)
+            found = cases(harness.implementations(), harness.scenarios())
+            self.cases = {case.id: case for case in found}
+        return self.cases.get(param_id(nodeid))
+
+    def pytest_collection_modifyitems(self, items):
+        self.expected.update(i.nodeid for i in items if self.case_of(i.nodeid))
+
+    def pytest_xdist_node_collection_finished(self, node, ids):
+        # Under xdist the workers collect; each reports the same ids.
+        self.expected.update(i for i in ids if self.case_of(i))
+
+    @pytest.hookimpl
+    def pytest_runtest_logreport(self, report):
+        """One record per subject of the test's rule, from its verdicts or its outcome."""
+        case = self.case_of(report.nodeid)
+        if case is None:
+            return
+        props = dict(report.user_properties)
+        found = _verdicts(report, [s.label for s in case.subjects], props.get("verdicts"))
+        if found is None:
+            return
+        head = {
+            "implementation": case.impl.name,
+            "scenario": case.scenario.name,
+            "rule": case.rule.id,
+            "family": case.rule.family,
+        }
+        for subject, outcome, message in found:
+            key = (report.nodeid, subject)
+            known = self.records.get(key)
+            # A failed teardown outranks an earlier pass.
+            if known is None or known["outcome"] == PASSED:
+                self.records[key] = {
+                    **head,
+                    "subject": subject,
+                    "outcome": outcome,
+                    "message": message,
+                    "host": props.get("host"),
+                }
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session):
+        if not self.records:
+            return
+        harness = settings(self.config)
+        tools = harness.tools()
+        run = {
+            "implementation": ", ".join(harness.impl_specs),
+            "procedure": harness.procedure,
+            "qemu_img": tools.qemu_img,
+            "qemu_version": tools.release,
+            "qemu": self.config.getoption("qemu") or "PATH",
+            "qemu_versions": toolset.versions(tools),
+            "host": harness.target.spec,
+            "host_name": harness.target.name(),
+            "started": self.started,
+            "finished": _now(),
+            "harness_version": __version__,
+        }
+        missing = sorted(self.expected - {nodeid for nodeid, _ in self.records})
+        if missing:
+            # A worker that died takes its tests' results with it: say which.
+            run["missing"] = missing
+        if uses_libvirt(harness):
+            run["libvirt_uri"] = harness.libvirt_uri
+            run["libvirt_version"] = virsh.version(tools.host, harness.libvirt_uri)
+        if harness.drawing is not None:
+            run["generated"] = self._generated(harness)
+        self.document = results.document(run, list(self.records.values()))
+        self.document["scenarios"] = {
+            s.name: {"family": s.family, "description": s.description, "chain": s.summary()}
+            for s in harness.scenarios()
+        }
+        if harness.drawing is not None:
+            for name, rules in exercised(self.records.values()).items():
+                self.document["scenarios"][name]["exercised"] = rules
+        results.write(harness.results, self.document)
+        self.pages = companions(harness.results)
+        html.write(self.pages["html"], [self.document])
+        markdown.write_summary(self.pages["markdown"], [self.document])
+        if session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+            session.exitstatus = self.exit_status()
+
+    def _generated(self, harness):
+        """run.generated, after shrinking each failing rule's scenario with --shrink."""
+        records = list(self.records.values())
+        shrinker = None
+        if self.config.getoption("shrink"):
+            shrinker = Shrinker(harness, records, self.config.getoption("shrink_budget"))
+        try:
+            return generated_summary(harness, records, shrinker)
+        finally:
+            if shrinker:
+                shrinker.close()
+
+    def exit_status(self):
+        """1 for a conformance finding, a missing result, or nothing judged at all;
+        advisory findings only if strict."""
+        conformance, advisory = results.findings(self.document["results"])
+        failed = (
+            conformance
+            or not results.judged(self.document["results"])
+            or self.document["run"].get("missing")
+            or (advisory and self.config.getoption("strict_advisory"))
+        )
+        return pytest.ExitCode.TESTS_FAILED if failed else pytest.ExitCode.OK
+
+    def pytest_terminal_summary(self, terminalreporter):
+        if not self.records:
+            return
+        first = generated.lines(self.document)
+        if first:
+            terminalreporter.section("generated scenarios")
+            for line in first:
+                terminalreporter.write_line(line)
+        terminalreporter.section("rule verdicts")
+        for line in summary.table(self.document["results"], settings(self.config).procedure):
+            terminalreporter.write_line(line)
+        missing = self.document["run"].get("missing", [])
+        if missing:
+            terminalreporter.write_line(
+                f"no result for {len(missing)} tests (listed under"
+                " run.missing in the results file)",
+                red=True,
+            )
+        conformance, advisory = results.findings(self.document["results"])
+        if advisory:
+            families = sorted({r["family"] for r in advisory})
+            consequence = (
+                "--strict-advisory: they fail the run"
+                if self.config.getoption("strict_advisory")
+                else "not part of conformance; --strict-advisory makes them fail the run"
+            )
+            terminalreporter.write_line(
+                f"warning: {len(advisory)} advisory findings ({', '.join(families)});"
+                f" {consequence}",
+                yellow=True,
+            )
+        kinds = CONFORMANCE_KINDS[settings(self.config).procedure]
+        if conformance:
+            line = f"conformance: {len(conformance)} {kinds} verdicts failed or not evaluated"
+        elif not results.judged(self.document["results"]):
+            line = f"conformance: nothing judged: every {kinds} verdict was skipped (see why)"
+        else:
+            line = f"conformance: every {kinds} rule held"
+        terminalreporter.write_line(
+            line, green=line.endswith("held"), red=not line.endswith("held")
+        )
+        terminalreporter.write_line(f"results: {settings(self.config).results}")
+        terminalreporter.write_line(f"report: {self.pages['html']}")
+        terminalreporter.write_line(f"summary: {self.pages['markdown']}")
+
+
+def _verdicts(report, subjects, given):
+    """[(subject, outcome, message)] a report stands for, or None.
+
+    A test that got its verdicts carries them (given); one that never did (the
+    run could not be judged, the implementation is unavailable, a teardown
+    failed) gives its own outcome to every subject of its rule.
+    """
+    if report.when == "teardown":
+        if report.failed:
+            message = "teardown: " + _crash_message(report)
+            return [(subject, ERROR, message) for subject in subjects]
+        return None
+    if given is not None and (report.when == "call" or not report.passed):
+        return [(v["subject"], v["outcome"], v["message"]) for v in given]
+    if report.when == "setup" and report.failed:
+        return [(subject, ERROR, _crash_message(report)) for subject in subjects]
+    if report.skipped:
+        return [(subject, SKIPPED, _skip_reason(report)) for subject in subjects]
+    return None
+
+
+def _crash_message(report):
+    crash = getattr(report.longrepr, "reprcrash", None)
+    if crash is not None:
+        return crash.message.splitlines()[0] if crash.message else ""
+    return str(report.longrepr).strip().splitlines()[-1] if report.longrepr else ""
+
+
+def _skip_reason(report):
+    if isinstance(report.longrepr, tuple):
+        return report.longrepr[2].removeprefix("Skipped: ")
+    return _crash_message(report)

@@ -1,0 +1,327 @@
+"""Scenarios drawn from the whole space the model describes, with hypothesis.
+
+chains() is a hypothesis strategy over bottom-to-top tuples of Images: depth 1
+to 6; raw, qcow2 v2 and v3 images anywhere; virtual sizes from 512 B to 4 TiB
+in multiples of 512; every cluster size and granularity; every state; 0 to a
+few bitmaps usually, tens or hundreds now and then; names from every Unicode
+scalar value (hostile ones and byte-exact 1023-byte ones among them), some
+shared between depths; written ranges anywhere, the very end included.
+
+commit_chains() draws a chain of two images or more and marks COMMIT_BASE
+and COMMIT_TOP on two of them, for the commit procedure; a drawn commit
+scenario names the limit of the algorithm its shape hits, if any
+(scenarios/commit_shapes.py).
+
+Drawing is reproducible: draw(count, seed) runs the strategy in a @given
+function under @seed, in the generate phase only, round after round of
+BATCH examples, so one seed and one hypothesis version give the same
+scenarios. What qemu refuses, or what would cost a two-core machine minutes,
+is filtered by refusal(), and the reason counted; the shrinker
+(conformance/shrink.py) replays a round to start from a failing scenario.
+"""
+
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
+from multiprocessing import get_context
+
+import hypothesis
+from hypothesis import HealthCheck, Phase
+from hypothesis import strategies as st
+
+from qcow2_conformance.scenarios import commit_shapes
+from qcow2_conformance.scenarios.filters import crowding, refusal
+from qcow2_conformance.scenarios.generated import DEFAULT_SEED
+from qcow2_conformance.scenarios.isolation import without_local_constants
+from qcow2_conformance.scenarios.loader import MAX_GRANULARITY, MAX_NAME_BYTES, MIN_GRANULARITY
+from qcow2_conformance.scenarios.model import (
+    COMMIT,
+    COMMIT_BASE,
+    COMMIT_TOP,
+    FORMATS,
+    SNAPSHOT,
+    STATES,
+    AlgorithmLimit,
+    Bitmap,
+    Image,
+    Scenario,
+)
+
+BATCH = 100  # examples per round of drawing; rounds go on until enough are kept
+PARALLEL_ROUNDS = 2  # rounds drawn at once, one per core
+MAX_DEPTH = 6
+# Chain depth by a draw from 0 to 99, of which hypothesis makes about a
+# quarter 0 (depth 1): a chain costs about its depth to judge, so shallow
+# chains come more often, and every depth up to MAX_DEPTH still comes.
+DEPTHS = (1,) * 20 + (2,) * 25 + (3,) * 20 + (4,) * 15 + (5,) * 10 + (MAX_DEPTH,) * 10
+SECTOR = 512
+MAX_SIZE = 4 << 40
+CLUSTER_SIZES = tuple(1 << bits for bits in range(9, 22))
+GRANULARITIES = tuple(
+    1 << bits for bits in range(MIN_GRANULARITY.bit_length() - 1, MAX_GRANULARITY.bit_length())
+)
+# What a run on two cores can afford per write.
+COST_MAX_EXTENT = 1 << 20
+# States by a draw from 0 to 99 (0, what shrinking goes to, is recording): an
+# image with an inconsistent bitmap costs a writer that dies to build.
+STATE_SHARES = (STATES[0],) * 55 + (STATES[1],) * 15 + (STATES[2],) * 15 + (STATES[3],) * 15
+
+HOSTILE_NAMES = (
+    " ",
+    "a b",
+    "it's",
+    '"double"',
+    "back\\slash",
+    "line\nbreak",
+    "tab\there",
+    "$(touch HARNESS-CANARY-generated)",
+    "`touch HARNESS-CANARY-generated`",
+    "-g",
+    "--remove",
+    "-",
+    "*",
+    "Ωμέγα",
+    "日本語",
+    "😀",
+    "\u202eevil",
+    "\x7f",
+)
+PLAIN_NAMES = ("b0", "b1", "b2", "daily", "weekly", "cp")
+
+
+@dataclass
+class Drawing:
+    seed: int
+    scenarios: list
+    filtered: Counter = field(default_factory=Counter)
+    rounds: dict = field(default_factory=dict)  # scenario name -> round it was drawn in
+    hypothesis_version: str = hypothesis.__version__
+
+
+def draw(count, seed=DEFAULT_SEED, procedure=SNAPSHOT):
+    """The first count scenarios qemu accepts, drawn from seed, named gen-SEED-NNNN
+    (gen-commit-SEED-NNNN for the commit procedure).
+
+    Rounds are seeded each on their own, so two are drawn at once, one per
+    core, and taken in order: the same scenarios as one after the other.
+    """
+    drawing = Drawing(seed, [])
+    width = max(4, len(str(count - 1)))
+    # fork: the children inherit hypothesis and the strategies, already imported.
+    with ProcessPoolExecutor(PARALLEL_ROUNDS, mp_context=get_context("fork")) as pool:
+        round_ = 0
+        while len(drawing.scenarios) < count:
+            rounds = range(round_, round_ + PARALLEL_ROUNDS)
+            n = len(rounds)
+            found = pool.map(examples, [seed] * n, rounds, [None] * n, [False] * n, [procedure] * n)
+            for r, drawn in zip(rounds, found):
+                _keep(drawing, drawn, count, seed, r, width, procedure)
+            round_ += PARALLEL_ROUNDS
+    return drawing
+
+
+def _keep(drawing, drawn, count, seed, round_, width, procedure):
+    """Take round_'s chains into drawing, in order, until it holds count scenarios."""
+    if len(drawing.scenarios) < count:
+        for images in drawn:
+            if len(drawing.scenarios) == count:
+                break
+            index = len(drawing.scenarios)
+            prefix = "gen" if procedure == SNAPSHOT else f"gen-{procedure}"
+            name = f"{prefix}-{seed}-{index:0{width}}"
+            scenario = scenario_of(
+                name,
+                f"drawn with seed {seed}, round {round_}, by hypothesis {hypothesis.__version__}",
+                images,
+                procedure,
+            )
+            reason = refusal(scenario) or crowding(scenario, drawing.scenarios)
+            if reason:
+                drawing.filtered[reason] += 1
+                continue
+            drawing.scenarios.append(scenario)
+            drawing.rounds[name] = round_
+
+
+def scenario_of(name, description, images, procedure):
+    """The Scenario of drawn images; a commit one names its algorithm limit, if any."""
+    scenario = Scenario(name, "generated", description, images, "", procedure=procedure)
+    if procedure == COMMIT:
+        found = commit_shapes.limit(scenario)
+        if isinstance(found, AlgorithmLimit):
+            scenario = replace(scenario, algorithm_limit=found)
+    return scenario
+
+
+def examples(seed, round_, test=None, shrink=False, procedure=SNAPSHOT):
+    """The chains hypothesis draws in one round; test(images), if given, is called on each.
+
+    Only the generate phase runs, without a database: the same seed, round and
+    hypothesis version draw the same chains in the same order. With shrink,
+    hypothesis shrinks the first chain on which test raises, then raises it.
+    """
+    drawn = []
+    phases = [Phase.generate, Phase.shrink] if shrink else [Phase.generate]
+
+    @hypothesis.settings(
+        database=None,
+        derandomize=False,
+        max_examples=BATCH,
+        deadline=None,
+        phases=phases,
+        suppress_health_check=list(HealthCheck),
+        report_multiple_bugs=False,
+    )
+    @hypothesis.seed(round_seed(seed, round_))
+    @hypothesis.given(commit_chains() if procedure == COMMIT else chains())
+    def collect(images):
+        drawn.append(images)
+        if test is not None:
+            test(images)
+
+    with without_local_constants():
+        collect()
+    return drawn
+
+
+def round_seed(seed, round_):
+    return seed * 1000 + round_
+
+
+@st.composite
+def chains(draw, min_depth=1):
+    """A chain, bottom to top, as a tuple of Images; shrinks to one small image."""
+    pool = draw(st.lists(names(), min_size=1, max_size=6))
+    images = [draw(image(pool, None))]
+    for _ in range(max(min_depth, DEPTHS[draw(st.integers(0, 99))]) - 1):
+        size = next(i.size for i in reversed(images) if i.size is not None)
+        images.append(draw(image(pool, size)))
+    return tuple(images)
+
+
+@st.composite
+def commit_chains(draw):
+    """A chain of two images or more with COMMIT_BASE below COMMIT_TOP marked."""
+    images = list(draw(chains(min_depth=2)))
+    base = draw(st.integers(0, len(images) - 2))
+    top = draw(st.integers(base + 1, len(images) - 1))
+    images[base] = replace(images[base], commit_role=COMMIT_BASE)
+    images[top] = replace(images[top], commit_role=COMMIT_TOP)
+    return tuple(images)
+
+
+@st.composite
+def image(draw, pool, below_size):
+    # Mostly qcow2 v3; the first choice is what shrinking goes to.
+    fmt = ("qcow2",) * 7 + ("qcow2-v2",) * 2 + ("raw",)
+    fmt = fmt[draw(st.integers(0, 9))]
+    size = draw(sizes() if below_size is None else st.one_of(st.none(), sizes()))
+    virtual = below_size if size is None else size
+    cluster = None if fmt == "raw" else draw(st.one_of(st.none(), st.sampled_from(CLUSTER_SIZES)))
+    data = tuple(draw(st.lists(extents(virtual), max_size=3)))
+    # Bitmaps in raw or v2 images are drawn now and then, to be refused and counted.
+    wants = fmt == "qcow2" or draw(st.integers(0, 9)) == 0
+    bitmaps = draw(bitmap_lists(virtual, pool)) if wants else ()
+    assert fmt in FORMATS
+    return Image(fmt, size, cluster, data, bitmaps)
+
+
+@st.composite
+def sizes(draw):
+    """Multiples of 512 from 512 B to 4 TiB, spread over every power of two."""
+    bits = draw(st.integers(0, (MAX_SIZE // SECTOR).bit_length() - 1))
+    low = 1 << bits
+    return SECTOR * draw(st.integers(low, min(2 * low - 1, MAX_SIZE // SECTOR)))
+
+
+@st.composite
+def extents(draw, size):
+    """An (offset, length) range inside size: anywhere, at the very end, or just before it."""
+    sectors = size // SECTOR
+    most = min(sectors, COST_MAX_EXTENT // SECTOR)
+    bits = draw(st.integers(0, most.bit_length() - 1))
+    length = draw(st.integers(1 << bits, min(2 << bits, most + 1) - 1))
+    where = draw(st.integers(0, 2))
+    if where == 0:
+        start = draw(st.integers(0, sectors - length))
+    else:
+        start = sectors - length - (draw(st.integers(0, sectors - length)) if where == 2 else 0)
+    return start * SECTOR, length * SECTOR
+
+
+def names():
+    """Bitmap names: plain, hostile, any characters, long, or exactly 1023 bytes."""
+    return st.one_of(
+        st.sampled_from(PLAIN_NAMES),
+        st.sampled_from(HOSTILE_NAMES),
+        st.text(st.characters(codec="utf-8"), min_size=1, max_size=24),
+        # Long: a drawn piece repeated to a drawn length (drawing each of a
+        # thousand characters one by one costs seconds per 200 scenarios).
+        st.tuples(
+            st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), min_size=1, max_size=16),
+            st.integers(200, MAX_NAME_BYTES + 8),
+        ).map(_repeated),
+        st.characters(codec="utf-8", exclude_characters="\0").map(_filled),
+    )
+
+
+def _repeated(piece_and_length):
+    piece, length = piece_and_length
+    return (piece * (length // len(piece) + 1))[:length]
+
+
+def _filled(char):
+    """A name of exactly MAX_NAME_BYTES bytes made of char, padded with 'x'."""
+    width = len(char.encode("utf-8"))
+    return char * (MAX_NAME_BYTES // width) + "x" * (MAX_NAME_BYTES % width)
+
+
+@st.composite
+def bitmap_lists(draw, size, pool):
+    """None or a few bitmaps usually; 5 to 20 now and then; 34 to 300 rarely."""
+    # hypothesis favours the ends of a range: 0 (where shrinking goes too) is a few bitmaps.
+    band = draw(st.integers(0, 99))
+    if band < 75:
+        found = [draw(bitmaps(size, pool)) for _ in range(draw(st.integers(1, 4)))]
+    elif band < 86:
+        found = []
+    elif band < 94:
+        found = [draw(bitmaps(size, pool)) for _ in range(draw(st.integers(5, 20)))]
+    else:
+        found = draw(series(size))
+    unique = list({b.name: b for b in reversed(found)}.values())[::-1]
+    # qemu marks every bitmap then on disk when a writer dies: inconsistent ones come first.
+    return tuple(sorted(unique, key=lambda b: not b.inconsistent))
+
+
+@st.composite
+def bitmaps(draw, size, pool):
+    # Mostly names of the chain's pool: checkpoints that span several images.
+    name = draw(st.sampled_from(pool) if draw(st.integers(0, 4)) < 4 else names())
+    state = STATE_SHARES[draw(st.integers(0, 99))]
+    granularity = draw(st.one_of(st.none(), st.sampled_from(GRANULARITIES)))
+    # Each dirty bitmap costs three commands to build: one in three or so is.
+    dirty = tuple(
+        draw(st.lists(extents(size), min_size=1, max_size=2))
+        if draw(st.integers(0, 2)) == 2
+        else ()
+    )
+    return Bitmap(name, state, granularity, dirty)
+
+
+@st.composite
+def series(draw, size):
+    """34 to 300 bitmaps named PREFIX-NNN, in runs of one state and granularity."""
+    prefix = draw(st.sampled_from(PLAIN_NAMES))
+    found = []
+    for _ in range(draw(st.integers(1, 3))):
+        count = draw(st.integers(34, 100))
+        state = draw(st.sampled_from(STATES))
+        granularity = draw(st.one_of(st.none(), st.sampled_from(GRANULARITIES[7:])))
+        found += [
+            Bitmap(f"{prefix}-{len(found) + i:03}", state, granularity, ()) for i in range(count)
+        ]
+    first = found[0]
+    # One of them dirty, so hundreds of bitmaps do not mean hundreds of writes.
+    found[0] = Bitmap(first.name, first.state, first.granularity, (draw(extents(size)),))
+    return found

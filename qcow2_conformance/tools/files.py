@@ -1,0 +1,98 @@
+"""File operations on the host (coreutils), so the harness can target any host."""
+
+from qcow2_conformance.tools import command
+
+# Below the kernel's limit for one argument (MAX_ARG_STRLEN, 128 KiB).
+_CHUNK = 64 * 1024
+
+
+def exists(host, path):
+    return command.run(host, ["test", "-e", path], check=False).rc == 0
+
+
+def mkdir(host, path):
+    command.run(host, ["mkdir", "-p", path])
+
+
+def fresh_folder(host, path):
+    """An empty folder at path: whatever was there is removed first."""
+    command.run(host, ["sh", "-c", 'rm -rf -- "$1" && mkdir -p -- "$1"', "sh", path])
+
+
+def is_file(host, path):
+    return command.run(host, ["test", "-f", path], check=False).rc == 0
+
+
+def is_executable(host, path):
+    return command.run(host, ["test", "-x", path], check=False).rc == 0
+
+
+def is_dir(host, path):
+    return command.run(host, ["test", "-d", path], check=False).rc == 0
+
+
+def mkdtemp(host, prefix, parent="/tmp"):
+    """A new, empty folder under parent (/tmp keeps paths short enough for sockets)."""
+    return command.run(
+        host, ["mktemp", "-d", f"{parent.rstrip('/')}/{prefix}.XXXXXX"]
+    ).stdout.strip()
+
+
+def mkdtemps(host, prefix):
+    """The folders mkdtemp(host, prefix) made that still exist."""
+    out = command.run(
+        host,
+        [
+            "find",
+            "/tmp",
+            "-mindepth",
+            "1",
+            "-maxdepth",
+            "1",
+            "-type",
+            "d",
+            "-name",
+            f"{prefix}.??????",
+        ],
+    ).stdout
+    return sorted(out.split("\n")[:-1])
+
+
+def copy_tree(host, src, dst):
+    """Copy folder src to dst, keeping sparse files sparse."""
+    command.run(host, ["cp", "-a", "--sparse=always", "--", src, dst])
+
+
+def remove(host, *paths):
+    if paths:
+        command.run(host, ["rm", "-rf", "--", *paths])
+
+
+def rename_no_clobber(host, src, dst):
+    """Move src to dst atomically; fail if dst exists.
+
+    A hard link never replaces an existing name, unlike rename(2), so a file
+    that appeared meanwhile at dst is kept.
+    """
+    command.run(host, ["sh", "-c", 'ln -T -- "$1" "$2" && rm -f -- "$1"', "sh", src, dst])
+
+
+def write_text(host, path, text):
+    """Write text to path on the host, in pieces small enough for one argv.
+
+    The first piece replaces what path held: one command for a short text.
+    """
+    for start in range(0, max(len(text), 1), _CHUNK):
+        piece = text[start : start + _CHUNK]
+        redirect = ">>" if start else ">"
+        command.run(host, ["sh", "-c", f'printf %s "$1" {redirect} "$2"', "sh", piece, path])
+
+
+def listing(host, folder):
+    """Return {relative path: (size, mtime)} of every file under folder.
+
+    Folders themselves are left out: an empty one costs nothing.
+    """
+    out = command.run(host, ["find", folder, "!", "-type", "d", "-printf", r"%P\0%s\0%T@\0"]).stdout
+    fields = out.split("\0")[:-1]
+    return {fields[i]: (int(fields[i + 1]), fields[i + 2]) for i in range(0, len(fields) - 2, 3)}

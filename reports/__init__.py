@@ -1,3 +1,0 @@
-"""Results: the results file, JUnit XML beside it, and the end-of-run table."""
-
-HARNESS_VERSION = "0.1.0"
