@@ -31,12 +31,9 @@ def _cpu():
 
 def run(args, results):
     argv = [
-        os.path.join(ROOT, ".tox", "conformance", "bin", "pytest"),
-        "conformance",
-        "-p",
-        "no:hypothesispytest",
-        "-p",
-        "no:cacheprovider",
+        sys.executable,
+        "-m",
+        "qcow2_conformance",
         "-q",
         "--results",
         results,

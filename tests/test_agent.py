@@ -79,8 +79,11 @@ def sleeping():
 def test_the_shipped_modules_need_nothing_but_the_standard_library():
     # Imported alone, they load nothing of the harness but the qcow2 reader.
     probe = (
-        "import sys; sys.path.insert(0, sys.argv[1]); import observe.reader, tools.agent;"
-        " print(sorted({m.split('.')[0] for m in sys.modules} & {'tools', 'observe', 'qcow2',"
+        "import sys; sys.path.insert(0, sys.argv[1]);"
+        " import qcow2_conformance.observe.reader, qcow2_conformance.tools.agent;"
+        " names = {m.split('.')[0] for m in sys.modules}"
+        " | {m.split('.')[1] for m in sys.modules if m.startswith('qcow2_conformance.')};"
+        " print(sorted(names & {'tools', 'observe', 'qcow2',"
         " 'testinfra', 'scenarios', 'rules', 'fixtures'}))"
     )
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

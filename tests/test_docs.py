@@ -26,7 +26,9 @@ def known_options():
     """The options the README's table and conftest.py give bin/conformance."""
     table = re.findall(r"^\| (`[^|]*) \|", read("README.md"), re.M)
     from_readme = {o for cell in table for o in re.findall(r"`(--?[a-z][\w-]*)", cell)}
-    return from_readme | set(re.findall(r'addoption\(\s*"(--[\w-]+)"', read("qcow2_conformance/plugin.py")))
+    return from_readme | set(
+        re.findall(r'addoption\(\s*"(--[\w-]+)"', read("qcow2_conformance/plugin.py"))
+    )
 
 
 def named_options():

@@ -147,7 +147,13 @@ def test_a_draw_does_not_depend_on_the_modules_loaded():
         ).stdout
 
     alone = drawn("")
-    assert drawn("import conformance.plugin, reports.plugin, tools.command") == alone
+    assert (
+        drawn(
+            "import qcow2_conformance.conformance.plugin, qcow2_conformance.reports.plugin,"
+            " qcow2_conformance.tools.command"
+        )
+        == alone
+    )
 
 
 @pytest.fixture(scope="module")

@@ -42,8 +42,8 @@ PROBE = """
 import sys
 sys.path.insert(0, {root!r})
 import {module}
-print(" ".join(sorted({{m.split(".")[1] for m in sys.modules
-                      if m.startswith("qcow2_conformance.")}} | {{m.split(".")[0] for m in sys.modules}})))
+inner = {{m.split(".")[1] for m in sys.modules if m.startswith("qcow2_conformance.")}}
+print(" ".join(sorted(inner | {{m.split(".")[0] for m in sys.modules}})))
 """
 
 

@@ -97,7 +97,7 @@ def test_the_tests_of_one_run_stay_on_one_worker(parallel_run):
     workers = {
         m.group(2): m.group(1)
         for m in re.finditer(
-            r"^\[(gw\d+)\] \[ *\d+%\] \w+ conformance/test_rules\.py::test_rule\[(.*)\]\s*$",
+            r"^\[(gw\d+)\] \[ *\d+%\] \w+ \S*conformance/test_rules\.py::test_rule\[(.*)\]\s*$",
             out.stdout,
             re.MULTILINE,
         )
