@@ -18,6 +18,10 @@ bin/conformance and bin/selftest, README's first two commands, are checked to
 be those, not run: they bootstrap a Debian machine (apt-get, a venv) and run
 the whole catalog and the whole test suite. CI runs bin/selftest, and with it
 this file.
+
+The pages' lists are checked against what they list: the index against docs/,
+the catalog page against the catalog, the options page against plugin.py, the
+test map against tests/; and every relative link against its page and heading.
 """
 
 import os
@@ -264,3 +268,9 @@ def test_the_test_map_lists_every_test_file():
     mapped = set(re.findall(r"^\| `tests/(test_\w+\.py)` \|", read("docs/development.md"), re.M))
     files = {n for n in os.listdir(os.path.join(ROOT, "tests")) if re.fullmatch(r"test_\w+\.py", n)}
     assert mapped == files
+
+
+def test_the_options_page_lists_every_option():
+    table = re.findall(r"^\| `(--?[a-z][\w-]*)", read("docs/options.md"), re.M)
+    plugin = re.findall(r'addoption\(\s*"(--[\w-]+)"', read("qcow2_conformance/plugin.py"))
+    assert sorted(table) == sorted([*plugin, "-n"])
