@@ -70,6 +70,11 @@ def test_the_commit_reference_is_clean_and_a_faulty_commit_caught(tools, tmp_pat
     rc, doc = results["reference"]
     assert rc == 0
     assert doc["run"]["procedure"] == "commit"
+    # What the drawn scenarios exercised is told in the commit procedure's rules.
+    generated = doc["run"]["generated"]
+    assert "commit-completes" in generated["rules_exercised"]
+    told = generated["rules_exercised"] + generated["rules_not_exercised"]
+    assert told and all(r.startswith("commit-") for r in told)
     assert {r["scenario"] for r in doc["results"]} == {
         f"gen-commit-{SEED}-{i:04}" for i in range(30)
     }

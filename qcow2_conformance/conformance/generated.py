@@ -20,7 +20,6 @@ from dataclasses import replace
 
 from qcow2_conformance.rules import load_rules, rules_of
 from qcow2_conformance.rules.outcomes import FAILED, PASSED
-from qcow2_conformance.scenarios.model import SNAPSHOT
 from qcow2_conformance.scenarios.writer import write_file
 
 JUDGED = (PASSED, FAILED)
@@ -48,9 +47,9 @@ def summary(harness, records, shrinker=None):
         "hypothesis": drawing.hypothesis_version,
         "folder": harness.scenario_dir,
         "filtered": dict(drawing.filtered.most_common()),
-        # Drawn scenarios are snapshot scenarios: only that procedure's rules could be.
-        "rules_exercised": [r.id for r in rules_of(SNAPSHOT) if r.id in used],
-        "rules_not_exercised": [r.id for r in rules_of(SNAPSHOT) if r.id not in used],
+        # Drawn scenarios are the run's procedure's: only its rules could be exercised.
+        "rules_exercised": [r.id for r in rules_of(harness.procedure) if r.id in used],
+        "rules_not_exercised": [r.id for r in rules_of(harness.procedure) if r.id not in used],
         "smallest_failing": _smallest_failing(harness, records, shrinker),
     }
 
