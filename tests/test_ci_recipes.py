@@ -162,6 +162,8 @@ def github(workflow, shell, env):
         failed = failed or out.rc != 0
     report = f"{shell.workdir}/conformance-out/summary.md"
     assert shell.read(summary) == shell.read(report), "the summary step did not add the summary"
+    # The reports are kept and published whatever the verdict.
+    assert len(named) == 2, f"a step that keeps or publishes the reports did not run: {named}"
     return not failed, named, output
 
 
