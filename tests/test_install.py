@@ -204,10 +204,11 @@ def doc_blocks(name, lang):
         return re.findall(rf"^```{lang}\n(.*?)^```$", f.read(), re.M | re.S)
 
 
-def embed(tools, venv, folder, program, scenario, extra=""):
+def embed(tools, venv, folder, program, scenario, extra="", options="-n 0"):
     """docs/pytest-plugin.md's module and command, in folder, judging tests/faulty/PROGRAM.
 
-    PYTEST_ADDOPTS (read by pytest itself) narrows the run to one scenario.
+    PYTEST_ADDOPTS (read by pytest itself) narrows the run to one scenario
+    and adds options.
     """
     (module,) = doc_blocks("pytest-plugin.md", "python")
     path = re.match(r"# (\S+):", module).group(1)
@@ -222,7 +223,7 @@ def embed(tools, venv, folder, program, scenario, extra=""):
         cwd=folder,
         env={
             "PATH": f"{venv}/bin:{os.environ['PATH']}",
-            "PYTEST_ADDOPTS": f"--scenario={scenario} -n 0",
+            "PYTEST_ADDOPTS": f"--scenario={scenario} {options}",
         },
         unset=wheels.UNSET,
         check=False,
@@ -231,11 +232,18 @@ def embed(tools, venv, folder, program, scenario, extra=""):
 
 
 @pytest.mark.parametrize(
-    "program, scenario, status",
-    [("plain_recipe.py", "recording-alone", 0), ("omits_granularity.py", "granularity-128k", 1)],
+    "program, scenario, options, status",
+    [
+        ("plain_recipe.py", "recording-alone", "-n 0", 0),
+        ("omits_granularity.py", "granularity-128k", "-n 0", 1),
+        # The doc's examples of the command's options: another procedure, xdist workers.
+        ("commit_recipe.py", "commit-one-active", "--procedure=commit -n 2", 0),
+    ],
 )
-def test_a_projects_own_suite_judges_its_tool(tools, venv, tmp_path, program, scenario, status):
-    out = embed(tools, venv, tmp_path, program, scenario)
+def test_a_projects_own_suite_judges_its_tool(
+    tools, venv, tmp_path, program, scenario, options, status
+):
+    out = embed(tools, venv, tmp_path, program, scenario, options=options)
     assert out.rc == status, out.stdout[-2000:] + out.stderr[-2000:]
     assert sorted(os.listdir(tmp_path / "conformance-out")) == sorted(REPORTS)
     doc = json.loads((tmp_path / "conformance-out" / "results.json").read_text())
