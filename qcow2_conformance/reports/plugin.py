@@ -75,6 +75,7 @@ class Collector:
         self.records = {}
         self.expected = set()  # node ids of every conformance test collected
         self.cases = None  # {test id: Case}
+        self.others_failed = False
 
     def case_of(self, nodeid):
         """The Case of a conformance test, None for any other test."""
@@ -96,6 +97,8 @@ class Collector:
         """One record per subject of the test's rule, from its verdicts or its outcome."""
         case = self.case_of(report.nodeid)
         if case is None:
+            # Another test of the session (a suite embedding test_rule): it fails the run as usual.
+            self.others_failed = self.others_failed or report.failed
             return
         props = dict(report.user_properties)
         found = _verdicts(report, [s.label for s in case.subjects], props.get("verdicts"))
@@ -176,13 +179,14 @@ class Collector:
                 shrinker.close()
 
     def exit_status(self):
-        """1 for a conformance finding, a missing result, or nothing judged at all;
-        advisory findings only if strict."""
+        """1 for a conformance finding, a missing result, nothing judged at all, or a
+        failed test that is not the harness's; advisory findings only if strict."""
         conformance, advisory = results.findings(self.document["results"])
         failed = (
             conformance
             or not results.judged(self.document["results"])
             or self.document["run"].get("missing")
+            or self.others_failed
             or (advisory and self.config.getoption("strict_advisory"))
         )
         return pytest.ExitCode.TESTS_FAILED if failed else pytest.ExitCode.OK

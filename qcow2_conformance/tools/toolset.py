@@ -48,18 +48,27 @@ class Toolset:
 
 
 def find(host, qemu_img=None):
-    """Return the Toolset for qemu_img (default: the one on the host's PATH)."""
+    """Return the Toolset for qemu_img (default: the one on the host's PATH).
+
+    The qemu on PATH is the system's, so all three binaries must be there; a
+    qemu-img named by path may be a build without qemu-storage-daemon, judged
+    with what it has.
+    """
     path = _resolve(host, qemu_img or "qemu-img")
     if path is None:
+        where = f"at {qemu_img}" if qemu_img else "on PATH"
         raise ToolError(
-            f"qemu-img not found{' at ' + qemu_img if qemu_img else ' on PATH'}:"
-            " install qemu-utils or pass --qemu-img PATH"
+            f"qemu-img not found {where}: {install('qemu-img')}, or pass --qemu-img PATH"
         )
     bindir = os.path.dirname(path)
     qemu_io = _executable(host, os.path.join(bindir, "qemu-io"))
     if qemu_io is None:
-        raise ToolError(f"qemu-io not found beside {path}: install qemu-utils")
+        raise ToolError(f"qemu-io not found beside {path}: {install('qemu-io')}")
     qsd = _executable(host, os.path.join(bindir, "qemu-storage-daemon"))
+    if qsd is None and qemu_img is None:
+        raise ToolError(
+            f"qemu-storage-daemon not found beside {path}: {install('qemu-storage-daemon')}"
+        )
     nbd = _executable(host, os.path.join(bindir, "qemu-nbd"))
     release = command.run(host, [path, "--version"], check=False).stdout.strip()
     release = (release.splitlines() or ["qemu-img of unknown version"])[0]
@@ -70,6 +79,20 @@ def find(host, qemu_img=None):
             f" qemu {'.'.join(map(str, MIN_VERSION))} or newer (--qemu 5.2 fetches one)"
         )
     return Toolset(host, path, qemu_io, qsd, nbd, _capabilities(host, path, qsd, nbd), release)
+
+
+# The Debian 12 package that installs each binary: its qemu-utils lacks qemu-storage-daemon.
+PACKAGES = {
+    "qemu-img": "qemu-utils",
+    "qemu-io": "qemu-utils",
+    "qemu-storage-daemon": "qemu-system-common",
+}
+
+
+def install(binary):
+    """How to get binary, as a missing-tool message says it."""
+    package = PACKAGES[binary]
+    return f"it comes with the Debian package {package} (apt-get install {package})"
 
 
 # JSON bitmap listings in qemu-img info and qemu-storage-daemon came with 5.0.
