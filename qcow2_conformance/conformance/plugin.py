@@ -85,7 +85,7 @@ def verdicts(case, pipeline, request):
     )
     outcomes = {v.outcome for v in found}
     if ERROR in outcomes and FAILED not in outcomes:
-        raise RuntimeError(described(v for v in found if v.outcome == ERROR))
+        pytest.fail(described(v for v in found if v.outcome == ERROR), pytrace=False)
     if outcomes == {SKIPPED}:
         pytest.skip(described(found))
     return found
