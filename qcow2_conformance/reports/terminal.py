@@ -4,7 +4,7 @@ pytest's own output is made for a suite's tests, and a conformance test is a
 rule judged on a scenario: an advisory finding is no failure, a rule that
 could not be judged is no crash. So each conformance test's report gets a
 category of its own (pytest_report_teststatus), which the summary line counts
-('13 rules failed, 7 advisory, 2 not evaluated') and which pytest's
+('13 nonconformant, 7 advisory, 2 not evaluated') and which pytest's
 FAILURES and ERRORS sections leave out. Only a bug (a test that raised
 without verdicts, a failed teardown) stays pytest's error, with its traceback.
 
@@ -28,7 +28,7 @@ from qcow2_conformance.rules.outcomes import FAILED
 # The category is what pytest's summary line counts.
 PASSED = ("passed", ".", "PASSED")
 SKIPPED = ("skipped", "s", "SKIPPED")
-RULE_FAILED = ("rules failed", "F", "RULE FAILED")
+RULE_FAILED = ("nonconformant", "F", "RULE FAILED")
 NOT_EVALUATED = ("not evaluated", "N", "NOT EVALUATED")
 ADVISORY = ("advisory", "A", "ADVISORY")
 HARNESS_ERROR = ("error", "E", "ERROR")

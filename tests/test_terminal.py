@@ -1,0 +1,212 @@
+"""What a conformance run prints (reports/terminal.py), from real runs as a user starts them.
+
+The promise: a person reads the verdict in ten seconds. A careless tool's run
+fits one screen; findings are lines, not tracebacks; advisory findings and
+rules not evaluated are no pytest failures; only a bug of the harness shows
+a traceback; -v keeps every detail.
+"""
+
+import os
+import re
+
+import pytest
+
+from qcow2_conformance.reports import findings
+
+import support
+from support import FAULTY, conformance, qemu_folder
+
+# The end of pytest's summary line: '= 869 passed, ... in 56.74s ='.
+SUMMARY = re.compile(r"^=+ (.*) in [\d.]+s(?: \([\d:]+\))? =+$")
+FAILED_RULES = "rules that failed: rule, scenario: why"
+NOT_EVALUATED = "rules not evaluated: scenario, rules: why"
+ADVISORY = "advisory findings, not part of conformance: rule, scenario: why"
+
+
+def run(tools, tmp_path, program, *args):
+    spec = program if program == "reference" else f"exec:{os.path.join(FAULTY, program)}"
+    return conformance(tools, f"--impl={spec}", f"--results={tmp_path / 'r.json'}", *args)
+
+
+def section(stdout, heading):
+    """The lines under a '--- heading ---' line, up to the next line of dashes or verdict."""
+    lines = stdout.splitlines()
+    start = next(i for i, line in enumerate(lines) if f" {heading} " in line) + 1
+    found = []
+    for line in lines[start:]:
+        if line.startswith(("---", "===", "warning:", "conformance:")):
+            break
+        found.append(line)
+    return found
+
+
+def summary_counts(stdout):
+    """{category: count} of pytest's last line."""
+    match = SUMMARY.match(stdout.splitlines()[-1])
+    assert match, stdout.splitlines()[-1]
+    return {
+        name: int(count)
+        for count, name in (part.split(" ", 1) for part in match.group(1).split(", "))
+    }
+
+
+def test_a_careless_tool_fits_one_screen(tools, tmp_path):
+    out = run(tools, tmp_path, "careless.py", "-n", "2")
+    lines = out.stdout.splitlines() + out.stderr.splitlines()
+    assert out.rc == 1, out.stdout[-3000:]
+    assert len(lines) < 60, out.stdout
+    assert "Traceback" not in out.stdout and "RuntimeError" not in out.stdout
+    failed = section(out.stdout, FAILED_RULES)
+    assert {line.split()[0] for line in failed} == {
+        "completes",
+        "same-granularity",
+        "skip-inconsistent",
+    }
+    # One line per rule and scenario, with its reason.
+    assert (
+        "same-granularity   granularity-512: bitmap 'g512': granularity 65536 in OVERLAY,"
+        " 512 in ACTIVE"
+    ) in failed
+    assert len(failed) == len({tuple(line.split()[:2]) for line in failed})
+    advisory = section(out.stdout, ADVISORY)
+    assert {line.split()[0] for line in advisory} == {
+        "no-clobber",
+        "clean-failure",
+        "hostile-names",
+    }
+    # A run that did not complete: one line for the rules it left unjudged.
+    unjudged = section(out.stdout, NOT_EVALUATED)
+    assert [line.split()[0] for line in unjudged] == ["names-leading-dash", "raw-active"]
+    assert all("rules not evaluated: completes failed (exit status 1" in line for line in unjudged)
+    # Progress: one character per implementation run, and the share done.
+    assert any(re.fullmatch(r"[.FNAEs]+ +\[100%\]", line) for line in lines), out.stdout
+    counts = summary_counts(out.stdout)
+    assert counts["nonconformant"] == len(failed) and counts["advisory"] == len(advisory)
+    assert "failed" not in counts and "error" not in counts
+
+
+def test_advisory_findings_are_no_pytest_failures(tools, tmp_path):
+    out = run(
+        tools, tmp_path, "plain_recipe.py", "--scenario=hardening-existing-overlay", "-n", "0"
+    )
+    assert out.rc == 0, out.stdout[-3000:]
+    # Cut to fit the width (at least 100 columns); the results file has every word.
+    [line] = section(out.stdout, ADVISORY)
+    assert line.startswith(
+        "no-clobber  hardening-existing-overlay: exit status 0 although OVERLAY already existed;"
+    )
+    assert len(line) <= 100 and line.endswith("...")
+    assert f" {FAILED_RULES} " not in out.stdout
+    assert "FAILED" not in out.stdout and "Traceback" not in out.stdout
+    counts = summary_counts(out.stdout)
+    assert counts["advisory"] == 1 and "failed" not in counts
+    assert "conformance: every snapshot and chain rule held" in out.stdout.splitlines()
+
+
+def test_rules_not_evaluated_are_one_line_naming_the_cause(tools, tmp_path):
+    out = run(tools, tmp_path, "exits_nonzero.py", "--scenario=recording-alone", "-n", "0")
+    assert out.rc == 1, out.stdout[-3000:]
+    assert section(out.stdout, FAILED_RULES) == [
+        "completes  recording-alone: exit status 3, expected 0"
+    ]
+    [line] = section(out.stdout, NOT_EVALUATED)
+    assert re.fullmatch(
+        r"recording-alone  \d+ rules not evaluated: completes failed \(exit status 3, expected 0\)",
+        line,
+    )
+    assert "Traceback" not in out.stdout and "ERROR" not in out.stdout
+    counts = summary_counts(out.stdout)
+    assert counts["not evaluated"] > 1 and "error" not in counts
+
+
+# Builds nothing under the harness's chains folder: a chain qemu will not build is
+# the harness's failure, not the tool's.
+REFUSES_CHAINS = """#!/bin/sh
+case "$1 $*" in
+create*/chains/*) echo "qemu-img: refusing to build a chain" >&2; exit 1 ;;
+esac
+exec @REAL@ "$@"
+"""
+
+
+def test_only_a_harness_failure_shows_a_traceback(tools, tmp_path):
+    qemu_img = qemu_folder(tools, tmp_path / "qemu", qemu_img=REFUSES_CHAINS)
+    out = run(tools, tmp_path, "reference", f"--qemu-img={qemu_img}", "--scenario=recording-alone")
+    assert out.rc == 1, out.stdout[-3000:]
+    assert f"from --qemu-img {qemu_img}" in out.stdout
+    assert "Traceback (most recent call last)" in out.stdout
+    assert "refusing to build a chain" in out.stdout
+    counts = summary_counts(out.stdout)
+    assert counts.get("error", 0) + counts.get("errors", 0) >= 1
+
+
+def test_the_header_names_the_qemu_judged_and_where_it_came_from(tools, tmp_path):
+    folder = tmp_path / "qemu"
+    qemu_folder(tools, folder)
+    out = run(tools, tmp_path, "reference", f"--qemu={folder}", "--scenario=recording-alone")
+    assert out.rc == 0, out.stdout[-3000:]
+    assert (
+        f"qemu judged: {tools.release} at {folder}/qemu-img, from --qemu {folder}"
+        in out.stdout.splitlines()
+    )
+    assert "judging: reference, snapshot procedure, 1 scenarios" in out.stdout.splitlines()
+    on_path = run(tools, tmp_path, "reference", "--scenario=recording-alone", "-n", "0")
+    assert f"qemu judged: {tools.release} at {tools.qemu_img}, from PATH" in on_path.stdout
+
+
+def test_verbose_keeps_each_test_and_each_findings_detail(tools, tmp_path):
+    program = os.path.join(FAULTY, "omits_granularity.py")
+    out = run(tools, tmp_path, "omits_granularity.py", "--scenario=granularity-128k", "-v")
+    assert out.rc == 1, out.stdout[-3000:]
+    assert re.search(r"RULE FAILED \S*granularity-128k:same-granularity\]", out.stdout)
+    assert re.search(r"PASSED \S*granularity-128k:completes\]", out.stdout)
+    detail = out.stdout.split("details of each finding", 1)[1]
+    assert "AssertionError: bitmap 'g128k': granularity 65536 in OVERLAY" in detail
+    commands = detail.split("Captured harness commands setup", 1)[1].splitlines()
+    assert any(program in line and "-> exit 0 in" in line for line in commands[:60])
+    assert "-- snapshot rules" in out.stdout  # the table
+
+
+@pytest.mark.parametrize("extra", [[], ["--strict-advisory"]])
+def test_the_commit_reference_has_advisory_findings_and_no_failure(tools, tmp_path, extra):
+    out = run(tools, tmp_path, "reference", "--procedure=commit", "-n", "2", *extra)
+    assert out.rc == (1 if extra else 0), out.stdout[-3000:]
+    counts = summary_counts(out.stdout)
+    assert counts["advisory"] >= 1
+    assert "failed" not in counts and "nonconformant" not in counts and "error" not in counts
+    assert all(
+        line.split()[0] == "commit-algorithm-limit" for line in section(out.stdout, ADVISORY)
+    ), out.stdout
+
+
+def record(outcome, rule="same-granularity", scenario="s1", **more):
+    family = {"qemu-img-agrees": "cross-check", "no-clobber": "hardening"}.get(rule, "snapshot")
+    fields = {"impl": "tool", "family": family, "message": "why", **more}
+    return support.record(fields.pop("impl"), rule, outcome, scenario=scenario, **fields)
+
+
+def test_findings_are_one_line_per_rule_and_scenario_and_per_cause():
+    found = findings.sections(
+        [
+            record("passed", rule="completes"),
+            record("failed", subject="a", message="first\nsecond"),
+            record("failed", subject="b", message="third"),
+            record("failed", rule="no-clobber", scenario="s2", message="overwritten"),
+            record("error", rule="carry-recording", message="not evaluated: ACTIVE is gone"),
+            record("error", rule="backup-ready", message="not evaluated: ACTIVE is gone"),
+            record("error", rule="qemu-img-agrees", scenario="s2", message="not evaluated: x"),
+        ]
+    )
+    assert found.failed == ("same-granularity  s1: a: first | second; b: third",)
+    assert found.advisory == ("no-clobber  s2: overwritten",)
+    assert found.not_evaluated == (
+        "s1  2 rules not evaluated: ACTIVE is gone",
+        "s2  qemu-img-agrees not evaluated (advisory): x",
+    )
+
+
+def test_findings_name_the_implementation_when_there_are_several_and_fit_the_width():
+    found = findings.sections(
+        [record("failed", impl="one", message="x" * 200), record("passed", impl="two")], width=40
+    )
+    assert found.failed == ("one: same-granularity  s1: " + "x" * 10 + "...",)
