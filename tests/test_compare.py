@@ -161,6 +161,8 @@ def test_a_tool_upgraded_at_a_new_path_that_regresses_exits_1(tools, tmp_path, l
             "0",
         )
         assert out.rc == (0 if name == "old" else 1), out.stdout[-2000:]
+        if labels:
+            assert "(label snapshot-tool)" in out.stdout.splitlines()[3], out.stdout[:1000]
         runs[name] = str(tmp_path / f"{name}.json")
     out = command.run(
         tools.host,

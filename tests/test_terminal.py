@@ -6,15 +6,20 @@ rules not evaluated are no pytest failures; only a bug of the harness shows
 a traceback; -v keeps every detail.
 """
 
+import dataclasses
 import os
 import re
+import shutil
+import sys
+from xml.etree import ElementTree
 
 import pytest
 
 from qcow2_conformance.reports import findings
+from qcow2_conformance.tools import command, cpus
 
 import support
-from support import FAULTY, conformance, qemu_folder
+from support import FAULTY, ROOT, conformance, qemu_folder
 
 # The end of pytest's summary line: '= 869 passed, ... in 56.74s ='.
 SUMMARY = re.compile(r"^=+ (.*) in [\d.]+s(?: \([\d:]+\))? =+$")
@@ -38,6 +43,19 @@ def section(stdout, heading):
             break
         found.append(line)
     return found
+
+
+RED = "\x1b[31m"
+
+
+def plain(out):
+    """out without its colours."""
+    return dataclasses.replace(out, stdout=re.sub(r"\x1b\[[0-9;]*m", "", out.stdout))
+
+
+def junit_counts(folder):
+    suite = ElementTree.parse(folder / "r.junit.xml").getroot().find("testsuite")
+    return {name: int(suite.get(name)) for name in ("failures", "errors")}
 
 
 def summary_counts(stdout):
@@ -86,10 +104,20 @@ def test_a_careless_tool_fits_one_screen(tools, tmp_path):
 
 
 def test_advisory_findings_are_no_pytest_failures(tools, tmp_path):
-    out = run(
-        tools, tmp_path, "plain_recipe.py", "--scenario=hardening-existing-overlay", "-n", "0"
+    colored = run(
+        tools,
+        tmp_path,
+        "plain_recipe.py",
+        "--scenario=hardening-existing-overlay",
+        "-n",
+        "0",
+        "--color=yes",
     )
+    out = plain(colored)
     assert out.rc == 0, out.stdout[-3000:]
+    assert RED not in colored.stdout.splitlines()[-1]
+    # JUnit keeps its meaning: the advisory finding is a failure there.
+    assert junit_counts(tmp_path) == {"failures": 1, "errors": 0}
     # Cut to fit the width (at least 100 columns); the results file has every word.
     [line] = section(out.stdout, ADVISORY)
     assert line.startswith(
@@ -104,8 +132,12 @@ def test_advisory_findings_are_no_pytest_failures(tools, tmp_path):
 
 
 def test_rules_not_evaluated_are_one_line_naming_the_cause(tools, tmp_path):
-    out = run(tools, tmp_path, "exits_nonzero.py", "--scenario=recording-alone", "-n", "0")
+    colored = run(
+        tools, tmp_path, "exits_nonzero.py", "--scenario=recording-alone", "-n", "0", "--color=yes"
+    )
+    out = plain(colored)
     assert out.rc == 1, out.stdout[-3000:]
+    assert RED in colored.stdout.splitlines()[-1]
     assert section(out.stdout, FAILED_RULES) == [
         "completes  recording-alone: exit status 3, expected 0"
     ]
@@ -117,6 +149,8 @@ def test_rules_not_evaluated_are_one_line_naming_the_cause(tools, tmp_path):
     assert "Traceback" not in out.stdout and "ERROR" not in out.stdout
     counts = summary_counts(out.stdout)
     assert counts["not evaluated"] > 1 and "error" not in counts
+    # JUnit keeps its meaning: a rule not evaluated is an error there.
+    assert junit_counts(tmp_path) == {"failures": 1, "errors": counts["not evaluated"]}
 
 
 # Builds nothing under the harness's chains folder: a chain qemu will not build is
@@ -210,3 +244,52 @@ def test_findings_name_the_implementation_when_there_are_several_and_fit_the_wid
         [record("failed", impl="one", message="x" * 200), record("passed", impl="two")], width=40
     )
     assert found.failed == ("one: same-granularity  s1: " + "x" * 10 + "...",)
+
+
+# docs/reports.md: its commands, each followed by its output.
+DOC = os.path.join(ROOT, "docs", "reports.md")
+CONSOLE = re.compile(r"^```console\n(.*?)^```$", re.M | re.S)
+
+
+def doc_commands():
+    """[(command, [expected output line])] of every console block of docs/reports.md."""
+    with open(DOC, encoding="utf-8") as f:
+        blocks = CONSOLE.findall(f.read())
+    found = []
+    for block in blocks:
+        for line in block.splitlines():
+            if line.startswith("$ "):
+                found.append((line[2:], []))
+            else:
+                found[-1][1].append(line)
+    return found
+
+
+def shown(line):
+    """A shown output line as a pattern: '<...>' stands for anything."""
+    return re.compile(".*".join(re.escape(part) for part in line.split("<...>")))
+
+
+def test_the_commands_of_docs_reports_md(tools, tmp_path):
+    shutil.copy(os.path.join(FAULTY, "careless.py"), tmp_path)
+    for folder, program in (("tool-1.0", "plain_recipe.py"), ("tool-2.0", "omits_granularity.py")):
+        (tmp_path / folder).mkdir()
+        shutil.copy(os.path.join(FAULTY, "recipe.py"), tmp_path / folder)
+        shutil.copy(os.path.join(FAULTY, program), tmp_path / folder / "snapshot")
+    path = f"{os.path.dirname(sys.executable)}:{os.environ['PATH']}"
+    commands = doc_commands()
+    assert [c.split()[0] for c, _ in commands] == ["qcow2-conformance"] * 4 + ["qcow2-report"]
+    for command_line, expected in commands:
+        out = command.run(
+            tools.host,
+            ["sh", "-c", 'PATH="$1"; eval "$2"', "sh", path, command_line],
+            cwd=tmp_path,
+            check=False,
+            timeout=600,
+            cpus=cpus.unpinned(),
+        )
+        lines = iter((out.stdout + out.stderr).splitlines())
+        for line in expected:
+            pattern = shown(line)
+            assert any(pattern.fullmatch(got) for got in lines), (line, command_line, out.stdout)
+    assert out.rc == 1  # qcow2-report: a regression

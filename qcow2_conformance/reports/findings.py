@@ -88,7 +88,8 @@ def _rule_order(record):
 
 
 def _one_line(text):
-    return " | ".join(part.strip() for part in text.splitlines() if part.strip())
+    """text on one line: its lines joined by ' | ', runs of spaces as one."""
+    return " | ".join(" ".join(part.split()) for part in text.splitlines() if part.strip())
 
 
 def _cut(line, width):

@@ -182,8 +182,11 @@ class Terminal:
         for line, colour in self.collector.verdict_lines():
             reporter.write_line(line, **{colour: True})
         if self.collector.exit_status() != pytest.ExitCode.OK:
-            # pytest colours its summary line red only for categories of its own.
+            # pytest colours its summary line red only for categories of its own,
+            # and chose the colour already: it counts no progress of ours.
             reporter.stats.setdefault("failed", [])
+        if hasattr(reporter, "_set_main_color"):
+            reporter._set_main_color()
 
 
 def _width(reporter):
