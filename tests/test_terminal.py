@@ -189,11 +189,17 @@ def test_the_header_names_the_qemu_judged_and_where_it_came_from(tools, tmp_path
 
 
 def test_verbose_keeps_each_test_and_each_findings_detail(tools, tmp_path):
-    program = os.path.join(FAULTY, "omits_granularity.py")
-    out = run(tools, tmp_path, "omits_granularity.py", "--scenario=granularity-128k", "-v")
+    program = os.path.join(FAULTY, "careless.py")
+    scenarios = ("granularity-128k", "raw-active", "hardening-existing-overlay")
+    out = run(tools, tmp_path, "careless.py", *(f"--scenario={s}" for s in scenarios), "-v")
     assert out.rc == 1, out.stdout[-3000:]
-    assert re.search(r"RULE FAILED \S*granularity-128k:same-granularity\]", out.stdout)
-    assert re.search(r"PASSED \S*granularity-128k:completes\]", out.stdout)
+    for word, test in (
+        ("NONCONFORMANT", "granularity-128k:same-granularity"),
+        ("PASSED", "granularity-128k:completes"),
+        ("NOT-EVALUATED", "raw-active:carry-recording"),
+        ("ADVISORY", "hardening-existing-overlay:no-clobber"),
+    ):
+        assert re.search(rf"{word} \S*:{test}\]", out.stdout), (word, test)
     detail = out.stdout.split("details of each finding", 1)[1]
     assert "AssertionError: bitmap 'g128k': granularity 65536 in OVERLAY" in detail
     commands = detail.split("Captured harness commands setup", 1)[1].splitlines()

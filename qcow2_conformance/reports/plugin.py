@@ -103,7 +103,9 @@ class Collector:
             self.cases = {case.id: case for case in found}
         return self.cases.get(param_id(nodeid))
 
+    @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, items):
+        # Last: after -k and -m have deselected theirs, which are not missing.
         self.expected.update(i.nodeid for i in items if self.case_of(i.nodeid))
 
     def pytest_xdist_node_collection_finished(self, node, ids):

@@ -28,8 +28,8 @@ from qcow2_conformance.rules.outcomes import FAILED
 # The category is what pytest's summary line counts.
 PASSED = ("passed", ".", "PASSED")
 SKIPPED = ("skipped", "s", "SKIPPED")
-RULE_FAILED = ("nonconformant", "F", "RULE FAILED")
-NOT_EVALUATED = ("not evaluated", "N", "NOT EVALUATED")
+RULE_FAILED = ("nonconformant", "F", "NONCONFORMANT")
+NOT_EVALUATED = ("not evaluated", "N", "NOT-EVALUATED")
 ADVISORY = ("advisory", "A", "ADVISORY")
 HARNESS_ERROR = ("error", "E", "ERROR")
 # A group's character in the progress is its worst test's.
@@ -78,7 +78,7 @@ class Terminal:
         self.done = Counter()  # group: tests finished
         self.worst = {}  # group: the worst status of its tests so far
         self.tests_done = 0
-        self.column = 0  # characters of progress on the current line
+        self.column = 0  # characters of progress on the current line (0: none open)
         self.details = []  # the reports of findings, for -v
 
     def pytest_report_header(self, config):
@@ -131,19 +131,17 @@ class Terminal:
             if self.column and self.tests_done == len(self.collector.expected):
                 self._end_line(reporter)
             return
-        if self.column == 0:
-            reporter.ensure_newline()
         _, letter, _ = self.worst.get(group, PASSED)
         reporter.write(letter, **{MARKUP.get(letter, "red"): True})
         self.column += 1
         last = self.tests_done == len(self.collector.expected)
-        if last or self.column >= _width(reporter) - len(" [100%]") - 1:
+        if last or _used(reporter) >= _width(reporter) - len(" [100%]") - 1:
             self._end_line(reporter)
 
     def _end_line(self, reporter):
         total = max(len(self.collector.expected), 1)
         share = f"[{100 * self.tests_done // total:3d}%]"
-        reporter.write(share.rjust(_width(reporter) - self.column - 1) + "\n")
+        reporter.write(share.rjust(_width(reporter) - _used(reporter) - 1) + "\n")
         self.column = 0
 
     def pytest_terminal_summary(self, terminalreporter):
@@ -191,6 +189,11 @@ class Terminal:
 
 def _width(reporter):
     return reporter._tw.fullwidth
+
+
+def _used(reporter):
+    """Characters on the terminal's current line (without xdist, the test file's path)."""
+    return reporter._tw.width_of_current_line
 
 
 def _detail(reporter, report):
