@@ -80,6 +80,7 @@ class Terminal:
         self.tests_done = 0
         self.column = 0  # characters of progress on the current line (0: none open)
         self.details = []  # the reports of findings, for -v
+        self.summarizing = False  # pytest_terminal_summary has begun
 
     def pytest_report_header(self, config):
         harness = settings(config)
@@ -102,8 +103,9 @@ class Terminal:
         found = status(report, case)
         if found is None:
             return "", "", ""
-        # By default the progress shows implementation runs, not tests (_progress).
-        return found if self.verbose else (found[0], "", "")
+        # By default the progress shows implementation runs, not tests (_progress);
+        # the short summary at the end still needs the word.
+        return found if self.verbose or self.summarizing else (found[0], "", "")
 
     def pytest_runtest_logreport(self, report):
         case = self.collector.case_of(report.nodeid)
@@ -146,6 +148,7 @@ class Terminal:
 
     def pytest_terminal_summary(self, terminalreporter):
         reporter = terminalreporter
+        self.summarizing = True
         if self.column:
             self._end_line(reporter)
         document = getattr(self.collector, "document", None)
