@@ -29,6 +29,14 @@ def pytest_addoption(parser):
         " libvirt-live, libvirt-offline, or exec:PATH; may be repeated",
     )
     group.addoption(
+        "--label",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a name for the implementation under test that stays when its path or version"
+        " changes (qcow2-report matches results by it); one per --impl",
+    )
+    group.addoption(
         "--libvirt-uri",
         default="qemu:///system",
         metavar="URI",

@@ -1,10 +1,16 @@
-"""reports.compare on hand-made results files."""
+"""reports.compare on hand-made results files, and on two real runs of a tool that moved."""
 
 import json
+import os
+import shutil
+import sys
 
 import pytest
 
-from qcow2_conformance.reports import compare
+from qcow2_conformance.reports import compare, results
+from qcow2_conformance.tools import command
+
+from support import FAULTY, conformance
 
 
 def record(scenario, rule, outcome, subject="", message="", impl="reference"):
@@ -92,3 +98,91 @@ def test_a_file_that_is_not_results_exits_2(tmp_path, capsys):
     bad.write_text("{not json")
     assert compare.main([str(bad), str(bad)]) == 2
     assert capsys.readouterr().err.startswith("compare: cannot read results:")
+
+
+def labelled(document, label):
+    return {**document, "results": [{**r, "label": label} for r in document["results"]]}
+
+
+def moved(document, impl):
+    return {**document, "results": [{**r, "implementation": impl} for r in document["results"]]}
+
+
+@pytest.mark.parametrize(
+    "old, new, by",
+    [
+        # The tool moved: one implementation each, or the same label.
+        (moved(OLD, "exec:/a/tool"), moved(NEW, "exec:/b/tool"), compare.BY_ONE_IMPLEMENTATION),
+        (
+            labelled(moved(OLD, "exec:/a/tool"), "tool"),
+            labelled(moved(NEW, "exec:/b/tool"), "tool"),
+            compare.BY_LABEL,
+        ),
+    ],
+)
+def test_a_tool_at_a_new_path_is_matched_with_its_old_results(old, new, by):
+    assert compare.matching(old, new) == by
+    found = compare.changes(old, new)
+    assert [(key[1], key[2]) for key, _, _ in found["regressions"]] == [
+        ("s1", "carry-recording"),
+        ("s2", "completes"),
+    ]
+    assert len(found["appeared"]) == len(found["disappeared"]) == 1
+
+
+def test_several_implementations_without_labels_are_matched_by_implementation():
+    old = doc(*moved(OLD, "exec:/a/tool")["results"], *OLD["results"])
+    new = doc(*moved(NEW, "exec:/b/tool")["results"], *NEW["results"])
+    assert compare.matching(old, new) == compare.BY_IMPLEMENTATION
+    found = compare.changes(old, new)
+    assert {key[0] for key, _, _ in found["appeared"]} == {"exec:/b/tool", "reference"}
+    assert {key[0] for key, _, _ in found["disappeared"]} == {"exec:/a/tool", "reference"}
+
+
+def tool_at(folder, program):
+    """A copy of tests/faulty/PROGRAM (and the recipe it imports) as folder/tool."""
+    folder.mkdir()
+    shutil.copy(os.path.join(FAULTY, "recipe.py"), folder / "recipe.py")
+    shutil.copy(os.path.join(FAULTY, program), folder / "tool")
+    return f"exec:{folder / 'tool'}"
+
+
+@pytest.mark.parametrize("labels", [[], ["--label=snapshot-tool"]])
+def test_a_tool_upgraded_at_a_new_path_that_regresses_exits_1(tools, tmp_path, labels):
+    runs = {}
+    for name, program in (("old", "plain_recipe.py"), ("new", "omits_granularity.py")):
+        out = conformance(
+            tools,
+            f"--impl={tool_at(tmp_path / name, program)}",
+            *labels,
+            "--scenario=granularity-128k",
+            f"--results={tmp_path / name}.json",
+            "-n",
+            "0",
+        )
+        assert out.rc == (0 if name == "old" else 1), out.stdout[-2000:]
+        if labels:
+            assert "(label snapshot-tool)" in out.stdout.splitlines()[3], out.stdout[:1000]
+        runs[name] = str(tmp_path / f"{name}.json")
+    out = command.run(
+        tools.host,
+        [sys.executable, "-m", "qcow2_conformance.reports.compare", runs["old"], runs["new"]],
+        cwd=tmp_path,
+        check=False,
+    )
+    assert out.rc == 1, out.stdout
+    assert "regressions: 1" in out.stdout.splitlines()
+    who = "snapshot-tool" if labels else f"exec:{tmp_path / 'new' / 'tool'}"
+    assert f"  {who} / granularity-128k / same-granularity: passed -> failed" in out.stdout
+    assert "appeared: 0" in out.stdout and "disappeared: 0" in out.stdout
+    if labels:
+        new = results.read(runs["new"])
+        assert new["run"]["labels"] == {f"exec:{tmp_path / 'new' / 'tool'}": "snapshot-tool"}
+        assert {r["label"] for r in new["results"]} == {"snapshot-tool"}
+
+
+def test_one_label_per_implementation(tools):
+    out = conformance(tools, "--impl=reference", "--label=a", "--label=b")
+    lines = [line for line in (out.stdout + out.stderr).splitlines() if line.strip()]
+    assert out.rc == 2 and len(lines) == 1, lines
+    assert "--label given 2 times for 1 --impl" in lines[0]

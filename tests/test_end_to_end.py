@@ -40,6 +40,7 @@ def test_exec_program_is_judged_and_results_written(tools, tmp_path):
         "2",
         "--scenario=granularity-128k",
         "--scenario=recording-alone",
+        "-v",
     )
     assert out.rc == 1, out.stdout[-2000:]
     doc = json.loads(results.read_text())
@@ -78,7 +79,7 @@ def test_exec_program_is_judged_and_results_written(tools, tmp_path):
         "recording-alone",
     }
     assert "rule verdicts" in out.stdout and "same-granularity" in out.stdout
-    # The failing test shows every command the harness ran for its run.
+    # With -v, the failing test shows every command the harness ran for its run.
     commands = out.stdout.split("Captured harness commands setup", 1)[1].splitlines()
     assert any(
         program in line and line.endswith(" s") and "-> exit 0 in" in line for line in commands[:60]

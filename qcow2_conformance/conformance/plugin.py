@@ -12,7 +12,7 @@ by the others.
 import pytest
 
 from qcow2_conformance.conformance.cases import cases, param_id
-from qcow2_conformance.conformance.pipeline import Pipeline
+from qcow2_conformance.conformance.pipeline import Pipeline, RunError
 from qcow2_conformance.fixtures.grouping import GroupScheduling
 from qcow2_conformance.fixtures.plugin import is_active, settings
 from qcow2_conformance.rules import HARDENING
@@ -54,8 +54,32 @@ def pipeline(pytestconfig, tools, chain_cache, session_folder):
     )
 
 
+@pytest.fixture(scope="session")
+def failed_runs():
+    """The (implementation, scenario) runs whose failure a test already showed in full."""
+    return set()
+
+
+def judged(pipeline, impl, scenario, failed_runs):
+    """The verdicts of a run; when the harness failed it, the first of its tests shows
+    the traceback and the commands, the others one line pointing there."""
+    try:
+        return pipeline.verdicts(impl, scenario)
+    except RunError as e:
+        if (impl.name, scenario.name) not in failed_runs:
+            failed_runs.add((impl.name, scenario.name))
+            raise
+        first = str(e).splitlines()[0]
+    # Out of the except block: pytest would show the RunError as this failure's context.
+    pytest.fail(
+        f"{first} (the same failure of the harness as the first test of this run,"
+        " which shows its traceback)",
+        pytrace=False,
+    )
+
+
 @pytest.fixture
-def verdicts(case, pipeline, request):
+def verdicts(case, pipeline, failed_runs, request):
     """The verdicts of case's rule, one per subject.
 
     They go to the results file as they are (user property 'verdicts'). The
@@ -71,8 +95,8 @@ def verdicts(case, pipeline, request):
     if rule.judged_on == HARDENING:
         found = [pipeline.hardening(impl, scenario, rule, s) for s in case.subjects]
     else:
-        judged = pipeline.verdicts(impl, scenario)
-        found = [judged[(rule.id, s.label)] for s in case.subjects]
+        run = judged(pipeline, impl, scenario, failed_runs)
+        found = [run[(rule.id, s.label)] for s in case.subjects]
         if any(v.outcome in FINDINGS for v in found):
             request.node.add_report_section(
                 "setup", "harness commands", "\n".join(pipeline.commands(impl, scenario))
@@ -85,7 +109,7 @@ def verdicts(case, pipeline, request):
     )
     outcomes = {v.outcome for v in found}
     if ERROR in outcomes and FAILED not in outcomes:
-        raise RuntimeError(described(v for v in found if v.outcome == ERROR))
+        pytest.fail(described(v for v in found if v.outcome == ERROR), pytrace=False)
     if outcomes == {SKIPPED}:
         pytest.skip(described(found))
     return found

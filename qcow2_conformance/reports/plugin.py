@@ -20,9 +20,10 @@ from qcow2_conformance import __version__
 from qcow2_conformance.conformance.cases import cases, param_id
 from qcow2_conformance.conformance.generated import Shrinker, exercised
 from qcow2_conformance.conformance.generated import summary as generated_summary
-from qcow2_conformance.fixtures.plugin import is_active, is_worker, settings
+from qcow2_conformance.fixtures.plugin import USAGE_ERROR, is_active, is_worker, settings
 from qcow2_conformance.implementations.plugin import uses_libvirt
-from qcow2_conformance.reports import generated, html, markdown, results, summary
+from qcow2_conformance.reports import html, markdown, results
+from qcow2_conformance.reports.terminal import Terminal
 from qcow2_conformance.rules.outcomes import ERROR, PASSED, SKIPPED
 from qcow2_conformance.tools import toolset, virsh
 
@@ -65,7 +66,16 @@ def pytest_configure(config):
     harness.scenarios()
     if not config.option.xmlpath:
         config.option.xmlpath = os.path.splitext(settings(config).results)[0] + ".junit.xml"
-    config.pluginmanager.register(Collector(config), "harness-results")
+    labels = config.getoption("label")
+    if labels and len(labels) != len(harness.impl_specs):
+        pytest.exit(
+            f"harness: --label given {len(labels)} times for {len(harness.impl_specs)} --impl;"
+            " give one --label per --impl, in the same order",
+            returncode=USAGE_ERROR,
+        )
+    collector = Collector(config)
+    config.pluginmanager.register(collector, "harness-results")
+    config.pluginmanager.register(Terminal(config, collector), "harness-terminal")
 
 
 class Collector:
@@ -76,6 +86,15 @@ class Collector:
         self.expected = set()  # node ids of every conformance test collected
         self.cases = None  # {test id: Case}
         self.others_failed = False
+        self.labels = None  # {implementation name: --label}
+
+    def label_of(self, impl):
+        """{"label": NAME} for an implementation --label names, else {}."""
+        if self.labels is None:
+            harness = settings(self.config)
+            given = self.config.getoption("label") or []
+            self.labels = {i.name: label for i, label in zip(harness.implementations(), given)}
+        return {"label": self.labels[impl.name]} if impl.name in self.labels else {}
 
     def case_of(self, nodeid):
         """The Case of a conformance test, None for any other test."""
@@ -85,7 +104,9 @@ class Collector:
             self.cases = {case.id: case for case in found}
         return self.cases.get(param_id(nodeid))
 
+    @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, items):
+        # Last: after -k and -m have deselected theirs, which are not missing.
         self.expected.update(i.nodeid for i in items if self.case_of(i.nodeid))
 
     def pytest_xdist_node_collection_finished(self, node, ids):
@@ -105,6 +126,7 @@ class Collector:
         if found is None:
             return
         head = {
+            **self.label_of(case.impl),
             "implementation": case.impl.name,
             "scenario": case.scenario.name,
             "rule": case.rule.id,
@@ -142,6 +164,10 @@ class Collector:
             "finished": _now(),
             "harness_version": __version__,
         }
+        if self.config.getoption("label"):
+            run["labels"] = {
+                impl.name: self.label_of(impl)["label"] for impl in harness.implementations()
+            }
         missing = sorted(self.expected - {nodeid for nodeid, _ in self.records})
         if missing:
             # A worker that died takes its tests' results with it: say which.
@@ -191,23 +217,17 @@ class Collector:
         )
         return pytest.ExitCode.TESTS_FAILED if failed else pytest.ExitCode.OK
 
-    def pytest_terminal_summary(self, terminalreporter):
-        if not self.records:
-            return
-        first = generated.lines(self.document)
-        if first:
-            terminalreporter.section("generated scenarios")
-            for line in first:
-                terminalreporter.write_line(line)
-        terminalreporter.section("rule verdicts")
-        for line in summary.table(self.document["results"], settings(self.config).procedure):
-            terminalreporter.write_line(line)
+    def verdict_lines(self):
+        """[(line, colour)]: the lines that end the run's verdict in the terminal."""
+        lines = []
         missing = self.document["run"].get("missing", [])
         if missing:
-            terminalreporter.write_line(
-                f"no result for {len(missing)} tests (listed under"
-                " run.missing in the results file)",
-                red=True,
+            lines.append(
+                (
+                    f"no result for {len(missing)} tests (listed under"
+                    " run.missing in the results file)",
+                    "red",
+                )
             )
         conformance, advisory = results.findings(self.document["results"])
         if advisory:
@@ -217,10 +237,12 @@ class Collector:
                 if self.config.getoption("strict_advisory")
                 else "not part of conformance; --strict-advisory makes them fail the run"
             )
-            terminalreporter.write_line(
-                f"warning: {len(advisory)} advisory findings ({', '.join(families)});"
-                f" {consequence}",
-                yellow=True,
+            lines.append(
+                (
+                    f"warning: {len(advisory)} advisory findings ({', '.join(families)});"
+                    f" {consequence}",
+                    "yellow",
+                )
             )
         kinds = CONFORMANCE_KINDS[settings(self.config).procedure]
         if conformance:
@@ -229,12 +251,16 @@ class Collector:
             line = f"conformance: nothing judged: every {kinds} verdict was skipped (see why)"
         else:
             line = f"conformance: every {kinds} rule held"
-        terminalreporter.write_line(
-            line, green=line.endswith("held"), red=not line.endswith("held")
+        lines.append((line, "green" if line.endswith("held") else "red"))
+        lines.append(
+            (
+                f"results: {settings(self.config).results} (report:"
+                f" {os.path.basename(self.pages['html'])}, summary:"
+                f" {os.path.basename(self.pages['markdown'])}, beside it)",
+                "bold",
+            )
         )
-        terminalreporter.write_line(f"results: {settings(self.config).results}")
-        terminalreporter.write_line(f"report: {self.pages['html']}")
-        terminalreporter.write_line(f"summary: {self.pages['markdown']}")
+        return lines
 
 
 def _verdicts(report, subjects, given):

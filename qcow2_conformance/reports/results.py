@@ -4,9 +4,11 @@ Schema:
     {"run": {"implementation", "procedure", "qemu_img", "qemu_version", "qemu", "qemu_versions",
              "host" (--target-host), "host_name" (the target's uname -n), "started",
              "finished", "harness_version",
-             and when they apply "missing", "libvirt_uri", "libvirt_version"},
+             and when they apply "missing", "libvirt_uri", "libvirt_version",
+             "labels" ({implementation: its --label})},
      "results": [{"implementation", "scenario", "rule", "subject", "family",
-                  "outcome", "message", "host" (uname -n of where it was judged)}],
+                  "outcome", "message", "host" (uname -n of where it was judged),
+                  and with --label "label"}],
      "scenarios": {name: {"family", "description", "chain"}}}
 """
 
