@@ -16,7 +16,7 @@ import sys
 import pytest
 
 from qcow2_conformance.reports import results
-from qcow2_conformance.tools import command
+from qcow2_conformance.tools import command, locks
 
 from support import FAULTY, ROOT, conformance
 
@@ -222,3 +222,42 @@ def test_the_docs_table_has_a_row_for_each_status_the_tests_produce():
     # 0 and 1 above (CASES), 2 (BAD_INPUT), 3 (the buggy plugin), 130 and 143
     # (tests/test_interrupt.py).
     assert sorted(documented_statuses()) == [0, 1, 2, 3, 130, 143]
+
+
+def tox_conformance():
+    """tox -e conformance's command line up to "--", and the lock that lets one test
+    at a time run it (two would install into .tox/conformance at once)."""
+    tox = os.path.join(os.path.dirname(sys.executable), "tox")
+    if not os.path.exists(tox):
+        pytest.skip(f"no tox beside {sys.executable}: pip install tox")
+    os.makedirs(os.path.join(ROOT, ".tox"), exist_ok=True)
+    lock = os.path.join(ROOT, ".tox", "harness-tests.lock")
+    return [tox, "-c", os.path.join(ROOT, "tox.ini"), "-e", "conformance", "--"], lock
+
+
+def test_tox_e_conformance_gives_the_same_statuses(tools, tmp_path):
+    tox, lock = tox_conformance()
+    granularity = f"exec:{os.path.join(FAULTY, 'omits_granularity.py')}"
+    for args, status in (
+        (["--generate=x"], 2),
+        (["--impl", granularity, "--scenario=granularity-128k"], 1),
+        (["--scenario=recording-alone"], 0),
+    ):
+        argv = [*tox, *args, "-n", "0", f"--results={tmp_path / 'r.json'}"]
+        with locks.held(lock):
+            out = command.run(tools.host, argv, cwd=tmp_path, check=False, timeout=900)
+        assert out.rc == status, (args, out.stdout[-2000:], out.stderr[-2000:])
+
+
+def test_plain_pytest_keeps_its_own_usage_error(tools, tmp_path):
+    # Without the console script, pytest's usage text and status 4 (docs/exit-statuses.md).
+    suite = os.path.join(ROOT, "qcow2_conformance", "conformance")
+    out = command.run(
+        tools.host,
+        [sys.executable, "-m", "pytest", suite, "--generate=x"],
+        cwd=tmp_path,
+        check=False,
+        timeout=600,
+    )
+    assert out.rc == 4
+    assert "usage:" in out.stderr and "--generate x: not a whole number" in out.stderr

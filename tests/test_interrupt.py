@@ -17,9 +17,10 @@ import uuid
 import pytest
 
 from qcow2_conformance.implementations.libvirt_domain import PREFIX
-from qcow2_conformance.tools import virsh
+from qcow2_conformance.tools import locks, virsh
 
 from support import ROOT
+from test_exit_status import tox_conformance
 
 URI = "qemu:///system"
 TOKEN_VARIABLE = "HARNESS_TEST_INTERRUPT"
@@ -140,6 +141,25 @@ def test_an_interrupted_run_exits_130_and_leaves_nothing_running(
     wait_for(marker.exists, run, "the implementation's start")
     rc, out = interrupt(run, signum)
     assert rc == status, out[-3000:]
+    assert processes_with(token) == []
+
+
+def test_ctrl_c_through_tox_exits_1_and_leaves_nothing_running(tmp_path):
+    """tox reports an interrupted command as a failure of its own, whatever its status;
+    it waits for the harness to stop (tox.ini's suicide_timeout)."""
+    tox, lock = tox_conformance()
+    token = uuid.uuid4().hex
+    marker = tmp_path / "started"
+    program = tmp_path / "slow.sh"
+    program.write_text(SLOW_PROGRAM.format(marker=marker))
+    program.chmod(0o755)
+    args = ["--scenario=recording-alone", f"--results={tmp_path / 'r.json'}", "-n", "0"]
+    with locks.held(lock):
+        run = start([*tox, *args, f"--impl=exec:{program}"], tmp_path, token)
+        wait_for(marker.exists, run, "the implementation's start")
+        status, out = interrupt(run)
+    assert status == 1, out[-3000:]
+    assert "conformance: exit 130" in out, out[-3000:]
     assert processes_with(token) == []
 
 
