@@ -151,6 +151,19 @@ def test_a_process_left_running_is_named_and_killed(pipeline, catalog):
     assert process_state(int(found.group(1))) in (None, "Z"), "killed, at most not yet reaped"
 
 
+def test_a_process_that_outlives_the_timeout_is_named_and_killed(
+    tools, chain_cache, catalog, tmp_path
+):
+    pipeline = Pipeline(tools, chain_cache, str(tmp_path), timeout=2)
+    verdicts = pipeline.verdicts(faulty("hangs_leaving_process.sh"), catalog["recording-alone"])
+    assert verdicts[("completes", "")].message == "timed out after 2 s"
+    message = verdicts[("no-leftovers", "")].message
+    # The program itself died with its process group; what left the group did not.
+    found = re.findall(r"process (\d+) (sleep \d+) was still running", message)
+    assert [what for _, what in found] == ["sleep 602"], message
+    assert process_state(int(found[0][0])) in (None, "Z")
+
+
 def process_state(pid):
     """The state letter of /proc/PID/stat (R, S, Z...), or None when it is gone."""
     try:
