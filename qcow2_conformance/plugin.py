@@ -14,6 +14,7 @@ import pytest
 # in a session that judges nothing (is_active).
 pytest_plugins = [
     "qcow2_conformance.fixtures.plugin",
+    "qcow2_conformance.fixtures.interrupts",
     "qcow2_conformance.implementations.plugin",
     "qcow2_conformance.conformance.plugin",
     "qcow2_conformance.reports.plugin",
