@@ -16,7 +16,7 @@ import sys
 import pytest
 
 from qcow2_conformance.reports import results
-from qcow2_conformance.tools import command, locks
+from qcow2_conformance.tools import command, locks, virsh
 
 from support import FAULTY, ROOT, conformance
 
@@ -128,6 +128,11 @@ BAD_INPUT = [
     (["--shrink-budget=5"], ["--shrink-budget", "add --shrink"]),
     (["--generate=2", "--shrink-budget=5"], ["--shrink-budget", "add --shrink"]),
     (["--results=/tmp"], ["--results /tmp: is a folder", "/tmp/results.json"]),
+    (["--scenarios=/no/such/folder"], ["--scenarios: /no/such/folder: cannot read"]),
+    (
+        ["--impl=libvirt-live", "--libvirt-uri=garbage"],
+        ["--impl libvirt-live: libvirt does not answer at garbage", "bin/libvirt-setup"],
+    ),
 ]
 
 
@@ -170,6 +175,21 @@ def test_a_read_only_results_folder_exits_2_before_the_run(tools, tmp_path):
         assert "Read-only file system" in line
     finally:
         subprocess.run(["umount", str(folder)], check=True)
+
+
+def test_a_run_that_judged_nothing_exits_1(tools, tmp_path):
+    # Every test skipped: libvirt refuses a commit on a shut-off domain.
+    reason = virsh.reachable(tools.host, "qemu:///system")
+    if reason:
+        pytest.skip(f"libvirt does not answer at qemu:///system (bin/libvirt-setup): {reason}")
+    out = conformance(
+        tools,
+        *("--impl=libvirt-offline", "--procedure=commit", "--scenario=commit-one-active"),
+        *("-n", "0", f"--results={tmp_path / 'r.json'}"),
+    )
+    assert out.rc == 1, out.stdout[-2000:]
+    records = results.read(str(tmp_path / "r.json"))["results"]
+    assert records and {r["outcome"] for r in records} == {"skipped"}
 
 
 def test_no_test_left_to_run_exits_2(tools, tmp_path):
