@@ -103,7 +103,7 @@ class ExternalProgram:
             *paths,
         ]
         env = {**shell.restore, "QEMU_IMG": tools.qemu_img, "HOME": home, "TMPDIR": tmp}
-        mark = processes.new_mark()
+        mark = command.new_mark()
         start = time.monotonic()
         out = command.run(
             tools.host,

@@ -6,6 +6,7 @@ tool wrapper quotes the same way and every failure reads the same way.
 
 import contextlib
 import logging
+import secrets
 import shlex
 import time
 from dataclasses import dataclass
@@ -20,8 +21,10 @@ TIMEOUT_STATUS, KILLED_STATUS = 124, 128 + 9
 KILL_AFTER = 5
 # No command may hang the harness: this bounds those that set no timeout.
 DEFAULT_TIMEOUT = 600
-# run()'s default: a fresh mark (tools/processes.py) for the command.
-FRESH = "fresh"
+# The environment variable that marks a command's processes (tools/processes.py).
+MARK = "HARNESS_COMMAND"
+# run()'s default: a fresh mark for the command.
+FRESH = object()
 
 
 class CommandError(Exception):
@@ -119,13 +122,11 @@ def run(
     carrying the mark is killed before the exception goes on: timeout(1)
     makes a process group of its own, which a terminal's SIGINT never reaches.
     """
-    from qcow2_conformance.tools import processes  # it runs its commands through run()
-
     timeout = DEFAULT_TIMEOUT if timeout is None else timeout
-    if mark == FRESH:
-        mark = processes.new_mark()
+    if mark is FRESH:
+        mark = new_mark()
     if mark is not None:
-        env = {processes.MARK: mark, **(env or {})}
+        env = {MARK: mark, **(env or {})}
     start = time.monotonic()
     line = command_line(
         argv,
@@ -168,8 +169,12 @@ def run(
     return result
 
 
+def new_mark():
+    return secrets.token_hex(8)
+
+
 def _kill_left(host, mark):
-    from qcow2_conformance.tools import processes
+    from qcow2_conformance.tools import processes  # which runs its commands through run()
 
     try:
         killed = processes.kill_marked(host, mark)

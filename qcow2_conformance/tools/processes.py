@@ -1,21 +1,19 @@
 """The processes a command left running, found by a mark in their environment.
 
 tools/command.py gives every command it runs an environment variable of its
-own (MARK=a fresh token). Every process the command starts inherits it,
-even one that left the command's process group or session (setsid, a
-daemon's double fork) and was re-parented to PID 1: a process group, which
-timeout(1) kills, does not hold those. /proc/PID/environ keeps the
-environment a process started with, so a scan finds them all, on this
-machine or on an ssh target. A program that empties its children's
-environment (env -i) hides them; nothing else does.
+own (command.MARK, HARNESS_COMMAND=a fresh token). Every process the
+command starts inherits it, even one that left the command's process group
+or session (setsid, a daemon's double fork) and was re-parented to PID 1: a
+process group, which timeout(1) kills, does not hold those. /proc/PID/environ
+keeps the environment a process started with, so a scan finds them all, on
+this machine or on an ssh target. What escapes: a child started with an
+emptied environment (env -i), or a process another one starts on the
+program's behalf (systemd-run, a daemon it asks).
 """
 
-import secrets
 import time
 
 from qcow2_conformance.tools import command
-
-MARK = "HARNESS_COMMAND"
 
 # Prints "PID COMMAND LINE" for each process whose environment holds $1.
 # grep reads every environ in one process; its own environment lacks the
@@ -34,13 +32,10 @@ exit 0
 SETTLE = 2.0
 
 
-def new_mark():
-    return secrets.token_hex(8)
-
-
 def marked(host, mark):
     """{pid: command line} of every live process whose environment carries mark."""
-    out = command.run(host, ["sh", "-c", _SCAN, "sh", f"{MARK}={mark}"], check=False, mark=None)
+    argv = ["sh", "-c", _SCAN, "sh", f"{command.MARK}={mark}"]
+    out = command.run(host, argv, check=False, mark=None)
     found = {}
     for line in out.stdout.splitlines():
         pid, _, rest = line.partition(" ")
