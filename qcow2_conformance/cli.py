@@ -1,19 +1,23 @@
 """The console scripts: qcow2-conformance, qcow2-snapshot, qcow2-commit, qcow2-report.
 
 qcow2-conformance is pytest on the installed conformance suite, with the
-suite's own ini file, so it runs the same from any folder.
+suite's own ini file, so it runs the same from any folder. Its exit status
+is the harness's (docs/exit-statuses.md), not pytest's.
 """
 
 import os
+import re
 import sys
+
+import pytest
 
 SUITE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "conformance")
 
-# pytest's exit statuses, as the harness's table says them (README, "Exit statuses").
-USAGE = 2
-INTERRUPTED = 130
+# The harness's exit statuses (docs/exit-statuses.md).
+CONFORMANT, NOT_CONFORMANT, USAGE, HARNESS_BUG, INTERRUPTED = 0, 1, 2, 3, 130
 _FROM_PYTEST = {
-    4: USAGE,  # pytest's: an unknown option, a value of the wrong type
+    pytest.ExitCode.USAGE_ERROR: USAGE,  # an unknown option, a value of the wrong type
+    pytest.ExitCode.NO_TESTS_COLLECTED: USAGE,  # -k or --deselect left nothing to judge
 }
 
 
@@ -22,11 +26,45 @@ def suite_argv(args):
     return [SUITE, "-c", os.path.join(SUITE, "pytest.ini"), "--rootdir", SUITE, *args]
 
 
-def conformance(args=None):
-    import pytest
+class OneLineUsage:
+    """Turns pytest's usage error (its usage text, the error, its ini and rootdir)
+    into one line naming the option."""
 
+    @pytest.hookimpl(wrapper=True)
+    def pytest_cmdline_parse(self, pluginmanager, args):
+        try:
+            return (yield)
+        except pytest.UsageError as e:
+            raise pytest.UsageError(one_line_usage(str(e))) from None
+
+
+def one_line_usage(text):
+    """'harness: ...' from the text of pytest's UsageError."""
+    found = re.search(r"error: (.*)", text)
+    if not found:
+        return f"harness: {text.strip().splitlines()[-1] if text.strip() else 'usage error'}"
+    message = found.group(1).strip()
+    unknown = re.fullmatch(r"unrecognized arguments: (.*)", message)
+    if unknown:
+        return (
+            f"harness: {unknown.group(1)}: unknown option;"
+            " qcow2-conformance --help lists the options"
+        )
+    # argparse puts "argument --x: " before a type's own message, which names --x.
+    message = re.sub(r"^argument (\S+): (?=\1 )", "", message)
+    return f"harness: {message}"
+
+
+def conformance(args=None):
     args = sys.argv[1:] if args is None else args
-    status = int(pytest.main(suite_argv(args)))
+    try:
+        status = int(pytest.main(suite_argv(args), plugins=[OneLineUsage()]))
+    except KeyboardInterrupt:
+        # Before pytest's session began (plugins loading): pytest's own handling
+        # of an interrupt (fixtures/plugin.py) covers the rest.
+        return INTERRUPTED
+    if status == pytest.ExitCode.NO_TESTS_COLLECTED:
+        sys.stderr.write("harness: no test left to run; check -k, --deselect and --scenario\n")
     return _FROM_PYTEST.get(status, status)
 
 

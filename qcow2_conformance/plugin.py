@@ -5,6 +5,8 @@ harness acts only in a session that collects a conformance test (one that
 takes the `case` fixture): see qcow2_conformance.fixtures.plugin.is_active.
 """
 
+import argparse
+
 import pytest
 
 # One plugin per step that needs pytest: options and session fixtures,
@@ -12,6 +14,7 @@ import pytest
 # in a session that judges nothing (is_active).
 pytest_plugins = [
     "qcow2_conformance.fixtures.plugin",
+    "qcow2_conformance.fixtures.interrupts",
     "qcow2_conformance.implementations.plugin",
     "qcow2_conformance.conformance.plugin",
     "qcow2_conformance.reports.plugin",
@@ -65,14 +68,14 @@ def pytest_addoption(parser):
     )
     group.addoption(
         "--impl-timeout",
-        type=float,
+        type=_number("--impl-timeout", float),
         default=300,
         metavar="SECONDS",
         help="kill an implementation that runs longer (default 300)",
     )
     group.addoption(
         "--impl-max-file",
-        type=float,
+        type=_number("--impl-max-file", float),
         default=1024,
         metavar="MiB",
         help="an exec: program dies of SIGXFSZ when a file it writes grows past"
@@ -88,7 +91,8 @@ def pytest_addoption(parser):
         "--scenarios",
         default=None,
         metavar="DIR",
-        help="folder of scenario TOML files (default: scenarios/)",
+        help="a folder of scenario TOML files judged besides the catalog's; a scenario"
+        " named like one of the catalog's is refused",
     )
     group.addoption(
         "--scenario",
@@ -133,7 +137,7 @@ def pytest_addoption(parser):
     )
     group.addoption(
         "--generate",
-        type=int,
+        type=_number("--generate", int),
         default=None,
         metavar="N",
         help="judge N scenarios drawn from the scenario model instead of the"
@@ -141,7 +145,7 @@ def pytest_addoption(parser):
     )
     group.addoption(
         "--seed",
-        type=int,
+        type=_number("--seed", int),
         default=None,
         metavar="S",
         help="seed of --generate (default 11); one seed draws the same scenarios",
@@ -155,11 +159,29 @@ def pytest_addoption(parser):
     )
     group.addoption(
         "--shrink-budget",
-        type=float,
-        default=120,
+        type=_number("--shrink-budget", float),
+        # None: not given (Settings refuses it without --shrink, then makes it 120).
+        default=None,
         metavar="SECONDS",
-        help="time --shrink may spend on each failing rule (default 120)",
+        help="with --shrink: time it may spend on each failing rule (default 120)",
     )
+
+
+def _number(option, kind):
+    """argparse's type for a numeric option: its error says what a value must look like.
+
+    The console script shows an argparse error as one line (cli.py).
+    """
+    what = "a whole number, such as 20" if kind is int else "a number, such as 2.5"
+
+    def parse(text):
+        try:
+            return kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{option} {text}: not {what}") from None
+
+    parse.__name__ = kind.__name__
+    return parse
 
 
 @pytest.hookimpl(tryfirst=True)

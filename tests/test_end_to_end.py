@@ -3,6 +3,7 @@
 import json
 import os
 import re
+import shutil
 import uuid
 
 import pytest
@@ -136,7 +137,10 @@ def test_reference_passes_with_parallel_workers(tools, tmp_path):
         (["--shrink"], ["--shrink", "add --generate N"]),
         (["--generate=2", "--seed=-1"], ["--seed -1", "0 or more"]),
         (["--generate=2", "--scenarios=scenarios"], ["--generate", "without --generate"]),
-        (["--generate=2", "--shrink-budget=0"], ["--shrink-budget 0", "must be above 0"]),
+        (
+            ["--generate=2", "--shrink", "--shrink-budget=0"],
+            ["--shrink-budget 0", "must be above 0"],
+        ),
         (["--target-dir=/does/not/exist"], ["--target-dir /does/not/exist", "no such folder"]),
     ],
 )
@@ -238,12 +242,32 @@ def test_relative_paths_mean_the_folder_bin_conformance_was_called_in(tools, tmp
     assert (tmp_path / "out" / "r.report.html").exists()
 
 
-def test_a_scenario_folder_without_the_procedures_scenarios_stops_the_run(tools, tmp_path):
+def test_a_scenario_named_like_one_of_the_catalogs_stops_the_run(tools, tmp_path):
+    # --scenarios adds to the catalog: a copy of a catalog file would shadow its scenarios.
     catalog = os.path.join(ROOT, "qcow2_conformance", "scenarios")
-    for name in os.listdir(catalog):
-        if name.startswith("commit-"):
-            os.symlink(os.path.join(catalog, name), tmp_path / name)
+    shutil.copy(os.path.join(catalog, "commit-formats.toml"), tmp_path / "mine.toml")
     out = conformance(tools, f"--scenarios={tmp_path}")
     lines = [line for line in (out.stdout + out.stderr).splitlines() if line.strip()]
     assert out.rc == 2 and len(lines) == 1
-    assert f"{tmp_path}: no scenario of the snapshot procedure" in lines[0]
+    assert f"--scenarios: {tmp_path}/mine.toml: scenario " in lines[0]
+    assert f"has the name of the catalog's scenario in {catalog}/commit-formats.toml" in lines[0]
+
+
+def test_scenarios_adds_to_the_catalog(tools, tmp_path):
+    (tmp_path / "mine.toml").write_text(
+        '[[scenario]]\nname = "my-own"\n[[scenario.image]]\nsize = "1M"\n'
+        '[[scenario.image.bitmap]]\nname = "b"\n'
+    )
+    results = tmp_path / "r.json"
+    out = conformance(
+        tools,
+        f"--scenarios={tmp_path}",
+        "--scenario=my-own",
+        "--scenario=recording-alone",
+        f"--results={results}",
+        "-n",
+        "0",
+    )
+    assert out.rc == 0, out.stdout[-2000:]
+    judged = {r["scenario"] for r in json.loads(results.read_text())["results"]}
+    assert judged == {"my-own", "recording-alone"}

@@ -93,6 +93,8 @@ def test_the_program_sees_the_shells_environment_and_what_the_harness_sets(
         HOME=seen["HOME"],
         TMPDIR=seen["TMPDIR"],
         PATH=":".join([tools.bindir] + [d for d in harness["PATH"].split(":") if d != venv_bin]),
+        # The run's own mark, which finds the processes it leaves (tools/processes.py).
+        HARNESS_COMMAND=seen["HARNESS_COMMAND"],
     )
     assert {k: v for k, v in seen.items() if k not in SET_BY_SHELL} == expected
 
@@ -298,6 +300,7 @@ def test_through_bin_conformance_the_program_sees_the_users_shell(tools, tmp_pat
         "HOME": f"{scratch}/home",
         "TMPDIR": f"{scratch}/tmp",
         "PATH": once,
+        "HARNESS_COMMAND": seen["HARNESS_COMMAND"],
     }
     assert {k: v for k, v in seen.items() if k not in SET_BY_SHELL} == expected
 

@@ -5,6 +5,7 @@ bitmap also breaks its checkpoint's chain and backup-ready, for example.
 """
 
 import os
+import re
 
 import pytest
 
@@ -52,6 +53,8 @@ CASES = [
     ("moves_bitmaps.py", "chain-depth-2", {"active-untouched", "chain-contiguous", "backup-ready"}),
     # Advisory, but judged on every run: files left beside OVERLAY.
     ("writes_outside.py", "recording-alone", {"overlay-only"}),
+    # Advisory, judged on every run: a process left running when the program returned.
+    ("leaves_process.py", "recording-alone", {"no-leftovers"}),
 ]
 
 
@@ -81,7 +84,11 @@ def test_failed_run_trips_completes_and_errors_the_rest(program, expected, pipel
     errors = {k for k, v in verdicts.items() if v.outcome == "error"}
     # Only what does not depend on the run is still judged: the chain before,
     # and what the run left behind.
-    judged = {k for k in verdicts if k not in errors} - {("completes", ""), ("overlay-only", "")}
+    judged = {k for k in verdicts if k not in errors} - {
+        ("completes", ""),
+        ("overlay-only", ""),
+        ("no-leftovers", ""),
+    }
     assert all(label.endswith(" before") for _, label in judged), judged
     for key in errors:
         assert verdicts[key].message.startswith("not evaluated: completes failed")
@@ -134,3 +141,33 @@ def test_a_bug_in_the_harness_is_an_error_with_its_traceback(
     assert text.startswith("KeyError: 'no such key'\n")
     assert "Traceback (most recent call last)" in text and "in broken" in text
     assert "harness commands:" in text and "omits_granularity.py" in text
+
+
+def test_a_process_left_running_is_named_and_killed(pipeline, catalog):
+    verdicts = pipeline.verdicts(faulty("leaves_process.py"), catalog["recording-alone"])
+    message = verdicts[("no-leftovers", "")].message
+    found = re.search(r"process (\d+) sleep 600 was still running after", message)
+    assert found, message
+    assert process_state(int(found.group(1))) in (None, "Z"), "killed, at most not yet reaped"
+
+
+def test_a_process_that_outlives_the_timeout_is_named_and_killed(
+    tools, chain_cache, catalog, tmp_path
+):
+    pipeline = Pipeline(tools, chain_cache, str(tmp_path), timeout=2)
+    verdicts = pipeline.verdicts(faulty("hangs_leaving_process.sh"), catalog["recording-alone"])
+    assert verdicts[("completes", "")].message == "timed out after 2 s"
+    message = verdicts[("no-leftovers", "")].message
+    # The program itself died with its process group; what left the group did not.
+    found = re.findall(r"process (\d+) (sleep \d+) was still running", message)
+    assert [what for _, what in found] == ["sleep 602"], message
+    assert process_state(int(found[0][0])) in (None, "Z")
+
+
+def process_state(pid):
+    """The state letter of /proc/PID/stat (R, S, Z...), or None when it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0].decode()
+    except OSError:
+        return None

@@ -1,4 +1,11 @@
-"""Ctrl-C in the middle of a run leaves no qemu process and no libvirt domain behind."""
+"""Ctrl-C in the middle of a run exits 130 (SIGTERM: 143) and leaves nothing of it running.
+
+Each run is interrupted at a known point, not after a guessed time: once a
+program it runs says it started (a marker file), or once its libvirt domain
+exists. Every process of the run carries a token in its environment, so
+"nothing left" covers the harness, its workers, qemu and whatever the
+implementation started, including a process that left its session.
+"""
 
 import os
 import signal
@@ -7,58 +14,173 @@ import sys
 import time
 import uuid
 
-from qcow2_conformance.implementations.libvirt_domain import PREFIX
-from qcow2_conformance.tools import virsh
+import pytest
 
-from support import command_lines
+from qcow2_conformance.implementations.libvirt_domain import PREFIX
+from qcow2_conformance.tools import locks, virsh
+
+from support import ROOT
+from test_exit_status import tox_conformance
 
 URI = "qemu:///system"
+TOKEN_VARIABLE = "HARNESS_TEST_INTERRUPT"
+# How long a run may take to reach the point it is interrupted at: building
+# the session's chains comes first.
+REACH = 300
+
+# An implementation that says it started, then runs until it is killed: a
+# child in its process group, one in a session of its own, and itself.
+SLOW_PROGRAM = """#!/bin/sh
+sleep 3600 &
+setsid sleep 3601 &
+touch "{marker}"
+wait
+"""
+
+# qemu-img for the reference implementation: it hangs on the snapshot's
+# first step, so the harness is interrupted while it waits for its own qemu.
+SLOW_QEMU_IMG = """#!/bin/sh
+case "$*" in
+*overlay.qcow2*) touch "{marker}"; exec sleep 3602 ;;
+esac
+exec {real} "$@"
+"""
 
 
-def qemu_processes(marker):
-    """Pid and command line of each qemu process whose command line mentions marker."""
-    return [
-        f"{pid} {line[:300]}"
-        for pid, line in command_lines().items()
-        if "qemu" in line and marker in line
-    ]
+def processes_with(token):
+    """'PID COMMAND LINE' of every live process whose environment holds token."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/environ", "rb") as f:
+                if token.encode() not in f.read():
+                    continue
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                line = f.read().replace(b"\0", b" ").decode(errors="replace")
+            found.append(f"{pid} {line}")
+        except OSError:
+            continue  # gone meanwhile, or a zombie: nothing left running
+    return found
 
 
-def test_ctrl_c_leaves_nothing_running(tools, tmp_path):
-    impl = "libvirt-live" if virsh.reachable(tools.host, URI) is None else "reference"
-    # The run's token names its domains, so other tests' domains do not count.
-    token = uuid.uuid4().hex[:12]
-    basetemp = tmp_path / "run"
-    argv = [
-        sys.executable,
-        "-m",
-        "qcow2_conformance",
-        "-q",
-        "-n",
-        "2",
-        f"--testrunuid={token}",
-        f"--impl={impl}",
-        f"--basetemp={basetemp}",
-        f"--results={tmp_path / 'r.json'}",
-    ]
-    # As a terminal does: its own process group, SIGINT at its default.
-    run = subprocess.Popen(
+def start(argv, cwd, token):
+    """argv as a terminal starts it: its own process group, SIGINT at its default."""
+    return subprocess.Popen(
         argv,
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        cwd=cwd,
+        env={**os.environ, TOKEN_VARIABLE: token},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         start_new_session=True,
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
-    time.sleep(8)
-    os.killpg(run.pid, signal.SIGINT)
+
+
+def wait_for(sign, run, what):
+    deadline = time.monotonic() + REACH
+    while not sign():
+        if run.poll() is not None:
+            pytest.fail(f"the run ended (exit {run.returncode}) before {what}: {run.stdout.read()}")
+        if time.monotonic() > deadline:
+            os.killpg(run.pid, signal.SIGKILL)
+            pytest.fail(f"the run did not reach {what} in {REACH} s")
+        time.sleep(0.2)
+
+
+def interrupt(run, signum=signal.SIGINT):
+    """Ctrl-C (SIGINT to the run's process group), or signum; its exit status and output."""
+    os.killpg(run.pid, signum)
     try:
-        run.wait(timeout=90)
+        out, _ = run.communicate(timeout=120)
     finally:
         if run.poll() is None:
             os.killpg(run.pid, signal.SIGKILL)
-    assert run.returncode == 2  # pytest's exit status for an interrupted run
-    time.sleep(1)
-    assert qemu_processes(str(basetemp)) == []
-    if impl == "libvirt-live":
-        assert [d for d in virsh.domains(tools.host, URI) if d.startswith(PREFIX + token)] == []
+    return run.returncode, out.decode(errors="replace")
+
+
+def conformance_argv(runner):
+    if runner == "bin/conformance":
+        return [os.path.join(ROOT, "bin", "conformance")]
+    # The console script pip installed beside this python.
+    return [os.path.join(os.path.dirname(sys.executable), "qcow2-conformance")]
+
+
+@pytest.mark.parametrize(
+    "impl, runner, workers, signum, status",
+    [
+        ("exec", "qcow2-conformance", "2", signal.SIGINT, 130),
+        ("exec", "bin/conformance", "0", signal.SIGINT, 130),
+        ("reference", "qcow2-conformance", "0", signal.SIGINT, 130),
+        # As tox's second step on Ctrl-C, or a CI's cancel, sends it.
+        ("exec", "qcow2-conformance", "2", signal.SIGTERM, 143),
+    ],
+)
+def test_an_interrupted_run_exits_130_and_leaves_nothing_running(
+    tools, tmp_path, impl, runner, workers, signum, status
+):
+    token = uuid.uuid4().hex
+    marker = tmp_path / "started"
+    args = ["--scenario=recording-alone", f"--results={tmp_path / 'r.json'}", "-n", workers]
+    if impl == "exec":
+        program = tmp_path / "slow.sh"
+        program.write_text(SLOW_PROGRAM.format(marker=marker))
+        program.chmod(0o755)
+        args.append(f"--impl=exec:{program}")
+    else:
+        folder = tmp_path / "qemu"
+        folder.mkdir()
+        for real in (tools.qemu_io, tools.qemu_storage_daemon, tools.qemu_nbd):
+            if real:
+                (folder / os.path.basename(real)).symlink_to(real)
+        slow = folder / "qemu-img"
+        slow.write_text(SLOW_QEMU_IMG.format(marker=marker, real=tools.qemu_img))
+        slow.chmod(0o755)
+        # The daemon-less reference, whose first step is qemu-img create.
+        args += ["--impl=reference-qemu-img", f"--qemu={folder}"]
+    run = start([*conformance_argv(runner), *args], tmp_path, token)
+    wait_for(marker.exists, run, "the implementation's start")
+    rc, out = interrupt(run, signum)
+    assert rc == status, out[-3000:]
+    assert processes_with(token) == []
+
+
+def test_ctrl_c_through_tox_exits_1_and_leaves_nothing_running(tmp_path):
+    """tox reports an interrupted command as a failure of its own, whatever its status;
+    it waits for the harness to stop (tox.ini's suicide_timeout)."""
+    tox, lock = tox_conformance()
+    token = uuid.uuid4().hex
+    marker = tmp_path / "started"
+    program = tmp_path / "slow.sh"
+    program.write_text(SLOW_PROGRAM.format(marker=marker))
+    program.chmod(0o755)
+    args = ["--scenario=recording-alone", f"--results={tmp_path / 'r.json'}", "-n", "0"]
+    with locks.held(lock):
+        run = start([*tox, *args, f"--impl=exec:{program}"], tmp_path, token)
+        wait_for(marker.exists, run, "the implementation's start")
+        status, out = interrupt(run)
+    assert status == 1, out[-3000:]
+    assert "conformance: exit 130" in out, out[-3000:]
+    assert processes_with(token) == []
+
+
+def test_ctrl_c_during_a_libvirt_run_leaves_no_domain(tools, tmp_path):
+    reason = virsh.reachable(tools.host, URI)
+    if reason:
+        pytest.skip(f"libvirt at {URI} does not answer (bin/libvirt-setup starts it): {reason}")
+    token, run_token = uuid.uuid4().hex, uuid.uuid4().hex[:12]
+    mine = f"{PREFIX}{run_token}"
+    args = [
+        *conformance_argv("qcow2-conformance"),
+        *("-n", "0", f"--testrunuid={run_token}", "--impl=libvirt-live"),
+        *("--scenario=recording-alone", f"--results={tmp_path / 'r.json'}"),
+    ]
+    run = start(args, tmp_path, token)
+
+    def domain_exists():
+        return any(d.startswith(mine) for d in virsh.domains(tools.host, URI))
+
+    wait_for(domain_exists, run, "its libvirt domain")
+    status, out = interrupt(run)
+    assert status == 130, out[-3000:]
+    assert processes_with(token) == []
+    assert [d for d in virsh.domains(tools.host, URI) if d.startswith(mine)] == []

@@ -4,7 +4,11 @@ bin/selftest starts virtlogd and libvirtd first (bin/libvirt-setup); where
 libvirt cannot be reached these tests skip and say what to start.
 """
 
+import contextlib
+import json
 import os
+import re
+import shutil
 import uuid
 
 import pytest
@@ -13,9 +17,9 @@ from qcow2_conformance.implementations.libvirt_domain import PREFIX, domain_name
 from qcow2_conformance.implementations.registry import resolve
 from qcow2_conformance.scenarios import load_catalog
 from qcow2_conformance.scenarios.model import RECORDING, SNAPSHOT, Bitmap, Image, Scenario
-from qcow2_conformance.tools import qemu_img, virsh
+from qcow2_conformance.tools import command, qemu_img, virsh
 
-from support import FAULTY, conformance
+from support import FAULTY, ROOT, conformance
 
 URI = "qemu:///system"
 ADAPTERS = ("libvirt-live", "libvirt-offline")
@@ -164,3 +168,95 @@ def test_libvirt_offline_skips_commit_and_says_why(tools):
     impl = resolve("libvirt-offline")
     reason = impl.unavailable(tools, "commit")
     assert reason.startswith("libvirt-offline: libvirt refuses a commit on a shut-off domain")
+
+
+# The form of virsh version --daemon when the client and the daemon differ:
+# the host's virsh 9.0 against a libvirt 11.3 in a container (docs/libvirt.md).
+CLIENT_AND_DAEMON = """\
+Compiled against library: libvirt 9.0.0
+Using library: libvirt 9.0.0
+Using API: QEMU 9.0.0
+Running hypervisor: QEMU 10.0.13
+Running against daemon: 11.3.0
+"""
+
+
+def test_the_versions_are_the_daemons_and_the_hypervisors_not_the_clients():
+    found = virsh.parse_versions(CLIENT_AND_DAEMON)
+    assert (found["Running against daemon"], found["Running hypervisor"]) == (
+        "11.3.0",
+        "QEMU 10.0.13",
+    )
+    assert found["Using library"] == "libvirt 9.0.0"
+
+
+def release_of(tools, program):
+    """The first x.y.z that program --version prints."""
+    out = command.run(tools.host, [program, "--version"])
+    return re.search(r"\d+\.\d+\.\d+", out.stdout).group(0)
+
+
+def test_the_results_name_the_daemons_libvirt_and_the_hypervisors_qemu(libvirt, tools, tmp_path):
+    binaries = [shutil.which(name) for name in ("libvirtd", "qemu-system-x86_64")]
+    if not all(binaries):
+        pytest.skip("libvirtd or qemu-system-x86_64 is not on PATH: nothing to compare with")
+    daemon, qemu = (release_of(tools, b) for b in binaries)
+    assert (
+        virsh.daemon_version(tools.host, libvirt),
+        virsh.hypervisor_version(tools.host, libvirt),
+    ) == (
+        daemon,
+        f"QEMU {qemu}",
+    )
+    results = tmp_path / "r.json"
+    out = conformance(
+        tools,
+        "--impl=libvirt-offline",
+        "--scenario=recording-alone",
+        "-n",
+        "0",
+        f"--results={results}",
+    )
+    # libvirt's own verdicts do not matter here: a run that judged something.
+    assert out.rc in (0, 1), out.stdout[-2000:]
+    run = json.loads(results.read_text())["run"]
+    assert run["libvirt_version"] == f"libvirt {daemon} (daemon), QEMU {qemu} (hypervisor)"
+
+
+def container_recipe():
+    """The commands of docs/libvirt.md's container section, as one bash script."""
+    with open(os.path.join(ROOT, "docs", "libvirt.md"), encoding="utf-8") as f:
+        text = f.read()
+    section = text.split("## Another libvirt release, in a container", 1)[1]
+    section = section.split("\n## ", 1)[0]
+    blocks = re.findall(r"(?:^    .*\n)+", section, re.MULTILINE)
+    return "".join("".join(line[4:] + "\n" for line in block.splitlines()) for block in blocks)
+
+
+def test_the_container_recipe_judges_another_libvirt(tools):
+    if os.environ.get("HARNESS_LIBVIRT_CONTAINER") != "1":
+        pytest.skip(
+            "set HARNESS_LIBVIRT_CONTAINER=1 to run docs/libvirt.md's container recipe"
+            " (minutes; needs root, podman and deb.debian.org)"
+        )
+    results = os.path.join(ROOT, "conformance-out", "libvirt-trixie.json")
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(results)
+    try:
+        out = command.run(
+            tools.host,
+            # Not -e: the conformance run's own status (1 when libvirt fails a rule)
+            # must not keep the last lines, which remove the container, from running.
+            ["bash", "-uo", "pipefail", "-c", container_recipe()],
+            cwd=ROOT,
+            check=False,
+            timeout=3600,
+        )
+    finally:
+        command.run(tools.host, ["podman", "rm", "-f", "libvirt-trixie"], check=False)
+    assert "Running against daemon: 11.3" in out.stdout, out.stdout[-3000:] + out.stderr[-3000:]
+    assert out.rc == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    assert not os.path.exists("/tmp/libvirt-trixie-run")
+    run = json.loads(open(results, encoding="utf-8").read())["run"]
+    assert run["libvirt_version"].startswith("libvirt 11.3"), run["libvirt_version"]
+    assert "QEMU 10.0" in run["libvirt_version"]

@@ -24,6 +24,9 @@ class RunFacts:
     # (path, size) of the files an exec: program left in the folder holding
     # its HOME and TMPDIR (home/..., tmp/...), which is removed after the run.
     scratch_files: tuple = ()
+    # "PID COMMAND LINE" of each process the run left running after it
+    # returned; the harness killed them (tools/processes.py).
+    leftovers: tuple = ()
 
 
 def tail(text, lines=5, width=300):

@@ -15,7 +15,10 @@ program leaves there is found (overlay-only). The folder is listed and
 removed after the run, whatever happened; its name carries the run's token,
 so the end of the session sweeps any that a killed worker left. No file the program writes may
 grow past max_file_size: a runaway writer dies of SIGXFSZ before it fills
-the disk. When the harness pinned its xdist worker to one CPU
+the disk. Every process the program started is killed when it returns,
+whatever happened, and each one still running then is named in the
+RunFacts (no-leftovers); its environment's mark finds even those that left
+its session (tools/processes.py). When the harness pinned its xdist worker to one CPU
 (tools/cpus.py), the program gets back every CPU the worker had.
 """
 
@@ -24,7 +27,7 @@ import time
 
 from qcow2_conformance.implementations import shell_env
 from qcow2_conformance.implementations.base import RunFacts, tail
-from qcow2_conformance.tools import command, cpus, files, hosts
+from qcow2_conformance.tools import command, cpus, files, hosts, processes
 
 # Takes the folders given before "--" out of PATH, puts the qemu folder in
 # front, then runs the program. The host's shell edits PATH, so the host's
@@ -100,6 +103,7 @@ class ExternalProgram:
             *paths,
         ]
         env = {**shell.restore, "QEMU_IMG": tools.qemu_img, "HOME": home, "TMPDIR": tmp}
+        mark = command.new_mark()
         start = time.monotonic()
         out = command.run(
             tools.host,
@@ -113,9 +117,11 @@ class ExternalProgram:
             max_file_size=self.max_file_size,
             # The CPUs the worker had before it was pinned to one (tools/cpus.py).
             cpus=cpus.unpinned() if local else None,
+            mark=mark,
         )
         duration = time.monotonic() - start
-        left = files.listing(tools.host, scratch)
+        left = processes.left_behind(tools.host, mark)
+        listed = files.listing(tools.host, scratch)
         return RunFacts(
             implementation=self.name,
             exit_status=out.rc,
@@ -123,5 +129,6 @@ class ExternalProgram:
             timeout=timeout,
             duration=duration,
             output=tail(out.stderr + "\n" + out.stdout),
-            scratch_files=tuple(sorted((path, size) for path, (size, _) in left.items())),
+            scratch_files=tuple(sorted((path, size) for path, (size, _) in listed.items())),
+            leftovers=tuple(f"{pid} {line}" for pid, line in sorted(left.items())),
         )

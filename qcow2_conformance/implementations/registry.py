@@ -88,6 +88,10 @@ def resolve(
                 "--impl exec: needs a program path, e.g. exec:/usr/local/bin/snap"
             )
         where = "" if host is None or hosts.is_local(host) else f" on {hosts.describe(host)}"
+        if files.is_dir(host, path) if where else os.path.isdir(path):
+            raise ImplementationError(
+                f"--impl {spec}: {path} is a folder{where}, not a program; give the program's path"
+            )
         if not (files.is_file(host, path) if where else os.path.isfile(path)):
             raise ImplementationError(
                 f"--impl {spec}: {path} does not exist{where}; give the program's path"

@@ -1,7 +1,8 @@
 """The hardening checks: advisory, reported apart from conformance.
 
 The first four each take the HardeningFacts of a run of its own, under an
-adverse condition. overlay-only takes the Observation of every ordinary run.
+adverse condition. overlay-only and no-leftovers take the Observation of
+every ordinary run.
 """
 
 from qcow2_conformance.rules import NotEvaluated
@@ -118,6 +119,18 @@ def overlay_only(obs):
             for path, size in changes.scratch
         ]
     )
+
+
+def no_leftovers(obs):
+    """no-leftovers: when the implementation returns, no process it started is still running.
+
+    Judged on every run, like overlay-only: a timed-out run is cut off, and
+    what it left running counts too. The harness has killed them already.
+    """
+    return [
+        f"process {process} was still running after the implementation returned"
+        for process in obs.run.leftovers
+    ]
 
 
 def _size(size):

@@ -193,6 +193,17 @@ RULES = (
         needs_overlay=False,
         needs_completion=False,
     ),
+    Rule(
+        "no-leftovers",
+        "hardening",
+        SNAPSHOT,
+        SCENARIO,
+        "when the implementation returns, no process it started is still running, even one"
+        " that left its process group or session",
+        hardening.no_leftovers,
+        needs_overlay=False,
+        needs_completion=False,
+    ),
     _commit(
         "commit-completes",
         "the implementation exits 0, and COMMIT_BASE exists and opens as an image of its"

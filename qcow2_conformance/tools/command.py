@@ -6,6 +6,7 @@ tool wrapper quotes the same way and every failure reads the same way.
 
 import contextlib
 import logging
+import secrets
 import shlex
 import time
 from dataclasses import dataclass
@@ -20,6 +21,10 @@ TIMEOUT_STATUS, KILLED_STATUS = 124, 128 + 9
 KILL_AFTER = 5
 # No command may hang the harness: this bounds those that set no timeout.
 DEFAULT_TIMEOUT = 600
+# The environment variable that marks a command's processes (tools/processes.py).
+MARK = "HARNESS_COMMAND"
+# run()'s default: a fresh mark for the command.
+FRESH = object()
 
 
 class CommandError(Exception):
@@ -107,9 +112,21 @@ def run(
     cwd=None,
     max_file_size=None,
     cpus=None,
+    mark=FRESH,
 ):
-    """Run argv on host and return a Result; raise CommandError if check and rc != 0."""
+    """Run argv on host and return a Result; raise CommandError if check and rc != 0.
+
+    The command's processes carry mark in their environment (tools/processes.py;
+    FRESH: a new one, None: none). If the command does not return, because
+    the harness is interrupted (Ctrl-C) or its host failed, every process
+    carrying the mark is killed before the exception goes on: timeout(1)
+    makes a process group of its own, which a terminal's SIGINT never reaches.
+    """
     timeout = DEFAULT_TIMEOUT if timeout is None else timeout
+    if mark is FRESH:
+        mark = new_mark()
+    if mark is not None:
+        env = {MARK: mark, **(env or {})}
     start = time.monotonic()
     line = command_line(
         argv,
@@ -121,7 +138,14 @@ def run(
         max_file_size=max_file_size,
         cpus=cpus,
     )
-    out = host.run(line)
+    try:
+        out = host.run(line)
+    except BaseException:
+        # On an ssh target the agent kills what is in its sessions when the
+        # connection goes; a request sent now would cross the unfinished one.
+        if mark is not None and host.backend.NAME == "local":
+            _kill_left(host, mark)
+        raise
     rc, stdout, stderr = out.rc, out.stdout_bytes, out.stderr_bytes
     result = Result(
         rc=rc,
@@ -143,6 +167,22 @@ def run(
     if check and result.rc != 0:
         raise CommandError(argv, result)
     return result
+
+
+def new_mark():
+    return secrets.token_hex(8)
+
+
+def _kill_left(host, mark):
+    from qcow2_conformance.tools import processes  # which runs its commands through run()
+
+    try:
+        killed = processes.kill_marked(host, mark)
+    except Exception as e:  # the host itself failed: its agent kills its sessions on exit
+        log.warning("could not look for the processes of an unfinished command: %s", e)
+        return
+    for pid, line in killed.items():
+        log.warning("killed %d (%s), left by an unfinished command", pid, line[:200])
 
 
 def shown(argv, width=400):

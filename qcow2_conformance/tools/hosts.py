@@ -76,6 +76,7 @@ class RemoteHost:
         self.backend = setup.backend
         self.control_folder = control_folder
         self._agent = None
+        self._answered = False  # the agent answered once: a later failure is a lost connection
 
     def run(self, line):
         answer = self._request({"run": line})
@@ -98,13 +99,14 @@ class RemoteHost:
             line = b""
         if not line:
             raise ConnectionLost(self._lost())
+        self._answered = True
         return json.loads(line)
 
     def _start(self):
         try:
             path = bundle.ship(self.setup)
         except RuntimeError as e:
-            raise ConnectionLost(_lost_text(self, _stderr_of(e))) from None
+            raise ConnectionLost(_lost_text(self, _stderr_of(e), self._answered)) from None
         return subprocess.Popen(
             ssh_argv(self.backend, f"exec python3 {path} serve"),
             stdin=subprocess.PIPE,
@@ -117,7 +119,7 @@ class RemoteHost:
         agent, self._agent = self._agent, None
         agent.kill()
         agent.wait()
-        return _lost_text(self, agent.stderr.read())
+        return _lost_text(self, agent.stderr.read(), self._answered)
 
     def close(self):
         """Stop the agent (it kills what it started), end the shared connection."""
@@ -169,10 +171,8 @@ def _stderr_of(error):
     return getattr(result, "stderr_bytes", b"") or str(error).encode()
 
 
-def _lost_text(host, stderr):
+def _lost_text(host, stderr, answered=True):
     said = stderr.decode("utf-8", "replace").strip().splitlines()
     detail = f" ({said[-1]})" if said else ""
-    return (
-        f"lost the connection to {describe(host)}{detail};"
-        " check that the host is up and answers ssh"
-    )
+    what = "lost the connection to" if answered else "could not connect to"
+    return f"{what} {describe(host)}{detail}; check that the host is up and answers ssh"

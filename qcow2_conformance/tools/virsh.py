@@ -14,11 +14,54 @@ def reachable(host, uri, timeout=20):
 
 
 def version(host, uri):
-    """virsh version on one line ('unreachable: ...' when libvirt does not answer)."""
-    out = command.run(host, _argv(uri, "version"), check=False, timeout=20)
+    """The libvirt that runs the domains and the qemu it runs them with, on one line:
+    'libvirt 11.3.0 (daemon), QEMU 10.0.13 (hypervisor)'; 'unreachable: ...' when
+    libvirt does not answer.
+
+    Not the client's libvirt (virsh's own library), which may be another
+    release: a client on the host and a daemon in a container, for example.
+    """
+    found = _versions(host, uri)
+    if "unreachable" in found:
+        return f"unreachable: {found['unreachable']}"
+    return f"libvirt {_daemon(found)} (daemon), {_hypervisor(found)} (hypervisor)"
+
+
+def daemon_version(host, uri):
+    """The daemon's libvirt release, such as '11.3.0'."""
+    return _daemon(_versions(host, uri))
+
+
+def hypervisor_version(host, uri):
+    """The hypervisor the daemon runs domains with, such as 'QEMU 10.0.13'."""
+    return _hypervisor(_versions(host, uri))
+
+
+def parse_versions(text):
+    """virsh version --daemon's lines as {what: version}, such as
+    {"Running against daemon": "11.3.0", "Running hypervisor": "QEMU 10.0.13",
+    "Using library": "libvirt 9.0.0"}."""
+    found = {}
+    for line in text.splitlines():
+        what, colon, value = line.partition(":")
+        if colon and value.strip():
+            found[what.strip()] = value.strip()
+    return found
+
+
+def _versions(host, uri):
+    out = command.run(host, _argv(uri, "version", "--daemon"), check=False, timeout=20)
     if out.rc != 0:
-        return f"unreachable: {command.summary(out.stderr)}"
-    return "; ".join(line.strip() for line in out.stdout.splitlines() if line.strip())
+        return {"unreachable": command.summary(out.stderr or out.stdout) or f"exit {out.rc}"}
+    return parse_versions(out.stdout)
+
+
+def _daemon(found):
+    return found.get("Running against daemon", "unknown")
+
+
+def _hypervisor(found):
+    return found.get("Running hypervisor", "unknown hypervisor")
 
 
 def create(host, uri, xml_path, timeout):
