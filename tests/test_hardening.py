@@ -3,6 +3,8 @@
 import pytest
 
 from qcow2_conformance.implementations.registry import Reference
+from qcow2_conformance.observe import hardening
+from qcow2_conformance.observe.inspect import InspectError
 from qcow2_conformance.rules import HARDENING, load_rules
 from qcow2_conformance.rules.subjects import subjects
 
@@ -101,3 +103,10 @@ def test_the_plain_recipe_passes_where_it_should(pipeline, catalog):
         [subject] = subjects(rule, catalog[scenario])
         verdict = pipeline.hardening(faulty("plain_recipe.py"), catalog[scenario], rule, subject)
         assert verdict.outcome == "passed", verdict.message
+
+
+def test_facts_that_never_settle_are_an_error_not_a_silent_return(tools, chain_cache, catalog):
+    # No process holds ACTIVE, so its bitmaps are never marked in use.
+    built = chain_cache.pristine(catalog["recording-alone"])
+    with pytest.raises(InspectError, match=r"not all marked in use 0\.2 s after"):
+        hardening._settled(tools, built.paths, tries=2)

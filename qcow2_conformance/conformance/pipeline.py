@@ -19,7 +19,9 @@ from qcow2_conformance.conformance.procedures import PROCEDURES
 from qcow2_conformance.fixtures import chain
 from qcow2_conformance.fixtures.cache import once
 from qcow2_conformance.observe import baseline, folder, hardening
+from qcow2_conformance.observe.inspect import InspectError
 from qcow2_conformance.rules import verdict
+from qcow2_conformance.rules.outcomes import ERROR
 from qcow2_conformance.tools import command, files
 
 
@@ -145,10 +147,14 @@ class Pipeline:
         # The harness's own tests may run one check twice in a session: a new folder each time.
         built = self._copy(impl, scenario, f"{scenario.name}.{label}.{uuid.uuid4().hex[:8]}")
         fault = (int(subject.name), subject.side) if subject.kind == "fault" else None
-        # Nothing is caught: the test reports a failure here with its traceback.
-        facts = hardening.observe(
-            self.tools, impl, rule.id, fault, built, self.baseline(scenario), self.timeout
-        )
+        # Only an image that cannot be read is caught (the check is not evaluated);
+        # anything else is the harness's failure and shows its traceback.
+        try:
+            facts = hardening.observe(
+                self.tools, impl, rule.id, fault, built, self.baseline(scenario), self.timeout
+            )
+        except InspectError as e:
+            return verdict.Verdict(rule.id, subject.label, ERROR, f"not evaluated: {e}")
         return verdict.judge(rule.id, facts, subject)
 
 

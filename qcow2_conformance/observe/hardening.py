@@ -122,17 +122,21 @@ def observe(tools, impl, check, subject, built, baseline, timeout):
     )
 
 
-def _settled(tools, paths, tries=50):
+def _settled(tools, paths, tries=50, pause=0.1):
     """The chain's facts once the holder has finished opening ACTIVE.
 
     qemu takes the image's lock before it marks ACTIVE's bitmaps in use and
     rewrites their directory, so a read may come in between: wait for two
-    equal reads with every bitmap in use.
+    equal reads with every bitmap in use. Facts that never settle would judge
+    the check on a condition that was not set: that is an InspectError.
     """
     facts, previous = inspect.chain_facts(tools, paths), None
     for _ in range(tries):
         if facts == previous and all(b.in_use for b in facts[-1].bitmaps):
-            break
-        time.sleep(0.1)
+            return facts
+        time.sleep(pause)
         previous, facts = facts, inspect.chain_facts(tools, paths)
-    return facts
+    raise inspect.InspectError(
+        f"ACTIVE's bitmaps were not all marked in use {tries * pause:g} s after another"
+        " process opened it for writing: the condition of the check could not be set up"
+    )
