@@ -5,6 +5,8 @@ import os
 import sys
 import tempfile
 
+import pytest
+
 from qcow2_conformance.implementations.external import ExternalProgram
 from qcow2_conformance.tools import command, cpus
 
@@ -116,3 +118,14 @@ def command_lines():
         except OSError:
             continue
     return found
+
+
+def tox_conformance():
+    """tox -e conformance's command line up to "--", and the lock that lets one test
+    at a time run it (two would install into .tox/conformance at once)."""
+    tox = os.path.join(os.path.dirname(sys.executable), "tox")
+    if not os.path.exists(tox):
+        pytest.skip(f"no tox beside {sys.executable}: pip install tox")
+    os.makedirs(os.path.join(ROOT, ".tox"), exist_ok=True)
+    lock = os.path.join(ROOT, ".tox", "harness-tests.lock")
+    return [tox, "-c", os.path.join(ROOT, "tox.ini"), "-e", "conformance", "--"], lock

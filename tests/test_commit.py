@@ -23,37 +23,11 @@ from qcow2_conformance.scenarios.model import (
     Scenario,
 )
 
+from faulty_programs import COMMIT_PROGRAMS
 from support import failed_rules, faulty, trips_exactly
 
 COMMIT_SCENARIOS = [s.name for s in load_catalog() if s.procedure == COMMIT]
 LIMITED = [s.name for s in load_catalog() if s.procedure == COMMIT and s.algorithm_limit]
-
-# (program in tests/faulty, scenario it runs on, the rules it must trip, no more)
-CASES = [
-    ("commit_skips_data.py", "commit-one-intermediate", {"commit-data"}),
-    ("commit_keeps_link.py", "commit-one-intermediate", {"commit-relink"}),
-    # The checkpoint's only bitmap left is ABOVE's... none: an active commit.
-    (
-        "commit_drops_last_name.py",
-        "commit-created-in-base",
-        {"commit-carry", "commit-backup-ready"},
-    ),
-    ("commit_omits_granularity.py", "commit-granularity-created", {"commit-granularity"}),
-    (
-        "commit_adds_disabled.py",
-        "commit-created-in-base",
-        {"commit-recording", "commit-backup-ready"},
-    ),
-    (
-        "commit_merges_top_only.py",
-        "commit-granularity-created",
-        {"commit-merged", "commit-backup-ready"},
-    ),
-    ("commit_clears_others.py", "commit-created-in-base", {"commit-others-untouched"}),
-    ("commit_carries_everything.py", "commit-active-disabled", {"commit-no-foreign"}),
-    ("commit_leaks_cluster.py", "commit-one-active", {"commit-image-check"}),
-    ("commit_disables_above.py", "commit-one-intermediate", {"commit-backup-ready"}),
-]
 
 
 @pytest.mark.parametrize("scenario", COMMIT_SCENARIOS)
@@ -70,8 +44,8 @@ def test_the_commit_recipe_passes_every_commit_rule(scenario, pipeline, catalog)
 
 @pytest.mark.parametrize(
     "program, scenario, rules",
-    CASES,
-    ids=[f"{program}:{scenario}" for program, scenario, _ in CASES],
+    COMMIT_PROGRAMS,
+    ids=[f"{program}:{scenario}" for program, scenario, _ in COMMIT_PROGRAMS],
 )
 def test_faulty_commit_trips_its_rules(program, scenario, rules, pipeline, catalog):
     trips_exactly(pipeline, program, catalog[scenario], rules)

@@ -18,7 +18,7 @@ import pytest
 from qcow2_conformance.reports import results
 from qcow2_conformance.tools import command, locks, virsh
 
-from support import FAULTY, ROOT, conformance
+from support import FAULTY, ROOT, conformance, tox_conformance
 
 CASES = [
     # (implementation, scenario, extra options, exit status, a line the run ends with)
@@ -242,17 +242,6 @@ def test_the_docs_table_has_a_row_for_each_status_the_tests_produce():
     # 0 and 1 above (CASES), 2 (BAD_INPUT), 3 (the buggy plugin), 130 and 143
     # (tests/test_interrupt.py).
     assert sorted(documented_statuses()) == [0, 1, 2, 3, 130, 143]
-
-
-def tox_conformance():
-    """tox -e conformance's command line up to "--", and the lock that lets one test
-    at a time run it (two would install into .tox/conformance at once)."""
-    tox = os.path.join(os.path.dirname(sys.executable), "tox")
-    if not os.path.exists(tox):
-        pytest.skip(f"no tox beside {sys.executable}: pip install tox")
-    os.makedirs(os.path.join(ROOT, ".tox"), exist_ok=True)
-    lock = os.path.join(ROOT, ".tox", "harness-tests.lock")
-    return [tox, "-c", os.path.join(ROOT, "tox.ini"), "-e", "conformance", "--"], lock
 
 
 def test_tox_e_conformance_gives_the_same_statuses(tools, tmp_path):

@@ -12,56 +12,14 @@ import pytest
 from qcow2_conformance.conformance.pipeline import Pipeline, RunError
 from qcow2_conformance.rules import verdict
 
+from faulty_programs import COMMIT_PROGRAMS, HARDENING_PROGRAMS, SNAPSHOT_PROGRAMS
 from support import failed_rules, faulty, trips_exactly
-from test_commit import CASES as COMMIT_CASES
-from test_hardening import FAULTY as HARDENING_FAULTY
-
-# (program in tests/faulty, scenario it runs on, the rules it must trip, no more)
-CASES = [
-    ("grows_overlay.py", "recording-alone", {"overlay-backing"}),
-    (
-        "drops_last_bitmap.py",
-        "two-recording",
-        {"carry-recording", "chain-top", "chain-contiguous", "backup-ready"},
-    ),
-    (
-        "stops_at_first_skip.py",
-        "mixed-skipped-between",
-        {"carry-recording", "chain-top", "chain-contiguous", "backup-ready"},
-    ),
-    ("omits_granularity.py", "granularity-128k", {"same-granularity"}),
-    ("omits_granularity.py", "granularity-2g", {"same-granularity"}),
-    (
-        "adds_disabled.py",
-        "recording-alone",
-        {"overlay-recording", "chain-recording", "backup-ready"},
-    ),
-    (
-        "dies_holding_overlay.py",
-        "recording-alone",
-        {"overlay-consistent", "chain-consistent", "backup-ready"},
-    ),
-    ("carries_disabled.py", "disabled-alone", {"skip-disabled"}),
-    ("carries_inconsistent.py", "inconsistent-recording-alone", {"skip-inconsistent"}),
-    ("carries_whole_chain.py", "chain-name-only-below", {"no-foreign-bitmaps"}),
-    ("writes_overlay.py", "recording-alone", {"overlay-fresh"}),
-    ("tidies_active.py", "inconsistent-recording-alone", {"active-untouched"}),
-    ("leaks_cluster.py", "recording-alone", {"image-check"}),
-    # Only the harness's own reading of dirty bits sees these three.
-    ("merges_active_bits.py", "dirty-recording", {"overlay-fresh", "backup-ready"}),
-    ("clears_active_bitmaps.py", "dirty-recording", {"active-untouched", "backup-ready"}),
-    ("moves_bitmaps.py", "chain-depth-2", {"active-untouched", "chain-contiguous", "backup-ready"}),
-    # Advisory, but judged on every run: files left beside OVERLAY.
-    ("writes_outside.py", "recording-alone", {"overlay-only"}),
-    # Advisory, judged on every run: a process left running when the program returned.
-    ("leaves_process.py", "recording-alone", {"no-leftovers"}),
-]
 
 
 @pytest.mark.parametrize(
     "program, scenario, rules",
-    CASES,
-    ids=[f"{program}:{scenario}" for program, scenario, _ in CASES],
+    SNAPSHOT_PROGRAMS,
+    ids=[f"{program}:{scenario}" for program, scenario, _ in SNAPSHOT_PROGRAMS],
 )
 def test_faulty_implementation_trips_its_rules(program, scenario, rules, pipeline, catalog):
     trips_exactly(pipeline, program, catalog[scenario], rules)
@@ -95,12 +53,12 @@ def test_failed_run_trips_completes_and_errors_the_rest(program, expected, pipel
 
 
 def test_every_rule_is_tripped_by_some_faulty_implementation(rule_ids):
-    tripped = set().union(*(rules for _, _, rules in CASES + COMMIT_CASES))
+    tripped = set().union(*(rules for _, _, rules in SNAPSHOT_PROGRAMS + COMMIT_PROGRAMS))
     tripped |= {"completes", "commit-completes", "commit-algorithm-limit"}
     # qemu-img-agrees is tripped by a faulty qemu-img (tests/test_crosscheck.py),
     # the hardening checks by the programs of tests/test_hardening.py, the commit
     # procedure's completes and limit by tests/test_commit.py.
-    hardening = {check for _, check, _, _, _ in HARDENING_FAULTY}
+    hardening = {check for _, check, _, _, _ in HARDENING_PROGRAMS}
     assert tripped | {"qemu-img-agrees"} | hardening == set(rule_ids)
 
 

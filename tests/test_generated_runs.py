@@ -14,8 +14,8 @@ from qcow2_conformance.scenarios import load_file
 from qcow2_conformance.scenarios.generate import draw
 from qcow2_conformance.scenarios.generated import draw_into
 
+from faulty_programs import SNAPSHOT_PROGRAMS as CASES
 from support import ROOT, conformance, failed_rules, faulty
-from test_faulty_implementations import CASES
 
 SEED = 11
 COUNT = 12

@@ -8,6 +8,7 @@ from qcow2_conformance.observe.inspect import InspectError
 from qcow2_conformance.rules import HARDENING, load_rules
 from qcow2_conformance.rules.subjects import subjects
 
+from faulty_programs import HARDENING_PROGRAMS
 from support import faulty
 
 # The checks with runs of their own; overlay-only is judged on every run.
@@ -32,58 +33,10 @@ def test_reference_passes(rule, use_daemon, pipeline, catalog):
     assert {k: v.message for k, v in found.items() if v.outcome != "passed"} == {}
 
 
-# (program, check, scenario, subject label, words the message must hold)
-FAULTY = [
-    (
-        "plain_recipe.py",
-        "no-clobber",
-        "hardening-existing-overlay",
-        "",
-        "exit status 0 although OVERLAY already existed; the existing OVERLAY was overwritten",
-    ),
-    (
-        "plain_recipe.py",
-        "clean-failure",
-        "hardening-failing-step",
-        "call 2 fails",
-        "a half-made OVERLAY was left behind (call 2 of qemu-img bitmap",
-    ),
-    (
-        "plain_recipe.py",
-        "clean-failure",
-        "hardening-failing-step",
-        "call 1 dies",
-        "a half-made OVERLAY was left behind",
-    ),
-    (
-        "ignores_locks.py",
-        "locked-active",
-        "hardening-locked-active",
-        "",
-        "exit status 0 while a qemu-io held ACTIVE open for writing",
-    ),
-    (
-        "uses_shell.py",
-        "hostile-names",
-        "names-shell",
-        "",
-        "a bitmap name was run by a shell: HARNESS-CANARY-",
-    ),
-    # A leftover too broken to judge is a failure of the check, not an error of the harness.
-    (
-        "leaves_raw_overlay.py",
-        "clean-failure",
-        "hardening-failing-step",
-        "call 1 fails",
-        "a half-made OVERLAY was left behind (call 1 of qemu-img bitmap",
-    ),
-]
-
-
 @pytest.mark.parametrize(
     "program, check, scenario, label, words",
-    FAULTY,
-    ids=[f"{c}:{p}:{lbl}" for p, c, _, lbl, _ in FAULTY],
+    HARDENING_PROGRAMS,
+    ids=[f"{c}:{p}:{lbl}" for p, c, _, lbl, _ in HARDENING_PROGRAMS],
 )
 def test_faulty_program_fails_the_check(program, check, scenario, label, words, pipeline, catalog):
     rule = load_rules()[check]

@@ -19,8 +19,7 @@ import pytest
 from qcow2_conformance.implementations.libvirt_domain import PREFIX
 from qcow2_conformance.tools import locks, virsh
 
-from support import ROOT
-from test_exit_status import tox_conformance
+from support import ROOT, tox_conformance
 
 URI = "qemu:///system"
 TOKEN_VARIABLE = "HARNESS_TEST_INTERRUPT"

@@ -107,3 +107,14 @@ def glue_imports(path):
 @pytest.mark.parametrize("path", [p for p, layer in modules() if layer])
 def test_nothing_but_glue_imports_the_glue(path):
     assert glue_imports(path) == set()
+
+
+def test_no_test_module_imports_another():
+    # Tables and helpers tests share live in support modules (support.py, faulty_programs.py).
+    tests = os.path.join(ROOT, "tests")
+    for folder, _, names in os.walk(tests):
+        for name in names:
+            if name.endswith(".py"):
+                with open(os.path.join(folder, name), encoding="utf-8") as f:
+                    text = f.read()
+                assert not re.search(r"^\s*(from|import) test_\w+", text, re.M), name

@@ -1,0 +1,124 @@
+"""The faulty programs of tests/faulty/ and what each must trip: the tables tests share.
+
+test_faulty_implementations runs every program of SNAPSHOT_PROGRAMS (and
+test_commit those of COMMIT_PROGRAMS) and checks that it trips exactly its
+rules; test_hardening does the same for HARDENING_PROGRAMS' checks;
+test_generated_runs checks that drawn scenarios catch them too.
+"""
+
+# (program in tests/faulty, scenario it runs on, the rules it must trip, no more)
+SNAPSHOT_PROGRAMS = [
+    ("grows_overlay.py", "recording-alone", {"overlay-backing"}),
+    (
+        "drops_last_bitmap.py",
+        "two-recording",
+        {"carry-recording", "chain-top", "chain-contiguous", "backup-ready"},
+    ),
+    (
+        "stops_at_first_skip.py",
+        "mixed-skipped-between",
+        {"carry-recording", "chain-top", "chain-contiguous", "backup-ready"},
+    ),
+    ("omits_granularity.py", "granularity-128k", {"same-granularity"}),
+    ("omits_granularity.py", "granularity-2g", {"same-granularity"}),
+    (
+        "adds_disabled.py",
+        "recording-alone",
+        {"overlay-recording", "chain-recording", "backup-ready"},
+    ),
+    (
+        "dies_holding_overlay.py",
+        "recording-alone",
+        {"overlay-consistent", "chain-consistent", "backup-ready"},
+    ),
+    ("carries_disabled.py", "disabled-alone", {"skip-disabled"}),
+    ("carries_inconsistent.py", "inconsistent-recording-alone", {"skip-inconsistent"}),
+    ("carries_whole_chain.py", "chain-name-only-below", {"no-foreign-bitmaps"}),
+    ("writes_overlay.py", "recording-alone", {"overlay-fresh"}),
+    ("tidies_active.py", "inconsistent-recording-alone", {"active-untouched"}),
+    ("leaks_cluster.py", "recording-alone", {"image-check"}),
+    # Only the harness's own reading of dirty bits sees these three.
+    ("merges_active_bits.py", "dirty-recording", {"overlay-fresh", "backup-ready"}),
+    ("clears_active_bitmaps.py", "dirty-recording", {"active-untouched", "backup-ready"}),
+    ("moves_bitmaps.py", "chain-depth-2", {"active-untouched", "chain-contiguous", "backup-ready"}),
+    # Advisory, but judged on every run: files left beside OVERLAY.
+    ("writes_outside.py", "recording-alone", {"overlay-only"}),
+    # Advisory, judged on every run: a process left running when the program returned.
+    ("leaves_process.py", "recording-alone", {"no-leftovers"}),
+]
+
+
+# (program in tests/faulty, scenario it runs on, the rules it must trip, no more)
+COMMIT_PROGRAMS = [
+    ("commit_skips_data.py", "commit-one-intermediate", {"commit-data"}),
+    ("commit_keeps_link.py", "commit-one-intermediate", {"commit-relink"}),
+    # The checkpoint's only bitmap left is ABOVE's... none: an active commit.
+    (
+        "commit_drops_last_name.py",
+        "commit-created-in-base",
+        {"commit-carry", "commit-backup-ready"},
+    ),
+    ("commit_omits_granularity.py", "commit-granularity-created", {"commit-granularity"}),
+    (
+        "commit_adds_disabled.py",
+        "commit-created-in-base",
+        {"commit-recording", "commit-backup-ready"},
+    ),
+    (
+        "commit_merges_top_only.py",
+        "commit-granularity-created",
+        {"commit-merged", "commit-backup-ready"},
+    ),
+    ("commit_clears_others.py", "commit-created-in-base", {"commit-others-untouched"}),
+    ("commit_carries_everything.py", "commit-active-disabled", {"commit-no-foreign"}),
+    ("commit_leaks_cluster.py", "commit-one-active", {"commit-image-check"}),
+    ("commit_disables_above.py", "commit-one-intermediate", {"commit-backup-ready"}),
+]
+
+
+# (program, check, scenario, subject label, words the message must hold)
+HARDENING_PROGRAMS = [
+    (
+        "plain_recipe.py",
+        "no-clobber",
+        "hardening-existing-overlay",
+        "",
+        "exit status 0 although OVERLAY already existed; the existing OVERLAY was overwritten",
+    ),
+    (
+        "plain_recipe.py",
+        "clean-failure",
+        "hardening-failing-step",
+        "call 2 fails",
+        "a half-made OVERLAY was left behind (call 2 of qemu-img bitmap",
+    ),
+    (
+        "plain_recipe.py",
+        "clean-failure",
+        "hardening-failing-step",
+        "call 1 dies",
+        "a half-made OVERLAY was left behind",
+    ),
+    (
+        "ignores_locks.py",
+        "locked-active",
+        "hardening-locked-active",
+        "",
+        "exit status 0 while a qemu-io held ACTIVE open for writing",
+    ),
+    (
+        "uses_shell.py",
+        "hostile-names",
+        "names-shell",
+        "",
+        "a bitmap name was run by a shell: HARNESS-CANARY-",
+    ),
+    # A leftover too broken to judge is a failure of the check, not an error of the harness.
+    (
+        "leaves_raw_overlay.py",
+        "clean-failure",
+        "hardening-failing-step",
+        "call 1 fails",
+        "a half-made OVERLAY was left behind (call 1 of qemu-img bitmap",
+    ),
+]
