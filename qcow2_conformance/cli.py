@@ -61,7 +61,7 @@ def conformance(args=None):
         status = int(pytest.main(suite_argv(args), plugins=[OneLineUsage()]))
     except KeyboardInterrupt:
         # Before pytest's session began (plugins loading): pytest's own handling
-        # of an interrupt (fixtures/plugin.py) covers the rest.
+        # of an interrupt (fixtures/session.py) covers the rest.
         return INTERRUPTED
     if status == pytest.ExitCode.NO_TESTS_COLLECTED:
         sys.stderr.write("harness: no test left to run; check -k, --deselect and --scenario\n")

@@ -2,7 +2,7 @@
 
 pip installs it with the package, so any pytest session has the options; the
 harness acts only in a session that collects a conformance test (one that
-takes the `case` fixture): see qcow2_conformance.fixtures.plugin.is_active.
+takes the `case` fixture): see qcow2_conformance.fixtures.session.is_active.
 """
 
 import argparse
@@ -13,11 +13,11 @@ import pytest
 # implementations' clean-up, the pipeline, and the reports. Each does nothing
 # in a session that judges nothing (is_active).
 pytest_plugins = [
-    "qcow2_conformance.fixtures.plugin",
+    "qcow2_conformance.fixtures.session",
     "qcow2_conformance.fixtures.interrupts",
-    "qcow2_conformance.implementations.plugin",
-    "qcow2_conformance.conformance.plugin",
-    "qcow2_conformance.reports.plugin",
+    "qcow2_conformance.implementations.sweep",
+    "qcow2_conformance.conformance.suite",
+    "qcow2_conformance.reports.collector",
 ]
 
 

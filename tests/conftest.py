@@ -2,7 +2,7 @@
 
 import pytest
 
-from qcow2_conformance.fixtures.plugin import settings
+from qcow2_conformance.fixtures.session import settings
 from qcow2_conformance.rules import load_rules
 
 import sshd

@@ -53,7 +53,7 @@ def test_commands_are_the_packages_console_scripts():
 
 
 def test_report_files_are_those_the_harness_writes():
-    writer = read("qcow2_conformance/reports/plugin.py")
+    writer = read("qcow2_conformance/reports/collector.py")
     for listed, written in (
         ("results.junit.xml", '".junit.xml"'),
         ("report.html", 'report.html"'),

@@ -6,9 +6,10 @@ import sys
 
 import pytest
 
-from qcow2_conformance.scenarios import commit_shapes, generate, load_catalog
-from qcow2_conformance.scenarios.generate import DEFAULT_SEED, draw, refusal
+from qcow2_conformance.scenarios import commit_shapes, load_catalog
+from qcow2_conformance.scenarios import strategies as generate
 from qcow2_conformance.scenarios.model import COMMIT, STATES, Bitmap, Image, Scenario
+from qcow2_conformance.scenarios.strategies import DEFAULT_SEED, draw, refusal
 from qcow2_conformance.scenarios.writer import write_file
 
 from support import ROOT
@@ -133,7 +134,7 @@ DRAW = """
 import hashlib, sys
 sys.path.insert(0, {root!r})
 {imports}
-from qcow2_conformance.scenarios.generate import draw
+from qcow2_conformance.scenarios.strategies import draw
 print(hashlib.sha256(repr([s.images for s in draw(20, 11).scenarios]).encode()).hexdigest())
 """
 
@@ -149,7 +150,7 @@ def test_a_draw_does_not_depend_on_the_modules_loaded():
     alone = drawn("")
     assert (
         drawn(
-            "import qcow2_conformance.conformance.plugin, qcow2_conformance.reports.plugin,"
+            "import qcow2_conformance.conformance.suite, qcow2_conformance.reports.collector,"
             " qcow2_conformance.tools.command"
         )
         == alone

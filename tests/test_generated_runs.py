@@ -11,8 +11,8 @@ import pytest
 
 from qcow2_conformance.conformance.shrink import shrink, size_key
 from qcow2_conformance.scenarios import load_file
-from qcow2_conformance.scenarios.generate import draw
-from qcow2_conformance.scenarios.generated import draw_into
+from qcow2_conformance.scenarios.drawn import draw_into
+from qcow2_conformance.scenarios.strategies import draw
 
 from faulty_programs import SNAPSHOT_PROGRAMS as CASES
 from support import ROOT, conformance, failed_rules, faulty

@@ -180,7 +180,7 @@ def test_workers_named_with_tx_id_run_unpinned(tools, tmp_path):
 EXIT_PROBE = """
 import atexit, gc
 atexit.register(lambda: print("registered before:", gc.get_freeze_count()))
-from qcow2_conformance.fixtures.plugin import freeze_at_exit
+from qcow2_conformance.fixtures.session import freeze_at_exit
 freeze_at_exit()
 atexit.register(lambda: print("registered after:", gc.get_freeze_count()))
 """

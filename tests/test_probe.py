@@ -2,7 +2,7 @@
 
 import pytest
 
-from qcow2_conformance.observe.run import probe_writes
+from qcow2_conformance.observe.snapshot_run import probe_writes
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ checkpoint and side, each image inspected); the results file keeps one
 record per subject. One test per rule, not per subject, keeps the number of
 tests, and so what xdist pays for each, about three times smaller.
 
-One function makes the cases, so the tests (conformance/plugin.py) and the
+One function makes the cases, so the tests (conformance/suite.py) and the
 xdist scheduler (fixtures/grouping.py) agree on every test id and its group.
 A group is what must run on one worker, because its tests share one
 implementation run: the snapshot, chain and cross-check rules of one

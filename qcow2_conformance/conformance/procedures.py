@@ -9,8 +9,7 @@ procedure are the registry's entries with its name (rules.rules_of).
 import os
 from dataclasses import dataclass
 
-from qcow2_conformance.observe import commit as commit_run
-from qcow2_conformance.observe import run as snapshot_run
+from qcow2_conformance.observe import commit_run, snapshot_run
 from qcow2_conformance.scenarios.model import COMMIT, SNAPSHOT
 
 OVERLAY = "overlay.qcow2"

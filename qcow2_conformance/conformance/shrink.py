@@ -1,7 +1,7 @@
 """From a drawn scenario on which an implementation fails a rule, a smaller one that fails it.
 
 hypothesis's own shrinker does the search. The round that drew the failing
-scenario is replayed (scenarios.generate.examples, same seed and round):
+scenario is replayed (scenarios.strategies.examples, same seed and round):
 chains the run already judged answer from its verdicts without running
 anything, until the first failing one comes; hypothesis then shrinks it
 (fewer images and bitmaps, smaller sizes, shorter names), and every smaller
@@ -16,8 +16,8 @@ from dataclasses import replace
 from hypothesis.errors import HypothesisException
 
 from qcow2_conformance.conformance.pipeline import RunError
-from qcow2_conformance.scenarios.generate import examples, refusal, scenario_of
 from qcow2_conformance.scenarios.model import SNAPSHOT
+from qcow2_conformance.scenarios.strategies import examples, refusal, scenario_of
 
 
 class _Fails(AssertionError):

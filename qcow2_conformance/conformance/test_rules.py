@@ -1,10 +1,10 @@
 """Judge every implementation against every rule, on every scenario.
 
-The fixtures (case, verdicts) come from qcow2_conformance.conformance.plugin.
+The fixtures (case, verdicts) come from qcow2_conformance.conformance.suite.
 A storage project's own suite can import test_rule to judge its tool there.
 """
 
-from qcow2_conformance.conformance.plugin import described
+from qcow2_conformance.conformance.suite import described
 from qcow2_conformance.rules.outcomes import FAILED
 
 

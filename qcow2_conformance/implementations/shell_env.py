@@ -39,7 +39,7 @@ TOX_SETS = (
 # prefix before tox replaces it, so it can be given back.
 SAVED = "HARNESS_SHELL_"
 # bin/conformance names the folder it was called in, for relative paths
-# (fixtures/plugin.py); the harness's business, not the program's.
+# (fixtures/session.py); the harness's business, not the program's.
 CALLER_DIR = "HARNESS_CALLER_DIR"
 
 

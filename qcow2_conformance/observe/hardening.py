@@ -13,7 +13,7 @@ import os
 import time
 from dataclasses import dataclass
 
-from qcow2_conformance.observe import inspect, run
+from qcow2_conformance.observe import inspect, snapshot_run
 from qcow2_conformance.scenarios.model import SNAPSHOT
 from qcow2_conformance.tools import faults, files, qemu_io
 
@@ -102,7 +102,7 @@ def observe(tools, impl, check, subject, built, baseline, timeout):
     after_digest = inspect.file_digest(tools, overlay)
     observed = None
     if after_digest is not None and after_digest != condition.overlay_digest:
-        observed = run.observe(tools, result, baseline, built.paths, overlay, probe=False)
+        observed = snapshot_run.observe(tools, result, baseline, built.paths, overlay, probe=False)
     canaries = tuple(
         sorted(
             p for p in files.listing(tools.host, folder) if os.path.basename(p).startswith(CANARY)

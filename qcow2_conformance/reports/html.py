@@ -16,7 +16,7 @@ import sys
 from collections import defaultdict
 from html import escape
 
-from qcow2_conformance.reports import generated, results
+from qcow2_conformance.reports import generated_lines, results
 from qcow2_conformance.reports import table as model
 from qcow2_conformance.rules import load_rules
 from qcow2_conformance.rules.families import FAMILIES
@@ -56,7 +56,7 @@ def render(docs):
 
 def _generated(docs):
     """The smallest failing scenario of each rule, first of all, for generated runs."""
-    lines = [line for doc in docs for line in generated.lines(doc)]
+    lines = [line for doc in docs for line in generated_lines.lines(doc)]
     if not lines:
         return ""
     items = "".join(

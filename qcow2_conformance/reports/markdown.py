@@ -9,7 +9,7 @@ reports.table's model: nothing here reads the terminal table's text.
 
 import sys
 
-from qcow2_conformance.reports import generated, results
+from qcow2_conformance.reports import generated_lines, results
 from qcow2_conformance.reports import table as model
 from qcow2_conformance.rules.outcomes import OUTCOMES
 
@@ -48,7 +48,7 @@ def write_summary(path, docs):
     """The Markdown summary for CI job pages: verdicts first, then the table."""
     tab = model.from_docs(docs)
     with open(path, "w", encoding="utf-8") as f:
-        first = [line for doc in docs for line in generated.lines(doc)]
+        first = [line for doc in docs for line in generated_lines.lines(doc)]
         head = ["# qcow2 bitmap conformance", ""]
         if first:
             head += ["## Generated scenarios", ""] + [_item(line) for line in first] + ["", ""]

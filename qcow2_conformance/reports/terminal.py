@@ -19,8 +19,8 @@ from collections import Counter
 
 import pytest
 
-from qcow2_conformance.fixtures.plugin import settings
-from qcow2_conformance.reports import findings, generated, summary
+from qcow2_conformance.fixtures.session import settings
+from qcow2_conformance.reports import findings, generated_lines, summary
 from qcow2_conformance.rules.families import CONFORMANCE
 from qcow2_conformance.rules.outcomes import FAILED
 
@@ -154,7 +154,7 @@ class Terminal:
         document = getattr(self.collector, "document", None)
         if document is None:
             return
-        drawn = generated.lines(document)
+        drawn = generated_lines.lines(document)
         if drawn:
             reporter.section("generated scenarios")
             for line in drawn:

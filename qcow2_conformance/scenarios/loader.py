@@ -8,7 +8,7 @@ import os
 import re
 import tomllib
 
-from qcow2_conformance.scenarios.commit import check_procedure, commit_role, limit
+from qcow2_conformance.scenarios.commit_roles import check_procedure, commit_role, limit
 from qcow2_conformance.scenarios.errors import CatalogError
 from qcow2_conformance.scenarios.model import (
     FORMATS,
@@ -93,7 +93,7 @@ def _scenario(entry, index, family, path, procedure=SNAPSHOT):
         raise CatalogError(f"{where}: field 'image' must list at least one [[scenario.image]]")
     images = tuple(_image(img, i, f"{where}: image {i}") for i, img in enumerate(raw_images, 1))
     hardening = entry.get("hardening", [])
-    # Which check ids exist is the rule registry's business (fixtures.plugin asks it).
+    # Which check ids exist is the rule registry's business (fixtures.session asks it).
     if not isinstance(hardening, list) or not all(isinstance(h, str) and h for h in hardening):
         raise CatalogError(f"{where}: field 'hardening' must list hardening check ids")
     scenario = Scenario(

@@ -8,7 +8,7 @@ test's three reports (it was a sixth of what they carried, as JSON).
 Exit status: 0 when every conformance rule (snapshot and chain, or commit) held (advisory findings
 are reported, with a warning line), 1 when one failed or could not be
 evaluated, or when results are missing; --strict-advisory makes advisory findings
-fail the run too. Bad input ends the run earlier with 2 (fixtures.plugin).
+fail the run too. Bad input ends the run earlier with 2 (fixtures.session).
 """
 
 import datetime
@@ -18,10 +18,10 @@ import pytest
 
 from qcow2_conformance import __version__
 from qcow2_conformance.conformance.cases import cases, param_id
-from qcow2_conformance.conformance.generated import Shrinker, exercised
-from qcow2_conformance.conformance.generated import summary as generated_summary
-from qcow2_conformance.fixtures.plugin import USAGE_ERROR, is_active, is_worker, settings
-from qcow2_conformance.implementations.plugin import uses_libvirt
+from qcow2_conformance.conformance.generated_summary import Shrinker, exercised
+from qcow2_conformance.conformance.generated_summary import summary as generated_summary
+from qcow2_conformance.fixtures.session import USAGE_ERROR, is_active, is_worker, settings
+from qcow2_conformance.implementations.sweep import uses_libvirt
 from qcow2_conformance.reports import html, markdown, results
 from qcow2_conformance.reports.terminal import Terminal
 from qcow2_conformance.rules.outcomes import ERROR, PASSED, SKIPPED

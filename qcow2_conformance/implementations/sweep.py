@@ -9,7 +9,7 @@ still use.
 
 import pytest
 
-from qcow2_conformance.fixtures.plugin import is_active, is_worker, settings
+from qcow2_conformance.fixtures.session import is_active, is_worker, settings
 from qcow2_conformance.implementations import external
 from qcow2_conformance.implementations.libvirt_domain import LibvirtAdapter, sweep
 

@@ -30,7 +30,7 @@ def write_drawing(folder, drawing):
 
 def draw_into(folder, count, seed, procedure=SNAPSHOT):
     """Draw count scenarios of procedure from seed, write them into folder; the Drawing."""
-    from qcow2_conformance.scenarios.generate import (
+    from qcow2_conformance.scenarios.strategies import (
         draw,  # hypothesis: only a drawing process pays its import
     )
 

@@ -14,7 +14,7 @@ import pytest
 from qcow2_conformance.conformance.cases import cases, param_id
 from qcow2_conformance.conformance.pipeline import Pipeline, RunError
 from qcow2_conformance.fixtures.grouping import GroupScheduling
-from qcow2_conformance.fixtures.plugin import is_active, settings
+from qcow2_conformance.fixtures.session import is_active, settings
 from qcow2_conformance.rules import HARDENING
 from qcow2_conformance.rules.outcomes import ERROR, FAILED, FINDINGS, SKIPPED
 

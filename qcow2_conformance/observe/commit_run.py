@@ -12,7 +12,7 @@ import os
 
 from qcow2_conformance.observe import inspect
 from qcow2_conformance.observe.facts import CommitObservation, ProbeFacts
-from qcow2_conformance.observe.run import PROBE_PATTERN, probe_writes
+from qcow2_conformance.observe.snapshot_run import PROBE_PATTERN, probe_writes
 from qcow2_conformance.tools import command, qemu_img, qemu_io
 
 

@@ -30,8 +30,8 @@ from hypothesis import HealthCheck, Phase
 from hypothesis import strategies as st
 
 from qcow2_conformance.scenarios import commit_shapes
+from qcow2_conformance.scenarios.drawn import DEFAULT_SEED
 from qcow2_conformance.scenarios.filters import crowding, refusal
-from qcow2_conformance.scenarios.generated import DEFAULT_SEED
 from qcow2_conformance.scenarios.isolation import without_local_constants
 from qcow2_conformance.scenarios.loader import MAX_GRANULARITY, MAX_NAME_BYTES, MIN_GRANULARITY
 from qcow2_conformance.scenarios.model import (
