@@ -156,7 +156,7 @@ def _run_line(doc):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="compare", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="qcow2-report", description=__doc__.splitlines()[0])
     parser.add_argument("old")
     parser.add_argument("new")
     parser.add_argument("--markdown", help="where to write Markdown (default: NEW.compare.md)")
