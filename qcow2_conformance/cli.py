@@ -15,6 +15,8 @@ SUITE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "conformance")
 
 # The harness's exit statuses (docs/exit-statuses.md).
 CONFORMANT, NOT_CONFORMANT, USAGE, HARNESS_BUG, INTERRUPTED = 0, 1, 2, 3, 130
+# A shell's status for a program killed by SIGPIPE (128 + 13).
+BROKEN_PIPE = 141
 _FROM_PYTEST = {
     pytest.ExitCode.USAGE_ERROR: USAGE,  # an unknown option, a value of the wrong type
     pytest.ExitCode.NO_TESTS_COLLECTED: USAGE,  # -k or --deselect left nothing to judge
@@ -36,6 +38,10 @@ class OneLineUsage:
             return (yield)
         except pytest.UsageError as e:
             raise pytest.UsageError(one_line_usage(str(e))) from None
+
+    def pytest_addoption(self, parser):
+        # --help names the command the user typed, not pytest.main().
+        parser.prog = "qcow2-conformance"
 
 
 def one_line_usage(text):
@@ -63,6 +69,11 @@ def conformance(args=None):
         # Before pytest's session began (plugins loading): pytest's own handling
         # of an interrupt (fixtures/session.py) covers the rest.
         return INTERRUPTED
+    except BrokenPipeError:
+        # The reader of the output went away (`| head`): end as a shell's
+        # program killed by SIGPIPE would, without a traceback about it.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return BROKEN_PIPE
     if status == pytest.ExitCode.NO_TESTS_COLLECTED:
         sys.stderr.write("harness: no test left to run; check -k, --deselect and --scenario\n")
     return _FROM_PYTEST.get(status, status)

@@ -240,8 +240,19 @@ def documented_statuses():
 
 def test_the_docs_table_has_a_row_for_each_status_the_tests_produce():
     # 0 and 1 above (CASES), 2 (BAD_INPUT), 3 (the buggy plugin), 130 and 143
-    # (tests/test_interrupt.py).
-    assert sorted(documented_statuses()) == [0, 1, 2, 3, 130, 143]
+    # (tests/test_interrupt.py), 141 (below).
+    assert sorted(documented_statuses()) == [0, 1, 2, 3, 130, 141, 143]
+
+
+def test_a_reader_that_goes_away_ends_the_run_with_141_and_no_traceback(tools, tmp_path):
+    out = command.run(
+        tools.host,
+        ["bash", "-o", "pipefail", "-c", f"{sys.executable} -m qcow2_conformance --help | head -1"],
+        cwd=tmp_path,
+        check=False,
+    )
+    assert out.stdout.startswith("usage: qcow2-conformance [options]")
+    assert (out.rc, out.stderr) == (141, "")
 
 
 def test_tox_e_conformance_gives_the_same_statuses(tools, tmp_path):

@@ -16,7 +16,7 @@ has touched. All bitmap work is one qemu-storage-daemon transaction (one
 qemu-img bitmap call per added bitmap and per source, when there is no
 daemon).
 
-Usable on its own:  python3 -m implementations.commit_reference COMMIT_TOP COMMIT_BASE [ABOVE]
+Usable on its own:  qcow2-commit COMMIT_TOP COMMIT_BASE [ABOVE]
 """
 
 import os
@@ -258,7 +258,7 @@ def main(argv=None):
     args = sys.argv[1:] if argv is None else argv
     if len(args) not in (2, 3):
         print(
-            "usage: python3 -m implementations.commit_reference COMMIT_TOP COMMIT_BASE [ABOVE]",
+            "usage: qcow2-commit COMMIT_TOP COMMIT_BASE [ABOVE]",
             file=sys.stderr,
         )
         return 2

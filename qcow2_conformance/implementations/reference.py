@@ -9,7 +9,7 @@ transaction (qemu-img, one call per bitmap, when there is no daemon), builds
 the overlay under a temporary name and gives it its final name only when it is
 complete, so it never leaves a half-made OVERLAY, and never replaces a file.
 
-Usable on its own:  python3 -m implementations.reference ACTIVE OVERLAY
+Usable on its own:  qcow2-snapshot ACTIVE OVERLAY
 """
 
 import os
@@ -75,7 +75,7 @@ def _confirm(tools, path, wanted, timeout):
 def main(argv=None):
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 2:
-        print("usage: python3 -m implementations.reference ACTIVE OVERLAY", file=sys.stderr)
+        print("usage: qcow2-snapshot ACTIVE OVERLAY", file=sys.stderr)
         return 2
     try:
         tools = toolset.find(toolset.get_host(), os.environ.get("QEMU_IMG"))
