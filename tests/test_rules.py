@@ -1,6 +1,7 @@
 """Rules are pure functions over facts: judged here on hand-made facts."""
 
 import dataclasses
+import itertools
 
 import pytest
 
@@ -13,7 +14,7 @@ from qcow2_conformance.observe.facts import (
     ProbeFacts,
 )
 from qcow2_conformance.rules import load_rules
-from qcow2_conformance.rules.backup import backup_ready
+from qcow2_conformance.rules.backup import backup_ready, chain_problems, held
 from qcow2_conformance.rules.chain import (
     chain_consistent,
     chain_contiguous,
@@ -22,6 +23,7 @@ from qcow2_conformance.rules.chain import (
 )
 from qcow2_conformance.rules.subjects import Subject
 from qcow2_conformance.rules.verdict import judge
+from qcow2_conformance.scenarios.checkpoints import valid_chain
 
 ACTIVE_PATH = "/run/active.qcow2"
 GiB = 1 << 30
@@ -270,3 +272,19 @@ def test_backup_ready_wants_exactly_the_written_clusters():
     assert backup_ready(obs) == [
         "(a) 'a': OVERLAY has dirty bits at 0+131072, expected 0+65536 for the writes made"
     ]
+
+
+# What an image holds of a checkpoint: nothing, or a bitmap (in_use, auto).
+HOLDS = [None, (False, True), (False, False), (True, True), (True, False)]
+
+
+@pytest.mark.parametrize("depth", [1, 2, 3, 4])
+def test_the_chain_rules_and_the_shared_valid_chain_agree_on_every_small_chain(depth):
+    # The judge's four rules and scenarios.checkpoints.valid_chain (which the scenario
+    # model uses too) are one definition: they agree on every chain of up to 4 images.
+    for holds in itertools.product(HOLDS, repeat=depth):
+        chain = [
+            image(f"layer{i}", () if h is None else (bitmap("cp", in_use=h[0], auto=h[1]),))
+            for i, h in enumerate(holds)
+        ]
+        assert valid_chain(held(chain, "cp")) == (not chain_problems(chain, "cp")), holds

@@ -9,6 +9,7 @@ from qcow2_conformance.rules.chain import (
     chain_recording,
     chain_top,
 )
+from qcow2_conformance.scenarios.checkpoints import valid_chain
 
 CHAIN_RULES = (chain_top, chain_contiguous, chain_recording, chain_consistent)
 
@@ -17,10 +18,17 @@ def chain_problems(chain, name):
     return [p for check in CHAIN_RULES for p in check(chain, name)]
 
 
+def held(chain, name):
+    """What each image of chain (ImageFacts, top first) holds of name, as
+    scenarios.checkpoints.valid_chain asks it."""
+    bitmaps = [image.bitmap(name) for image in chain]
+    return [None if b is None else (b.auto, not b.in_use) for b in bitmaps]
+
+
 def valid_checkpoints(chain):
     """Names whose bitmap chain, from chain's top, passes every chain rule."""
     names = dict.fromkeys(b.name for image in chain for b in image.bitmaps)
-    return [n for n in names if not chain_problems(chain, n)]
+    return [n for n in names if valid_chain(held(chain, n))]
 
 
 def backup_ready(obs):

@@ -3,6 +3,8 @@
 import hashlib
 from dataclasses import dataclass
 
+from qcow2_conformance.scenarios.checkpoints import valid_chain
+
 RECORDING = "recording"
 DISABLED = "disabled"
 INCONSISTENT_RECORDING = "inconsistent-recording"
@@ -140,7 +142,7 @@ class Scenario:
         """
         below = list(reversed(self.images[: self.commit_top + 1]))
         names = dict.fromkeys(b.name for image in below for b in image.bitmaps)
-        return [name for name in names if _valid_chain(below, name)]
+        return [name for name in names if valid_chain([_held(i, name) for i in below])]
 
     def virtual_size(self, index):
         """The virtual size of image index, following 'same as below'."""
@@ -172,12 +174,10 @@ class Scenario:
         return " <- ".join(layers)
 
 
-def _valid_chain(chain, name):
-    """chain (top first) passes the chain rules for name: held by one unbroken run from the
-    top, every bitmap of it recording and consistent."""
-    held = [image.bitmap_named(name) for image in chain]
-    run = len(held) if None not in held else held.index(None)
-    return run > 0 and not any(held[run:]) and all(b.state == RECORDING for b in held[:run])
+def _held(image, name):
+    """What image holds of name, as checkpoints.valid_chain asks it."""
+    b = image.bitmap_named(name)
+    return None if b is None else (b.recording, not b.inconsistent)
 
 
 def _short(name, width=10):
