@@ -122,3 +122,14 @@ HARDENING_PROGRAMS = [
         "a half-made OVERLAY was left behind (call 1 of qemu-img bitmap",
     ),
 ]
+
+
+# What an installed harness (the wheel, the image) judges from a folder of its own:
+# (implementation: reference or a program of tests/faulty, scenario, exit status)
+JUDGED = [
+    ("reference", "recording-alone", 0),
+    ("plain_recipe.py", "recording-alone", 0),
+    # Only advisory findings (a hardening check): still conformant.
+    ("plain_recipe.py", "hardening-existing-overlay", 0),
+    ("omits_granularity.py", "granularity-128k", 1),
+]

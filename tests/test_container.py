@@ -16,6 +16,7 @@ from qcow2_conformance.tools import command
 
 import wheels
 from container import BASE, LIMITS, TAG, image, missing, podman
+from faulty_programs import JUDGED
 from support import FAULTY, ROOT
 
 REPORTS = ("results.json", "results.junit.xml", "report.html", "summary.md")
@@ -40,15 +41,6 @@ def copy_tool(folder, program):
     (folder / "bin").mkdir(parents=True)
     shutil.copy(os.path.join(FAULTY, program), folder / "bin" / "my-snapshot")
     shutil.copy(os.path.join(FAULTY, "recipe.py"), folder / "bin" / "recipe.py")
-
-
-# (implementation: reference or a program of tests/faulty, scenario, exit status)
-JUDGED = [
-    ("reference", "recording-alone", 0),
-    ("plain_recipe.py", "recording-alone", 0),
-    ("plain_recipe.py", "hardening-existing-overlay", 0),
-    ("omits_granularity.py", "granularity-128k", 1),
-]
 
 
 @pytest.mark.parametrize("impl, scenario, status", JUDGED)

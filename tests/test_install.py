@@ -17,6 +17,7 @@ import pytest
 from qcow2_conformance.tools import command, qemu_img
 
 import wheels
+from faulty_programs import JUDGED
 from support import FAULTY, ROOT
 
 REPORTS = ("results.json", "results.junit.xml", "report.html", "summary.md")
@@ -81,16 +82,6 @@ def test_the_installed_package_is_the_one_that_runs(tools, venv, tmp_path):
         tools, venv, ["python", "-c", "import qcow2_conformance as p; print(p.__file__)"], tmp_path
     )
     assert out.stdout.strip().startswith(os.path.join(venv, "lib")), out.stdout + out.stderr
-
-
-# (implementation: reference or a program of tests/faulty, scenario, exit status)
-JUDGED = [
-    ("reference", "recording-alone", 0),
-    ("plain_recipe.py", "recording-alone", 0),
-    # Only advisory findings (a hardening check): still conformant.
-    ("plain_recipe.py", "hardening-existing-overlay", 0),
-    ("omits_granularity.py", "granularity-128k", 1),
-]
 
 
 @pytest.mark.parametrize("impl, scenario, status", JUDGED)

@@ -57,22 +57,25 @@ def modules():
 GLUE = {path for path, layer in modules() if layer is None}
 
 
-def harness_imports(path):
-    """The harness packages a module imports (first name below qcow2_conformance)."""
-    tree = parsed(path)
+def imported(path):
+    """The harness's modules path imports, as names below the package ('rules.chain').
+
+    `from qcow2_conformance.rules import chain` names both 'rules' and 'rules.chain'."""
     found = set()
-    for node in ast.walk(tree):
+    for node in ast.walk(parsed(path)):
         if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
         elif isinstance(node, ast.Import):
             names = [a.name for a in node.names]
         else:
             continue
-        for name in names:
-            parts = name.split(".")
-            if parts[0] == "qcow2_conformance" and len(parts) > 1:
-                found.add(parts[1])
+        found.update(n.split(".", 1)[1] for n in names if n.startswith("qcow2_conformance."))
     return found
+
+
+def harness_imports(path):
+    """The harness packages a module imports (first name below qcow2_conformance)."""
+    return {name.split(".")[0] for name in imported(path)}
 
 
 def test_every_package_has_a_row():
@@ -89,19 +92,7 @@ def test_a_module_imports_only_what_its_layer_may(path, layer):
 
 def glue_imports(path):
     """The glue modules path imports, as paths relative to the package."""
-    found = set()
-    for node in ast.walk(parsed(path)):
-        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
-        elif isinstance(node, ast.Import):
-            names = [a.name for a in node.names]
-        else:
-            continue
-        for name in names:
-            parts = name.split(".")
-            if parts[0] == "qcow2_conformance" and len(parts) > 1:
-                found.add(os.path.join(*parts[1:]) + ".py")
-    return found & GLUE
+    return {os.path.join(*name.split(".")) + ".py" for name in imported(path)} & GLUE
 
 
 @pytest.mark.parametrize("path", [p for p, layer in modules() if layer])
