@@ -11,12 +11,10 @@ import sys
 
 import pytest
 
+from qcow2_conformance.statuses import BROKEN_PIPE, INTERRUPTED, USAGE
+
 SUITE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "conformance")
 
-# The harness's exit statuses (docs/exit-statuses.md).
-CONFORMANT, NOT_CONFORMANT, USAGE, HARNESS_BUG, INTERRUPTED = 0, 1, 2, 3, 130
-# A shell's status for a program killed by SIGPIPE (128 + 13).
-BROKEN_PIPE = 141
 _FROM_PYTEST = {
     pytest.ExitCode.USAGE_ERROR: USAGE,  # an unknown option, a value of the wrong type
     pytest.ExitCode.NO_TESTS_COLLECTED: USAGE,  # -k or --deselect left nothing to judge
@@ -82,16 +80,16 @@ def conformance(args=None):
 def snapshot(args=None):
     from qcow2_conformance.implementations import reference
 
-    return reference.main(sys.argv[1:] if args is None else args)
+    return reference.main(args)
 
 
 def commit(args=None):
     from qcow2_conformance.implementations import commit_reference
 
-    return commit_reference.main(sys.argv[1:] if args is None else args)
+    return commit_reference.main(args)
 
 
 def report(args=None):
     from qcow2_conformance.reports import compare
 
-    return compare.main(sys.argv[1:] if args is None else args)
+    return compare.main(args)

@@ -20,11 +20,12 @@ from qcow2_conformance import __version__
 from qcow2_conformance.conformance.cases import cases, param_id
 from qcow2_conformance.conformance.generated_summary import Shrinker, exercised
 from qcow2_conformance.conformance.generated_summary import summary as generated_summary
-from qcow2_conformance.fixtures.session import USAGE_ERROR, is_active, is_worker, settings
+from qcow2_conformance.fixtures.session import is_active, is_worker, settings
 from qcow2_conformance.implementations.sweep import uses_libvirt
 from qcow2_conformance.reports import html, markdown, results
 from qcow2_conformance.reports.terminal import Terminal
 from qcow2_conformance.rules.outcomes import ERROR, PASSED, SKIPPED
+from qcow2_conformance.statuses import USAGE
 from qcow2_conformance.tools import toolset, virsh
 
 
@@ -71,7 +72,7 @@ def pytest_configure(config):
         pytest.exit(
             f"harness: --label given {len(labels)} times for {len(harness.impl_specs)} --impl;"
             " give one --label per --impl, in the same order",
-            returncode=USAGE_ERROR,
+            returncode=USAGE,
         )
     collector = Collector(config)
     config.pluginmanager.register(collector, "harness-results")
