@@ -24,7 +24,7 @@ READLINE_SETS = ("COLUMNS", "LINES")
 # tox 4 sets these in every environment, over whatever the shell had (its
 # tox_env/api.py, python/api.py, python/virtual_env/api.py), and tox.ini's
 # setenv sets PYTHONDONTWRITEBYTECODE and PYTHONPYCACHEPREFIX
-# (tests/test_exec_environment.py checks that this list covers tox.ini).
+# (tests/implementations/test_external.py checks that this list covers tox.ini).
 TOX_SETS = (
     "VIRTUAL_ENV",
     "PIP_USER",

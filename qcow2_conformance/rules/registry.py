@@ -1,7 +1,7 @@
 """Every rule the harness judges, one entry each, in the order of every report.
 
 An entry is the whole rule: its id, family, procedure, what must hold (the
-text docs/rules.md shows, checked by tests/test_registry.py), what it is
+text docs/rules.md shows, checked by tests/rules/test_registry.py), what it is
 judged on, and its check, a pure function over facts whose docstring names
 the id. Order, test ids, report columns and the docs tables all come from here.
 """

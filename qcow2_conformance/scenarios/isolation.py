@@ -7,7 +7,7 @@ xdist controller, in a plain script, or after any harness module changed a
 string. While without_local_constants() is active, hypothesis sees no local
 literal at all; its own fixed constants are kept. This touches hypothesis
 internals: a version without them draws as before, and
-tests/test_generate.py checks that a draw does not depend on loaded modules.
+tests/scenarios/test_strategies.py checks that a draw does not depend on loaded modules.
 """
 
 from contextlib import contextmanager

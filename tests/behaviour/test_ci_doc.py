@@ -1,6 +1,6 @@
 """docs/ci.md names only what the harness has: its options, commands and report files.
 
-tests/test_ci_recipes.py runs the jobs and commands themselves; this checks
+tests/behaviour/test_ci_recipes.py runs the jobs and commands themselves; this checks
 the names the text quotes, which no run would catch.
 """
 

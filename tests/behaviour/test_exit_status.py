@@ -2,9 +2,9 @@
 
 0: every conformance rule held (advisory findings only warn);
 1: a conformance rule failed, or --strict-advisory and an advisory finding;
-2: bad input, found before any scenario runs (here and tests/test_end_to_end.py);
+2: bad input, found before any scenario runs (here and tests/behaviour/test_end_to_end.py);
 3: a bug of the harness (pytest's internal error);
-130, 143: interrupted by SIGINT (Ctrl-C) or SIGTERM (tests/test_interrupt.py).
+130, 143: interrupted by SIGINT (Ctrl-C) or SIGTERM (tests/behaviour/test_interrupt.py).
 """
 
 import os
@@ -240,7 +240,7 @@ def documented_statuses():
 
 def test_the_docs_table_has_a_row_for_each_status_the_tests_produce():
     # 0 and 1 above (CASES), 2 (BAD_INPUT), 3 (the buggy plugin), 130 and 143
-    # (tests/test_interrupt.py), 141 (below).
+    # (tests/behaviour/test_interrupt.py), 141 (below).
     assert sorted(documented_statuses()) == [0, 1, 2, 3, 130, 141, 143]
 
 

@@ -103,7 +103,8 @@ NEEDS = {
     "minutes": lambda: "takes minutes; the figures it reproduces are dated beside it",
     "network": lambda: "installs from PyPI",
     "ssh-host": lambda: (
-        "needs a machine to reach over ssh (tests/test_remote.py judges over a loopback sshd)"
+        "needs a machine to reach over ssh"
+        " (tests/behaviour/test_remote.py judges over a loopback sshd)"
     ),
     "qemu-releases": _releases_cached,
     # Runs in the checkout itself, as a developer does.

@@ -9,7 +9,7 @@ import time
 from qcow2_conformance.observe import reader
 from qcow2_conformance.tools import bundle
 
-from support import command_lines
+from support import ROOT, command_lines
 
 
 def start_agent(tmp_path):
@@ -86,6 +86,5 @@ def test_the_shipped_modules_need_nothing_but_the_standard_library():
         " print(sorted(names & {'tools', 'observe', 'qcow2',"
         " 'testinfra', 'scenarios', 'rules', 'fixtures'}))"
     )
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    out = subprocess.run([sys.executable, "-c", probe, root], capture_output=True, text=True)
+    out = subprocess.run([sys.executable, "-c", probe, ROOT], capture_output=True, text=True)
     assert out.stdout.strip() == "['observe', 'qcow2', 'tools']"

@@ -7,8 +7,6 @@ fail if a pytest or xdist release stops honouring the harness's scheduler.
 
 import os
 import re
-import subprocess
-import sys
 from collections import defaultdict
 
 import pytest
@@ -17,9 +15,8 @@ from qcow2_conformance.conformance.cases import cases
 from qcow2_conformance.fixtures.cache import COMPUTED
 from qcow2_conformance.implementations.external import ExternalProgram
 from qcow2_conformance.rules import HARDENING
-from qcow2_conformance.tools import cpus
 
-from support import FAULTY, ROOT, conformance, cpu_list, machine_cpus
+from support import FAULTY, conformance, cpu_list, machine_cpus
 
 # Plain scenarios, and the hardening ones, whose checks each take a run of their own.
 SCENARIOS = [
@@ -147,21 +144,6 @@ def test_no_pin_workers_leaves_the_workers_every_cpu(tools, tmp_path):
     assert seen and all(own == parent == two_cpus() for own, parent in seen), seen
 
 
-@pytest.mark.parametrize(
-    "worker, workers, available, expected",
-    [
-        (0, 2, {0, 1}, 0),
-        (1, 2, {0, 1}, 1),
-        (1, 3, {3, 5, 7}, 5),
-        (0, 1, {0, 1}, None),  # one worker: nothing to keep apart
-        (2, 3, {0, 1}, None),  # more workers than CPUs: the kernel shares them out
-        (1, 2, {0, 1, 2}, None),  # a CPU to spare: the kernel may use it
-    ],
-)
-def test_which_cpu_a_worker_takes(worker, workers, available, expected):
-    assert cpus.pinned_cpu(worker, workers, available) == expected
-
-
 def test_workers_named_with_tx_id_run_unpinned(tools, tmp_path):
     out = conformance(
         tools,
@@ -173,24 +155,3 @@ def test_workers_named_with_tx_id_run_unpinned(tools, tmp_path):
     )
     assert out.rc == 0, out.stdout[-3000:] + out.stderr[-3000:]
     assert " passed" in out.stdout.splitlines()[-1]
-
-
-# Registers a handler before the harness's and one after, then exits; each
-# says how many objects the cyclic GC had frozen when it ran.
-EXIT_PROBE = """
-import atexit, gc
-atexit.register(lambda: print("registered before:", gc.get_freeze_count()))
-from qcow2_conformance.fixtures.session import freeze_at_exit
-freeze_at_exit()
-atexit.register(lambda: print("registered after:", gc.get_freeze_count()))
-"""
-
-
-def test_the_gc_walks_nothing_at_exit_once_every_other_handler_ran():
-    out = subprocess.run(
-        [sys.executable, "-c", EXIT_PROBE], cwd=ROOT, capture_output=True, text=True
-    )
-    assert out.returncode == 0, out.stderr
-    after, before = out.stdout.splitlines()
-    assert after == "registered after: 0"
-    assert int(before.removeprefix("registered before: ")) > 1000
