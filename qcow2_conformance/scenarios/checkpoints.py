@@ -4,7 +4,7 @@ libvirt checks them before an incremental backup (docs/rules.md, "Chain
 rules"). The judge (rules/backup.py) and the scenario model (model.py) both
 ask here, each telling what every image holds of NAME, so the two cannot
 drift apart. rules/chain.py says which of the four rules fails, and why;
-tests/fixtures/test_chain.py checks that it agrees with this on every small chain.
+tests/rules/test_verdict.py checks that it agrees with this on every small chain.
 The reference implementations keep their own copy on purpose: an
 implementation must not share code with its judge.
 """
