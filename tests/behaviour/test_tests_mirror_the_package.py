@@ -123,23 +123,26 @@ def module_of(test_file):
 
 
 def test_every_test_file_names_a_module():
-    stale = [
+    stale = sorted(
         f
         for f in own_test_files()
         if module_of(f) not in modules()
         and not (os.sep not in f and os.path.exists(os.path.join(TESTS, module_of(f))))
-    ]
-    assert stale == [], f"tests of no module; move them to tests/{BEHAVIOUR}/ or rename them"
+    )
+    assert not stale, f"tests of no module, move them to tests/{BEHAVIOUR}/ or rename: {stale}"
 
 
 def test_every_module_has_a_test_file_or_says_where_it_is_tested():
-    tested = {module_of(f) for f in own_test_files()}
-    assert sorted(modules() - tested - ELSEWHERE.keys()) == [], (
-        "a module without tests/PKG/test_MOD.py: add one, or say in ELSEWHERE where it is tested"
+    untested = modules() - {module_of(f) for f in own_test_files()}
+    missing = sorted(untested - ELSEWHERE.keys())
+    assert not missing, (
+        f"add tests/PKG/test_MOD.py, or say in ELSEWHERE where it is tested: {missing}"
     )
-    assert sorted(ELSEWHERE.keys() - (modules() - tested)) == [], "no such module, or it has one"
+    stale = sorted(ELSEWHERE.keys() - untested)
+    assert not stale, f"in ELSEWHERE, but no such module, or it has a test file: {stale}"
 
 
 def test_where_a_module_is_tested_names_test_files_that_exist():
     named = {f for why in ELSEWHERE.values() for f in re.findall(r"[\w/]*test_\w+\.py", why)}
-    assert sorted(f for f in named if not os.path.exists(os.path.join(TESTS, f))) == []
+    gone = sorted(f for f in named if not os.path.exists(os.path.join(TESTS, f)))
+    assert not gone, f"ELSEWHERE names test files that are not in tests/: {gone}"
