@@ -57,7 +57,7 @@ ELSEWHERE = {
     "qcow2/errors.py": "every reader test expects its errors: qcow2/test_header.py,"
     " behaviour/test_reader_fuzz.py",
     "qcow2/fileio.py": "qcow2/test_image.py",
-    "qcow2/layout.py": "qcow2/test_header.py, qcow2/test_clusters.py",
+    "qcow2/layout.py": "checked as a header is read: qcow2/test_header.py (bad headers)",
     "reports/collector.py": "the results file and exit status of real runs:"
     " behaviour/test_end_to_end.py, behaviour/test_exit_status.py",
     "reports/findings.py": "reports/test_terminal.py",
