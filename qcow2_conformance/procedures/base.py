@@ -5,8 +5,8 @@ says how an implementation is called for it, which files a run may create
 beside the chain, how a run is observed, which rules judge it, how its
 scenarios are drawn for --generate and which drawn ones are not kept, and
 what the verdict line calls its conformance rules. Chains, copies, the
-pipeline, verdicts and reports are the same for every procedure; nothing
-outside a procedure's module asks which procedure it is.
+pipeline, verdicts and reports are the same for every procedure: they are
+handed the object, and never branch on its name.
 
 An implementation runs a procedure when it has the procedure's method (the
 Protocol in the procedure's module: `snapshot(...)`, `commit(...)`); the
