@@ -9,6 +9,8 @@ import argparse
 
 import pytest
 
+from qcow2_conformance.procedures import PROCEDURES
+
 # One plugin per step that needs pytest: options and session fixtures,
 # implementations' clean-up, the pipeline, and the reports. Each does nothing
 # in a session that judges nothing (is_active).
@@ -85,7 +87,8 @@ def pytest_addoption(parser):
         "--procedure",
         default="snapshot",
         metavar="NAME",
-        help="the procedure judged: snapshot (default) or commit; only its scenarios run",
+        help=f"the procedure judged: {' or '.join(PROCEDURES)} (default snapshot);"
+        " only its scenarios run",
     )
     group.addoption(
         "--scenarios",

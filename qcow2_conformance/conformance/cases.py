@@ -15,7 +15,8 @@ on copies of its own, so it is a group of its own.
 
 from dataclasses import dataclass
 
-from qcow2_conformance.rules import HARDENING, rules_of
+from qcow2_conformance.procedures import for_scenario
+from qcow2_conformance.rules import HARDENING
 from qcow2_conformance.rules.subjects import subjects
 
 TEST_FUNCTION = "test_rule"
@@ -60,7 +61,7 @@ def cases(implementations, scenarios):
         Case(impl, scenario, rule, tuple(found))
         for impl in implementations
         for scenario in scenarios
-        for rule in rules_of(scenario.procedure)
+        for rule in for_scenario(scenario).rules()
         if (found := subjects(rule, scenario))
     ]
 

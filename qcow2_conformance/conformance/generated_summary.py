@@ -18,7 +18,7 @@ import shutil
 import tempfile
 from dataclasses import replace
 
-from qcow2_conformance.rules import load_rules, rules_of
+from qcow2_conformance.rules import load_rules
 from qcow2_conformance.rules.outcomes import FAILED, PASSED
 from qcow2_conformance.scenarios.writer import write_file
 
@@ -48,8 +48,8 @@ def summary(harness, records, shrinker=None):
         "folder": harness.scenario_dir,
         "filtered": dict(drawing.filtered.most_common()),
         # Drawn scenarios are the run's procedure's: only its rules could be exercised.
-        "rules_exercised": [r.id for r in rules_of(harness.procedure) if r.id in used],
-        "rules_not_exercised": [r.id for r in rules_of(harness.procedure) if r.id not in used],
+        "rules_exercised": [r.id for r in harness.procedure.rules() if r.id in used],
+        "rules_not_exercised": [r.id for r in harness.procedure.rules() if r.id not in used],
         "smallest_failing": _smallest_failing(harness, records, shrinker),
     }
 

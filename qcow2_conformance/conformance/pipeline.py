@@ -15,11 +15,11 @@ import traceback
 import uuid
 from dataclasses import dataclass
 
-from qcow2_conformance.conformance.procedures import PROCEDURES
 from qcow2_conformance.fixtures import chain
 from qcow2_conformance.fixtures.cache import once
 from qcow2_conformance.observe import baseline, folder, hardening
 from qcow2_conformance.observe.inspect import InspectError
+from qcow2_conformance.procedures import for_scenario
 from qcow2_conformance.rules import verdict
 from qcow2_conformance.rules.outcomes import ERROR
 from qcow2_conformance.tools import command, files
@@ -56,9 +56,10 @@ class Pipeline:
 
     def unavailable(self, impl, scenario):
         """Why impl cannot run scenario with this qemu (a skip reason), or None."""
-        key = (impl.name, scenario.procedure)
+        procedure = for_scenario(scenario)
+        key = (impl.name, procedure.name)
         if key not in self._unavailable:
-            self._unavailable[key] = impl.unavailable(self.tools, scenario.procedure)
+            self._unavailable[key] = procedure.unavailable(impl, self.tools)
         reason = chain.missing(self.tools, scenario)
         return self._unavailable[key] or (f"scenario {scenario.name}: {reason}" if reason else None)
 
@@ -77,16 +78,12 @@ class Pipeline:
 
     def observe(self, impl, scenario):
         """Run impl on a fresh copy of scenario's chain and observe the result."""
-        procedure = PROCEDURES[scenario.procedure]
+        procedure = for_scenario(scenario)
         facts = self.baseline(scenario)
         built = self._copy(impl, scenario, scenario.name)
         listed = files.listing(self.tools.host, built.folder)
-        result = impl.run(
-            self.tools,
-            procedure.name,
-            procedure.paths(scenario, built),
-            cwd=built.folder,
-            timeout=self.timeout,
+        result = procedure.run(
+            impl, self.tools, scenario, built, cwd=built.folder, timeout=self.timeout
         )
         changes = folder.changes(
             listed,

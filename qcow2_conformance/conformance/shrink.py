@@ -16,8 +16,7 @@ from dataclasses import replace
 from hypothesis.errors import HypothesisException
 
 from qcow2_conformance.conformance.pipeline import RunError
-from qcow2_conformance.scenarios.model import SNAPSHOT
-from qcow2_conformance.scenarios.strategies import examples, refusal, scenario_of
+from qcow2_conformance.scenarios.strategies import examples, scenario_of
 
 
 class _Fails(AssertionError):
@@ -37,7 +36,7 @@ def size_key(scenario):
     )
 
 
-def candidate(images, procedure=SNAPSHOT):
+def candidate(images, procedure):
     """A scenario for images, named by its chain, so equal chains share verdicts."""
     drawn = scenario_of("shrink", "", images, procedure)
     return replace(drawn, name=f"shrink-{drawn.chain_digest()[:16]}", family="shrunk")
@@ -52,11 +51,12 @@ def fails(pipeline, impl, scenario, rule_id):
     return any(rule == rule_id and v.outcome == "failed" for (rule, _), v in verdicts.items())
 
 
-def shrink(pipeline, impl, rule_id, seed, round_, known, budget, procedure=SNAPSHOT):
+def shrink(pipeline, impl, rule_id, seed, round_, known, budget, procedure):
     """The smallest scenario found that fails rule_id under impl, or None.
 
     known: {chain digest: whether it fails rule_id} for the chains the run judged.
-    budget: seconds to spend judging new candidates.
+    budget: seconds to spend judging new candidates. procedure: the run's (procedures/),
+    which draws and filters the candidates.
     """
     deadline = time.monotonic() + budget
     outcome = dict(known)
@@ -66,7 +66,7 @@ def shrink(pipeline, impl, rule_id, seed, round_, known, budget, procedure=SNAPS
         scenario = candidate(images, procedure)
         key = scenario.chain_digest()
         if key not in outcome:
-            if refusal(scenario) or time.monotonic() > deadline:
+            if procedure.refusal(scenario) or time.monotonic() > deadline:
                 return
             outcome[key] = fails(pipeline, impl, scenario, rule_id)
         if outcome[key]:
@@ -74,7 +74,7 @@ def shrink(pipeline, impl, rule_id, seed, round_, known, budget, procedure=SNAPS
             raise _Fails(rule_id)
 
     try:
-        examples(seed, round_, judge, shrink=True, procedure=procedure)
+        examples(seed, round_, procedure, judge, shrink=True)
     except (_Fails, HypothesisException):
         pass
     return min(failing, key=size_key) if failing else None

@@ -1,9 +1,17 @@
 """What every implementation under test is, and what it reports about one run.
 
-An implementation has a name; unavailable(tools, procedure) -> None or why it
-cannot run that procedure here; and run(tools, procedure, paths, *, cwd,
-timeout) -> RunFacts, where paths are the procedure's arguments (for
-"snapshot": ACTIVE, OVERLAY). What the run left on disk is observe/'s business.
+An implementation has a name; unavailable(tools) -> None or why it cannot
+run here at all (libvirt down, a qemu tool missing); and one method per
+procedure it runs, which that procedure calls (procedures/: each module's
+Protocol says its method):
+
+    snapshot(tools, active, overlay, *, cwd, timeout) -> RunFacts
+    commit(tools, top, base, above, *, cwd, timeout) -> RunFacts  (above: None
+        for an active commit)
+
+It is never told a procedure's name: having the method is running the
+procedure. One that lacks a procedure's method may say why in `scope_note`,
+which the skip line quotes. What the run left on disk is observe/'s business.
 """
 
 from dataclasses import dataclass

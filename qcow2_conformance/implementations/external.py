@@ -1,4 +1,6 @@
-"""exec:PATH — any program, run as PATH ACTIVE OVERLAY.
+"""exec:PATH — any program, run with the procedure's paths as its arguments:
+PATH ACTIVE OVERLAY for a snapshot, PATH COMMIT_TOP COMMIT_BASE [ABOVE] for a
+commit (docs/exec-contract.md).
 
 The program must behave as it would in the user's shell: it gets the
 harness's environment minus what tox, its venv and pytest added
@@ -73,11 +75,18 @@ class ExternalProgram:
         self.max_file_size = max_file_size
         self.run_token = run_token
 
-    def unavailable(self, tools, procedure):
+    def unavailable(self, tools):
         return None
 
-    def run(self, tools, procedure, paths, *, cwd, timeout):
-        """Run PATH with the procedure's paths as its arguments: any procedure is one argv."""
+    def snapshot(self, tools, active, overlay, *, cwd, timeout):
+        return self.run(tools, (active, overlay), cwd=cwd, timeout=timeout)
+
+    def commit(self, tools, top, base, above, *, cwd, timeout):
+        paths = (top, base) if above is None else (top, base, above)
+        return self.run(tools, paths, cwd=cwd, timeout=timeout)
+
+    def run(self, tools, paths, *, cwd, timeout):
+        """Run PATH with paths as its arguments."""
         scratch = files.mkdtemp(tools.host, scratch_prefix(self.run_token))
         try:
             return self._run(tools, paths, cwd, timeout, scratch)

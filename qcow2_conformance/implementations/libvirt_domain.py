@@ -11,7 +11,6 @@ import uuid
 from xml.sax.saxutils import escape, quoteattr
 
 from qcow2_conformance.implementations.base import RunFacts, tail
-from qcow2_conformance.scenarios.model import COMMIT, SNAPSHOT
 from qcow2_conformance.tools import command, files, qemu_img, virsh
 
 PREFIX = "bitmap-harness-"
@@ -61,13 +60,10 @@ def sweep(host, uri, run_token):
 class LibvirtAdapter:
     """Runs a procedure with virsh on a domain whose disk is the chain's top.
 
-    snapshot: virsh snapshot-create-as --disk-only on a disk ACTIVE.
-    commit: virsh blockcommit on a disk COMMIT_TOP (an active commit, which
-    pivots the disk to COMMIT_BASE) or ABOVE (an intermediate commit; images
-    above ABOVE play no part in it, so the domain needs none of them).
+    snapshot: virsh snapshot-create-as --disk-only on a disk ACTIVE. A
+    subclass whose domain can commit adds commit() with _commit.
 
-    Subclasses say how the domain comes to exist (start) and goes (remove),
-    and which procedures libvirt refuses on such a domain (refuses).
+    Subclasses say how the domain comes to exist (start) and goes (remove).
     """
 
     def __init__(self, name, uri, run_token):
@@ -75,13 +71,8 @@ class LibvirtAdapter:
         self.uri = uri
         self.run_token = run_token
 
-    def unavailable(self, tools, procedure):
-        """Why this adapter cannot run procedure here, or None."""
-        if procedure not in (SNAPSHOT, COMMIT):
-            return f"{self.name}: runs snapshot and commit only, not {procedure}"
-        refused = self.refuses(procedure)
-        if refused:
-            return f"{self.name}: {refused}"
+    def unavailable(self, tools):
+        """Why this adapter cannot run here, or None."""
         problem = virsh.reachable(tools.host, self.uri)
         if problem:
             return (
@@ -90,9 +81,29 @@ class LibvirtAdapter:
             )
         return None
 
-    def run(self, tools, procedure, paths, *, cwd, timeout):
+    def snapshot(self, tools, active, overlay, *, cwd, timeout):
+        def operate(host, name, left):
+            return virsh.snapshot_disk_only(host, self.uri, name, DISK, overlay, left)
+
+        return self._run(tools, active, operate, cwd, timeout)
+
+    def _commit(self, tools, top, base, above, *, cwd, timeout):
+        """virsh blockcommit on a disk COMMIT_TOP (an active commit, which pivots the
+        disk to COMMIT_BASE) or ABOVE (an intermediate commit; images above ABOVE play
+        no part in it, so the domain needs none of them)."""
+        top, base = os.path.abspath(top), os.path.abspath(base)
+
+        def operate(host, name, left):
+            return virsh.blockcommit(
+                host, self.uri, name, DISK, base, top, active=above is None, timeout=left
+            )
+
+        return self._run(tools, top if above is None else above, operate, cwd, timeout)
+
+    def _run(self, tools, disk, operate, cwd, timeout):
+        """RunFacts of operate(host, domain name, seconds left) on a domain whose disk is
+        disk, removed afterwards whatever happened."""
         host = tools.host
-        disk = _disk(procedure, paths)
         name = domain_name(self.run_token)
         xml = os.path.join(cwd, "domain.xml")
         files.write_text(host, xml, domain_xml(name, disk, _format_of(tools, disk)))
@@ -101,7 +112,7 @@ class LibvirtAdapter:
         try:
             self.start(host, xml, timeout)
             left = max(1, timeout - (time.monotonic() - start))
-            out = self._operate(host, procedure, name, paths, left)
+            out = operate(host, name, left)
             status, output, timed_out = out.rc, out.stderr + out.stdout, out.timed_out
         except command.CommandError as e:
             output, timed_out = str(e), e.result.timed_out
@@ -113,32 +124,11 @@ class LibvirtAdapter:
             self.name, status, timed_out, timeout, time.monotonic() - start, tail(output)
         )
 
-    def _operate(self, host, procedure, name, paths, timeout):
-        if procedure == COMMIT:
-            top, base = (os.path.abspath(p) for p in paths[:2])
-            active = len(paths) == 2
-            return virsh.blockcommit(
-                host, self.uri, name, DISK, base, top, active=active, timeout=timeout
-            )
-        active, overlay = paths
-        return virsh.snapshot_disk_only(host, self.uri, name, DISK, overlay, timeout)
-
-    def refuses(self, procedure):
-        """Why libvirt refuses procedure on this adapter's domain, or None."""
-        return None
-
     def start(self, host, xml, timeout):
         raise NotImplementedError
 
     def remove(self, host, name):
         raise NotImplementedError
-
-
-def _disk(procedure, paths):
-    """The domain's disk: ACTIVE, or the top of the chain a commit works on."""
-    if procedure == COMMIT:
-        return paths[2] if len(paths) == 3 else paths[0]
-    return paths[0]
 
 
 def _format_of(tools, path):

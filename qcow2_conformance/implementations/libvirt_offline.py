@@ -1,19 +1,16 @@
 """libvirt-offline: the snapshot of a defined, shut-off domain, undefined afterwards."""
 
 from qcow2_conformance.implementations.libvirt_domain import LibvirtAdapter
-from qcow2_conformance.scenarios.model import COMMIT
 from qcow2_conformance.tools import virsh
 
 
 class LibvirtOffline(LibvirtAdapter):
-    def refuses(self, procedure):
-        if procedure == COMMIT:
-            # Seen with libvirt 9.0: "Requested operation is not valid: domain is not running".
-            return (
-                "libvirt refuses a commit on a shut-off domain (virsh blockcommit needs a"
-                " running domain); libvirt-live judges libvirt's commit"
-            )
-        return None
+    # No commit(): seen with libvirt 9.0, "Requested operation is not valid: domain is
+    # not running".
+    scope_note = (
+        "libvirt refuses a commit on a shut-off domain (virsh blockcommit needs a"
+        " running domain); libvirt-live judges libvirt's commit"
+    )
 
     def start(self, host, xml, timeout):
         virsh.define(host, self.uri, xml, timeout)

@@ -1,7 +1,8 @@
 """Turn an --impl value into an implementation object.
 
-What an implementation is: implementations/base.py. Built-in names stand for
-one class per procedure; exec:PATH runs a program for any procedure.
+What an implementation is: implementations/base.py. A built-in name stands for
+one class, which runs the procedures it has methods for; exec:PATH runs a
+program for any procedure.
 """
 
 import os
@@ -12,7 +13,6 @@ from qcow2_conformance.implementations.base import ImplementationError, RunFacts
 from qcow2_conformance.implementations.external import MAX_FILE_SIZE, ExternalProgram
 from qcow2_conformance.implementations.libvirt_live import LibvirtLive
 from qcow2_conformance.implementations.libvirt_offline import LibvirtOffline
-from qcow2_conformance.scenarios.model import COMMIT, SNAPSHOT
 from qcow2_conformance.tools import command, files, hosts
 from qcow2_conformance.tools.toolset import BITMAP_COMMAND, STORAGE_DAEMON
 
@@ -20,35 +20,35 @@ from qcow2_conformance.tools.toolset import BITMAP_COMMAND, STORAGE_DAEMON
 class Reference:
     """The reference implementations, run in the harness's own process.
 
-    One name for both procedures: "snapshot" runs implementations/reference.py,
-    "commit" implementations/commit_reference.py.
+    One name for both procedures: snapshot() runs implementations/reference.py,
+    commit() implementations/commit_reference.py.
     """
-
-    PROCEDURES = (SNAPSHOT, COMMIT)
 
     def __init__(self, name="reference", use_daemon=True):
         self.name = name
         self.use_daemon = use_daemon
 
-    def unavailable(self, tools, procedure):
-        if procedure not in self.PROCEDURES:
-            return f"{self.name}: runs {' and '.join(self.PROCEDURES)} only, not {procedure}"
+    def unavailable(self, tools):
         # Without the daemon the reference adds bitmaps with qemu-img bitmap.
         if self.use_daemon and STORAGE_DAEMON in tools.capabilities:
             return None
         reason = tools.lacks(BITMAP_COMMAND)
         return f"{self.name}: {reason}" if reason else None
 
-    def run(self, tools, procedure, paths, *, cwd, timeout):
+    def snapshot(self, tools, active, overlay, *, cwd, timeout):
+        return self._run(tools, timeout, reference.snapshot, active, overlay)
+
+    def commit(self, tools, top, base, above, *, cwd, timeout):
+        return self._run(tools, timeout, commit_reference.commit, top, base, above)
+
+    def _run(self, tools, timeout, function, *paths):
+        """RunFacts of function(tools, *paths), a reference procedure, as of a program."""
         if not self.use_daemon:
             tools = tools.without_storage_daemon()
         start = time.monotonic()
         status, message, timed_out = 0, "", False
         try:
-            if procedure == COMMIT:
-                carried = commit_reference.commit(tools, *paths, timeout=timeout)
-            else:
-                carried = reference.snapshot(tools, *paths, timeout=timeout)
+            carried = function(tools, *paths, timeout=timeout)
             message = f"{len(carried)} bitmaps carried"
         except (reference.SnapshotError, commit_reference.CommitError, command.CommandError) as e:
             status, message = 1, str(e)

@@ -14,7 +14,6 @@ import time
 from dataclasses import dataclass
 
 from qcow2_conformance.observe import inspect, snapshot_run
-from qcow2_conformance.scenarios.model import SNAPSHOT
 from qcow2_conformance.tools import faults, files, qemu_io
 
 CANARY = "HARNESS-CANARY-"
@@ -92,9 +91,8 @@ def observe(tools, impl, check, subject, built, baseline, timeout):
         chain_before = (
             _settled(tools, built.paths) if holder else inspect.chain_facts(tools, built.paths)
         )
-        result = impl.run(
-            condition.tools, SNAPSHOT, (built.active, overlay), cwd=folder, timeout=timeout
-        )
+        # The checks are the snapshot procedure's: impl runs it (procedures/snapshot.py).
+        result = impl.snapshot(condition.tools, built.active, overlay, cwd=folder, timeout=timeout)
         chain_after = inspect.chain_facts(tools, built.paths)
     finally:
         if holder:

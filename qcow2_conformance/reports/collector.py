@@ -45,10 +45,6 @@ def companions(results_path):
     }
 
 
-# How the last line names the rules that make conformance, per procedure.
-CONFORMANCE_KINDS = {"snapshot": "snapshot and chain", "commit": "commit"}
-
-
 def _now():
     return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
 
@@ -154,7 +150,7 @@ class Collector:
         tools = harness.tools()
         run = {
             "implementation": ", ".join(harness.impl_specs),
-            "procedure": harness.procedure,
+            "procedure": harness.procedure.name,
             "qemu_img": tools.qemu_img,
             "qemu_version": tools.release,
             "qemu": self.config.getoption("qemu") or "PATH",
@@ -245,7 +241,8 @@ class Collector:
                     "yellow",
                 )
             )
-        kinds = CONFORMANCE_KINDS[settings(self.config).procedure]
+        # 'snapshot and chain', 'commit': the families of the procedure's rules that count.
+        kinds = " and ".join(settings(self.config).procedure.conformance_families())
         if conformance:
             line = f"conformance: {len(conformance)} {kinds} verdicts failed or not evaluated"
         elif not results.judged(self.document["results"]):

@@ -92,7 +92,7 @@ class Terminal:
         scenarios = harness.scenarios()
         return [
             f"qemu judged: {tools.release} at {tools.qemu_img}, from {qemu_source(config, tools)}",
-            f"judging: {impls}, {harness.procedure} procedure, {len(scenarios)} scenarios",
+            f"judging: {impls}, {harness.procedure.name} procedure, {len(scenarios)} scenarios",
         ]
 
     @pytest.hookimpl(tryfirst=True)
@@ -167,7 +167,7 @@ class Terminal:
         records = document["results"]
         procedure = settings(self.config).procedure
         if self.verbose:
-            for line in summary.table(records, procedure):
+            for line in summary.table(records, procedure.name):
                 reporter.write_line(line)
         width = max(_width(reporter), NARROWEST)
         found = findings.sections(records, width)

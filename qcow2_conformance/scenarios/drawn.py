@@ -7,7 +7,6 @@ read it back, so every process judges the same scenarios, byte for byte.
 
 import os
 
-from qcow2_conformance.scenarios.model import SNAPSHOT
 from qcow2_conformance.scenarios.writer import write_file
 
 DEFAULT_SEED = 11
@@ -28,8 +27,9 @@ def write_drawing(folder, drawing):
         write_file(os.path.join(folder, f"{scenario.name}.toml"), [scenario])
 
 
-def draw_into(folder, count, seed, procedure=SNAPSHOT):
-    """Draw count scenarios of procedure from seed, write them into folder; the Drawing."""
+def draw_into(folder, count, seed, procedure):
+    """Draw count scenarios of procedure (a procedures/ object) from seed, write them
+    into folder; the Drawing."""
     from qcow2_conformance.scenarios.strategies import (
         draw,  # hypothesis: only a drawing process pays its import
     )

@@ -1,15 +1,15 @@
 """What drawn scenarios are kept from: what qemu refuses, and what costs too much.
 
 refusal(scenario) says why qemu refuses a drawn chain, or why it would cost
-a two-core machine minutes to judge (for a commit scenario also what a
-careful implementation refuses, scenarios/commit_shapes.py); crowding()
-spaces out chains of many bitmaps. The reason is counted, never reported as
-a failure of the tool.
+a two-core machine minutes to judge; commit_refusal(scenario), what of a
+commit scenario a careful implementation refuses (scenarios/commit_shapes.py),
+which the commit procedure adds (procedures/commit.py); crowding() spaces out
+chains of many bitmaps. The reason is counted, never reported as a failure
+of the tool.
 """
 
 from qcow2_conformance.scenarios import commit_shapes
 from qcow2_conformance.scenarios.loader import MAX_NAME_BYTES
-from qcow2_conformance.scenarios.model import COMMIT
 
 # What qemu refuses (qemu 7.2, block/qcow2.h and block/qcow2-bitmap.c).
 QCOW2_MAX_L1_BYTES = 32 << 20  # QCOW_MAX_L1_SIZE: "image size is too large"
@@ -56,11 +56,14 @@ def refusal(scenario):
         written += sum(length for _, length in image.data)
     if written > COST_MAX_WRITTEN:
         return "cost: over 4 MiB written while building the chain"
-    if scenario.procedure == COMMIT:
-        if commit_shapes.limit(scenario) == "several":
-            return "commit: limits of the algorithm spoil more than one checkpoint"
-        return commit_shapes.refusal(scenario)
     return None
+
+
+def commit_refusal(scenario):
+    """Why a commit scenario is not kept beyond refusal(): its shape, or None."""
+    if commit_shapes.limit(scenario) == "several":
+        return "commit: limits of the algorithm spoil more than one checkpoint"
+    return commit_shapes.refusal(scenario)
 
 
 def crowding(scenario, kept):

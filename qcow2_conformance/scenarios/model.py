@@ -12,7 +12,7 @@ INCONSISTENT_DISABLED = "inconsistent-disabled"
 STATES = (RECORDING, DISABLED, INCONSISTENT_RECORDING, INCONSISTENT_DISABLED)
 
 FORMATS = ("qcow2", "qcow2-v2", "raw")
-# The procedures a scenario can be for (conformance/procedures.py runs them).
+# The procedures a scenario can be for (procedures/: one object each runs them).
 SNAPSHOT = "snapshot"
 COMMIT = "commit"
 PROCEDURES = (SNAPSHOT, COMMIT)

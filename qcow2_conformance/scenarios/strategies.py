@@ -8,15 +8,17 @@ scalar value (hostile ones and byte-exact 1023-byte ones among them), some
 shared between depths; written ranges anywhere, the very end included.
 
 commit_chains() draws a chain of two images or more and marks COMMIT_BASE
-and COMMIT_TOP on two of them, for the commit procedure; a drawn commit
-scenario names the limit of the algorithm its shape hits, if any
-(scenarios/commit_shapes.py).
+and COMMIT_TOP on two of them, for the commit procedure.
 
-Drawing is reproducible: draw(count, seed) runs the strategy in a @given
-function under @seed, in the generate phase only, round after round of
-BATCH examples, so one seed and one hypothesis version give the same
-scenarios. What qemu refuses, or what would cost a two-core machine minutes,
-is filtered by refusal(), and the reason counted; the shrinker
+Drawing is reproducible: draw(count, seed, procedure) runs the procedure's
+strategy in a @given function under @seed, in the generate phase only, round
+after round of BATCH examples, so one seed and one hypothesis version give
+the same scenarios. The procedure (procedures/base.py; nothing here imports
+it) says which strategy draws its chains, what a drawn chain implies for
+its scenario (procedure.shaped: a commit one names the limit of the
+algorithm its shape hits) and which are not kept: what qemu refuses, or what
+would cost a two-core machine minutes (procedure.refusal, from
+scenarios/filters.py); the reason is counted. The shrinker
 (conformance/shrink.py) replays a round to start from a failing scenario.
 """
 
@@ -29,19 +31,14 @@ import hypothesis
 from hypothesis import HealthCheck, Phase
 from hypothesis import strategies as st
 
-from qcow2_conformance.scenarios import commit_shapes
-from qcow2_conformance.scenarios.drawn import DEFAULT_SEED
-from qcow2_conformance.scenarios.filters import crowding, refusal
+from qcow2_conformance.scenarios.filters import crowding
 from qcow2_conformance.scenarios.isolation import without_local_constants
 from qcow2_conformance.scenarios.loader import MAX_GRANULARITY, MAX_NAME_BYTES, MIN_GRANULARITY
 from qcow2_conformance.scenarios.model import (
-    COMMIT,
     COMMIT_BASE,
     COMMIT_TOP,
     FORMATS,
-    SNAPSHOT,
     STATES,
-    AlgorithmLimit,
     Bitmap,
     Image,
     Scenario,
@@ -98,9 +95,9 @@ class Drawing:
     hypothesis_version: str = hypothesis.__version__
 
 
-def draw(count, seed=DEFAULT_SEED, procedure=SNAPSHOT):
-    """The first count scenarios qemu accepts, drawn from seed, named gen-SEED-NNNN
-    (gen-commit-SEED-NNNN for the commit procedure).
+def draw(count, seed, procedure):
+    """The first count scenarios of procedure that are kept, drawn from seed, named
+    PREFIX-SEED-NNNN (procedure.drawn_prefix: gen, gen-commit).
 
     Rounds are seeded each on their own, so two are drawn at once, one per
     core, and taken in order: the same scenarios as one after the other.
@@ -113,7 +110,8 @@ def draw(count, seed=DEFAULT_SEED, procedure=SNAPSHOT):
         while len(drawing.scenarios) < count:
             rounds = range(round_, round_ + PARALLEL_ROUNDS)
             n = len(rounds)
-            found = pool.map(examples, [seed] * n, rounds, [None] * n, [False] * n, [procedure] * n)
+            # The procedure travels to the pool by pickle: by its class's name.
+            found = pool.map(examples, [seed] * n, rounds, [procedure] * n)
             for r, drawn in zip(rounds, found):
                 _keep(drawing, drawn, count, seed, r, width, procedure)
             round_ += PARALLEL_ROUNDS
@@ -127,15 +125,14 @@ def _keep(drawing, drawn, count, seed, round_, width, procedure):
             if len(drawing.scenarios) == count:
                 break
             index = len(drawing.scenarios)
-            prefix = "gen" if procedure == SNAPSHOT else f"gen-{procedure}"
-            name = f"{prefix}-{seed}-{index:0{width}}"
+            name = f"{procedure.drawn_prefix}-{seed}-{index:0{width}}"
             scenario = scenario_of(
                 name,
                 f"drawn with seed {seed}, round {round_}, by hypothesis {hypothesis.__version__}",
                 images,
                 procedure,
             )
-            reason = refusal(scenario) or crowding(scenario, drawing.scenarios)
+            reason = procedure.refusal(scenario) or crowding(scenario, drawing.scenarios)
             if reason:
                 drawing.filtered[reason] += 1
                 continue
@@ -144,16 +141,13 @@ def _keep(drawing, drawn, count, seed, round_, width, procedure):
 
 
 def scenario_of(name, description, images, procedure):
-    """The Scenario of drawn images; a commit one names its algorithm limit, if any."""
-    scenario = Scenario(name, "generated", description, images, "", procedure=procedure)
-    if procedure == COMMIT:
-        found = commit_shapes.limit(scenario)
-        if isinstance(found, AlgorithmLimit):
-            scenario = replace(scenario, algorithm_limit=found)
-    return scenario
+    """The Scenario of drawn images, for procedure, shaped by it."""
+    return procedure.shaped(
+        Scenario(name, "generated", description, images, "", procedure=procedure.name)
+    )
 
 
-def examples(seed, round_, test=None, shrink=False, procedure=SNAPSHOT):
+def examples(seed, round_, procedure, test=None, shrink=False):
     """The chains hypothesis draws in one round; test(images), if given, is called on each.
 
     Only the generate phase runs, without a database: the same seed, round and
@@ -173,7 +167,7 @@ def examples(seed, round_, test=None, shrink=False, procedure=SNAPSHOT):
         report_multiple_bugs=False,
     )
     @hypothesis.seed(round_seed(seed, round_))
-    @hypothesis.given(commit_chains() if procedure == COMMIT else chains())
+    @hypothesis.given(procedure.chains())
     def collect(images):
         drawn.append(images)
         if test is not None:

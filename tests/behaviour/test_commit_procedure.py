@@ -7,9 +7,10 @@ rule and only the rules that necessarily follow from it.
 
 import pytest
 
-from qcow2_conformance.conformance.procedures import PROCEDURES
 from qcow2_conformance.fixtures.chain import BuiltChain, file_names
+from qcow2_conformance.implementations.external import ExternalProgram
 from qcow2_conformance.implementations.registry import resolve
+from qcow2_conformance.procedures import PROCEDURES
 from qcow2_conformance.rules import load_rules
 from qcow2_conformance.scenarios import load_catalog
 from qcow2_conformance.scenarios.model import (
@@ -90,19 +91,22 @@ def test_the_catalog_names_both_limits_of_the_contract(catalog):
     ],
 )
 def test_a_commit_program_is_given_commit_top_commit_base_and_above_if_any(
-    scenario, arguments, catalog
+    scenario, arguments, catalog, tools, tmp_path
 ):
+    # echo says what it was given; the chain need not exist for that.
     built = BuiltChain("/chain", file_names(catalog[scenario]))
-    paths = PROCEDURES[COMMIT].paths(catalog[scenario], built)
-    assert paths == tuple(f"/chain/{name}" for name in arguments)
+    run = PROCEDURES[COMMIT].run(
+        ExternalProgram("/bin/echo"), tools, catalog[scenario], built, cwd=tmp_path, timeout=30
+    )
+    assert run.output == " ".join(f"/chain/{name}" for name in arguments)
     assert PROCEDURES[COMMIT].created == ()
 
 
 @pytest.mark.parametrize("spec", ["reference", "reference-qemu-img"])
 def test_the_reference_takes_both_procedures(spec, tools):
     impl = resolve(spec)
-    assert impl.unavailable(tools, COMMIT) is None
-    assert impl.unavailable(tools, SNAPSHOT) is None
+    assert PROCEDURES[COMMIT].unavailable(impl, tools) is None
+    assert PROCEDURES[SNAPSHOT].unavailable(impl, tools) is None
 
 
 # Found by a generated scenario (seed 11): COMMIT_BASE's clusters (32 KiB) are

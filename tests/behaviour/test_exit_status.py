@@ -190,6 +190,12 @@ def test_a_run_that_judged_nothing_exits_1(tools, tmp_path):
     assert out.rc == 1, out.stdout[-2000:]
     records = results.read(str(tmp_path / "r.json"))["results"]
     assert records and {r["outcome"] for r in records} == {"skipped"}
+    # The adapter has no commit method: the skip line says so, and why.
+    assert {r["message"] for r in records} == {
+        "libvirt-offline: does not run the commit procedure: libvirt refuses a commit on a"
+        " shut-off domain (virsh blockcommit needs a running domain); libvirt-live judges"
+        " libvirt's commit"
+    }
 
 
 def test_no_test_left_to_run_exits_2(tools, tmp_path):

@@ -10,6 +10,7 @@ import os
 import pytest
 
 from qcow2_conformance.conformance.shrink import shrink, size_key
+from qcow2_conformance.procedures import PROCEDURES
 from qcow2_conformance.scenarios import load_file
 from qcow2_conformance.scenarios.drawn import draw_into
 from qcow2_conformance.scenarios.strategies import draw
@@ -107,8 +108,8 @@ def test_a_written_scenario_reproduces_its_verdicts_alone(tools, tmp_path):
 
 
 def test_the_written_files_are_the_drawn_ones_byte_for_byte(tmp_path):
-    draw_into(str(tmp_path / "a"), 30, SEED)
-    draw_into(str(tmp_path / "b"), 30, SEED)
+    draw_into(str(tmp_path / "a"), 30, SEED, PROCEDURES["snapshot"])
+    draw_into(str(tmp_path / "b"), 30, SEED, PROCEDURES["snapshot"])
     names = sorted(os.listdir(tmp_path / "a"))
     assert names == sorted(os.listdir(tmp_path / "b")) and len(names) == 30
     for name in names:
@@ -117,7 +118,7 @@ def test_the_written_files_are_the_drawn_ones_byte_for_byte(tmp_path):
 
 @pytest.fixture(scope="module")
 def drawn():
-    return draw(SEARCH, SEED).scenarios
+    return draw(SEARCH, SEED, PROCEDURES["snapshot"]).scenarios
 
 
 PROGRAMS = sorted({(program, frozenset(rules)) for program, _, rules in CASES})
@@ -142,7 +143,9 @@ def test_a_fault_only_long_names_show_is_shrunk_to_one_or_two_images(pipeline, d
     assert start is not None, "no generated scenario of 3 images or more trips the planted fault"
     # Start from that one: the others answer "passes", so the replay goes on to it.
     known = {s.chain_digest(): s is start for s in drawn[:30]}
-    smaller = shrink(pipeline, program, "carry-recording", SEED, 0, known, budget=90)
+    smaller = shrink(
+        pipeline, program, "carry-recording", SEED, 0, known, 90, PROCEDURES["snapshot"]
+    )
     assert smaller is not None and len(smaller.images) <= 2
     assert size_key(smaller) < size_key(start)
     assert max(len(b.name.encode()) for i in smaller.images for b in i.bitmaps) > 255

@@ -15,8 +15,9 @@ import pytest
 
 from qcow2_conformance.implementations.libvirt_domain import PREFIX, domain_name, domain_xml, sweep
 from qcow2_conformance.implementations.registry import resolve
+from qcow2_conformance.procedures import PROCEDURES
 from qcow2_conformance.scenarios import load_catalog
-from qcow2_conformance.scenarios.model import RECORDING, SNAPSHOT, Bitmap, Image, Scenario
+from qcow2_conformance.scenarios.model import COMMIT, RECORDING, SNAPSHOT, Bitmap, Image, Scenario
 from qcow2_conformance.tools import command, qemu_img, virsh
 
 from support import FAULTY, ROOT, conformance
@@ -68,14 +69,14 @@ def test_a_failed_snapshot_still_removes_the_domain(
     impl = resolve(adapter, libvirt_uri=libvirt, run_token=token)
     built = chain_cache.copy(load_catalog()[0], str(tmp_path / "chain"))
     overlay = tmp_path / "no" / "such" / "folder" / "o.qcow2"
-    run = impl.run(tools, "snapshot", (built.active, str(overlay)), cwd=built.folder, timeout=60)
+    run = impl.snapshot(tools, built.active, str(overlay), cwd=built.folder, timeout=60)
     assert run.exit_status != 0 and not overlay.exists()
     assert our_domains(tools, token) == []
 
 
 def test_an_unreachable_libvirt_is_a_skip_that_says_what_to_start(tools):
     impl = resolve("libvirt-live", libvirt_uri="qemu:///system?socket=/nonexistent/sock")
-    reason = impl.unavailable(tools, "snapshot")
+    reason = impl.unavailable(tools)
     assert "libvirt is not reachable" in reason and "libvirtd -d" in reason
 
 
@@ -137,10 +138,17 @@ def test_live_blockcommit_commits_and_removes_its_domain(
 ):
     top, base, above = COMMITS[kind]
     impl = resolve("libvirt-live", libvirt_uri=libvirt, run_token=token)
-    assert impl.unavailable(tools, "commit") is None
+    assert PROCEDURES[COMMIT].unavailable(impl, tools) is None
     built = chain_cache.copy(FOUR, str(tmp_path / "chain"))
-    paths = (built.paths[top], built.paths[base]) + (() if above is None else (built.paths[above],))
-    run = impl.run(tools, "commit", paths, cwd=built.folder, timeout=120)
+    paths = built.paths
+    run = impl.commit(
+        tools,
+        paths[top],
+        paths[base],
+        None if above is None else paths[above],
+        cwd=built.folder,
+        timeout=120,
+    )
     assert run.exit_status == 0, run.output
     assert our_domains(tools, token) == []
     new_top = built.paths[base if above is None else above]
@@ -158,16 +166,19 @@ def test_a_failed_blockcommit_still_removes_the_domain(
     impl = resolve("libvirt-live", libvirt_uri=libvirt, run_token=token)
     built = chain_cache.copy(FOUR, str(tmp_path / "chain"))
     # ABOVE's own path as COMMIT_BASE: not below COMMIT_TOP, so libvirt refuses.
-    paths = (built.paths[2], built.paths[3], built.paths[3])
-    run = impl.run(tools, "commit", paths, cwd=built.folder, timeout=120)
+    paths = built.paths
+    run = impl.commit(tools, paths[2], paths[3], paths[3], cwd=built.folder, timeout=120)
     assert run.exit_status != 0
     assert our_domains(tools, token) == []
 
 
 def test_libvirt_offline_skips_commit_and_says_why(tools):
     impl = resolve("libvirt-offline")
-    reason = impl.unavailable(tools, "commit")
-    assert reason.startswith("libvirt-offline: libvirt refuses a commit on a shut-off domain")
+    reason = PROCEDURES[COMMIT].unavailable(impl, tools)
+    assert reason.startswith(
+        "libvirt-offline: does not run the commit procedure:"
+        " libvirt refuses a commit on a shut-off domain"
+    )
 
 
 # The form of virsh version --daemon when the client and the daemon differ:

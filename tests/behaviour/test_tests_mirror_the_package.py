@@ -27,7 +27,9 @@ ELSEWHERE = {
     "conformance/generated_summary.py": "runs on drawn scenarios: behaviour/test_generated_runs.py",
     "conformance/pipeline.py": "the flow of one run: behaviour/test_faulty_implementations.py,"
     " rules/test_crosscheck.py, tools/test_toolset.py",
-    "conformance/procedures.py": "behaviour/test_commit_procedure.py",
+    "procedures/base.py": "what a procedure is, by its two: behaviour/test_procedures.py",
+    "procedures/snapshot.py": "behaviour/test_procedures.py, behaviour/test_end_to_end.py",
+    "procedures/commit.py": "behaviour/test_procedures.py, behaviour/test_commit_procedure.py",
     "conformance/shrink.py": "behaviour/test_generated_runs.py",
     "conformance/suite.py": "the suite's fixtures and hooks, in every conformance run:"
     " behaviour/test_end_to_end.py, behaviour/test_parallel.py",

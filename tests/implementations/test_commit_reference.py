@@ -97,8 +97,9 @@ COMMITS = {
 
 
 def commit_paths(built, top, base, above):
+    """COMMIT_TOP, COMMIT_BASE and ABOVE (None for an active commit) as paths."""
     paths = built.paths
-    return (paths[top], paths[base]) + (() if above is None else (paths[above],))
+    return paths[top], paths[base], None if above is None else paths[above]
 
 
 @pytest.mark.parametrize("use_daemon", [True, False], ids=["storage-daemon", "qemu-img"])
@@ -111,9 +112,7 @@ def test_commits_data_and_carries_every_valid_checkpoint(
     built = chain_cache.copy(FIVE, str(tmp_path / "chain"))
     before = [image_facts(tools, p, f"image{i}") for i, p in enumerate(built.paths)]
     impl = resolve("reference" if use_daemon else "reference-qemu-img")
-    run = impl.run(
-        tools, "commit", commit_paths(built, top, base, above), cwd=str(tmp_path), timeout=120
-    )
+    run = impl.commit(tools, *commit_paths(built, top, base, above), cwd=str(tmp_path), timeout=120)
     assert run.exit_status == 0, run.output
     after = [image_facts(tools, p, f"image{i}") for i, p in enumerate(built.paths)]
     new_top = built.paths[above if above is not None else base]

@@ -144,12 +144,8 @@ def test_home_and_tmpdir_are_removed_and_what_was_left_there_is_reported(
     monkeypatch.setenv("HARNESS_TEST_ENDING", ending)
     run = tmp_path / "run"
     run.mkdir()
-    facts = program("litters.sh").run(
-        tools,
-        "snapshot",
-        (str(run / "active.qcow2"), str(run / "overlay.qcow2")),
-        cwd=str(run),
-        timeout=2,
+    facts = program("litters.sh").snapshot(
+        tools, str(run / "active.qcow2"), str(run / "overlay.qcow2"), cwd=str(run), timeout=2
     )
     assert (facts.exit_status, facts.timed_out) == {
         "exits": (0, False),

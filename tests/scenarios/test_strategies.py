@@ -6,10 +6,13 @@ import sys
 
 import pytest
 
+from qcow2_conformance.procedures import PROCEDURES
 from qcow2_conformance.scenarios import commit_shapes, load_catalog
 from qcow2_conformance.scenarios import strategies as generate
-from qcow2_conformance.scenarios.model import COMMIT, STATES, Bitmap, Image, Scenario
-from qcow2_conformance.scenarios.strategies import DEFAULT_SEED, draw, refusal
+from qcow2_conformance.scenarios.drawn import DEFAULT_SEED
+from qcow2_conformance.scenarios.filters import refusal
+from qcow2_conformance.scenarios.model import COMMIT, SNAPSHOT, STATES, Bitmap, Image, Scenario
+from qcow2_conformance.scenarios.strategies import draw
 from qcow2_conformance.scenarios.writer import write_file
 
 from support import ROOT
@@ -17,7 +20,7 @@ from support import ROOT
 
 @pytest.fixture(scope="module")
 def drawing():
-    return draw(200, DEFAULT_SEED)
+    return draw(200, DEFAULT_SEED, PROCEDURES[SNAPSHOT])
 
 
 def _written(folder, scenarios):
@@ -28,20 +31,20 @@ def _written(folder, scenarios):
 
 
 def test_one_seed_draws_byte_identical_files(drawing, tmp_path):
-    again = draw(200, DEFAULT_SEED)
+    again = draw(200, DEFAULT_SEED, PROCEDURES[SNAPSHOT])
     assert _written(tmp_path / "a", drawing.scenarios) == _written(tmp_path / "b", again.scenarios)
     assert again.filtered == drawing.filtered
 
 
 def test_rounds_drawn_at_once_give_what_one_after_the_other_gives(drawing, tmp_path, monkeypatch):
     monkeypatch.setattr(generate, "PARALLEL_ROUNDS", 1)
-    alone = draw(200, DEFAULT_SEED)
+    alone = draw(200, DEFAULT_SEED, PROCEDURES[SNAPSHOT])
     assert _written(tmp_path / "a", drawing.scenarios) == _written(tmp_path / "b", alone.scenarios)
     assert alone.filtered == drawing.filtered
 
 
 def test_another_seed_draws_other_scenarios(drawing):
-    other = draw(20, DEFAULT_SEED + 1)
+    other = draw(20, DEFAULT_SEED + 1, PROCEDURES[SNAPSHOT])
     assert [s.images for s in other.scenarios] != [s.images for s in drawing.scenarios[:20]]
     assert other.scenarios[0].name == f"gen-{DEFAULT_SEED + 1}-0000"
 
@@ -134,8 +137,10 @@ DRAW = """
 import hashlib, sys
 sys.path.insert(0, {root!r})
 {imports}
+from qcow2_conformance.procedures import PROCEDURES
 from qcow2_conformance.scenarios.strategies import draw
-print(hashlib.sha256(repr([s.images for s in draw(20, 11).scenarios]).encode()).hexdigest())
+drawn = draw(20, 11, PROCEDURES["snapshot"]).scenarios
+print(hashlib.sha256(repr([s.images for s in drawn]).encode()).hexdigest())
 """
 
 
@@ -159,11 +164,11 @@ def test_a_draw_does_not_depend_on_the_modules_loaded():
 
 @pytest.fixture(scope="module")
 def commit_drawing():
-    return draw(100, DEFAULT_SEED, COMMIT)
+    return draw(100, DEFAULT_SEED, PROCEDURES[COMMIT])
 
 
 def test_commit_scenarios_load_back_with_their_marks_and_limits(commit_drawing, tmp_path):
-    again = draw(100, DEFAULT_SEED, COMMIT)
+    again = draw(100, DEFAULT_SEED, PROCEDURES[COMMIT])
     written = _written(tmp_path / "a", commit_drawing.scenarios)
     assert written == _written(tmp_path / "b", again.scenarios)
     loaded = load_catalog(str(tmp_path / "a"))
@@ -172,7 +177,7 @@ def test_commit_scenarios_load_back_with_their_marks_and_limits(commit_drawing, 
         assert back.procedure == COMMIT
         assert (back.images, back.algorithm_limit) == (drawn.images, drawn.algorithm_limit)
         assert back.commit_base < back.commit_top
-        assert refusal(back) is None
+        assert PROCEDURES[COMMIT].refusal(back) is None
 
 
 def test_commit_draws_cover_both_kinds_of_commit_and_the_refusals(commit_drawing):

@@ -6,8 +6,9 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from qcow2_conformance.scenarios import load_file
+from qcow2_conformance.scenarios.filters import refusal
 from qcow2_conformance.scenarios.model import Bitmap, Image, Scenario
-from qcow2_conformance.scenarios.strategies import chains, refusal
+from qcow2_conformance.scenarios.strategies import chains
 from qcow2_conformance.scenarios.writer import write_file
 
 HOSTILE = st.sampled_from(
