@@ -57,8 +57,6 @@ def refusal(scenario):
     if written > COST_MAX_WRITTEN:
         return "cost: over 4 MiB written while building the chain"
     if scenario.procedure == COMMIT:
-        if commit_shapes.limit(scenario) == "several":
-            return "commit: limits of the algorithm spoil more than one checkpoint"
         return commit_shapes.refusal(scenario)
     return None
 

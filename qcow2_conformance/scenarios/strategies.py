@@ -8,9 +8,7 @@ scalar value (hostile ones and byte-exact 1023-byte ones among them), some
 shared between depths; written ranges anywhere, the very end included.
 
 commit_chains() draws a chain of two images or more and marks COMMIT_BASE
-and COMMIT_TOP on two of them, for the commit procedure; a drawn commit
-scenario names the limit of the algorithm its shape hits, if any
-(scenarios/commit_shapes.py).
+and COMMIT_TOP on two of them, for the commit procedure.
 
 Drawing is reproducible: draw(count, seed) runs the strategy in a @given
 function under @seed, in the generate phase only, round after round of
@@ -29,7 +27,6 @@ import hypothesis
 from hypothesis import HealthCheck, Phase
 from hypothesis import strategies as st
 
-from qcow2_conformance.scenarios import commit_shapes
 from qcow2_conformance.scenarios.drawn import DEFAULT_SEED
 from qcow2_conformance.scenarios.filters import crowding, refusal
 from qcow2_conformance.scenarios.isolation import without_local_constants
@@ -41,7 +38,6 @@ from qcow2_conformance.scenarios.model import (
     FORMATS,
     SNAPSHOT,
     STATES,
-    AlgorithmLimit,
     Bitmap,
     Image,
     Scenario,
@@ -144,13 +140,8 @@ def _keep(drawing, drawn, count, seed, round_, width, procedure):
 
 
 def scenario_of(name, description, images, procedure):
-    """The Scenario of drawn images; a commit one names its algorithm limit, if any."""
-    scenario = Scenario(name, "generated", description, images, "", procedure=procedure)
-    if procedure == COMMIT:
-        found = commit_shapes.limit(scenario)
-        if isinstance(found, AlgorithmLimit):
-            scenario = replace(scenario, algorithm_limit=found)
-    return scenario
+    """The Scenario of drawn images."""
+    return Scenario(name, "generated", description, images, "", procedure=procedure)
 
 
 def examples(seed, round_, test=None, shrink=False, procedure=SNAPSHOT):
