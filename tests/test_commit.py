@@ -11,6 +11,7 @@ from qcow2_conformance.conformance.procedures import PROCEDURES
 from qcow2_conformance.fixtures.chain import BuiltChain, file_names
 from qcow2_conformance.implementations.registry import resolve
 from qcow2_conformance.rules import load_rules
+from qcow2_conformance.rules.commit import gap_images
 from qcow2_conformance.scenarios import load_catalog
 from qcow2_conformance.scenarios.model import (
     COMMIT,
@@ -120,3 +121,26 @@ def test_bits_qemu_sets_for_whole_base_clusters_are_allowed(spec, pipeline):
         ("commit-others-untouched", "")
     ].message
     assert failed_rules(verdicts) == set()
+
+
+class Held:
+    """An image that holds the names given: all rules.commit.gap_images asks of one."""
+
+    def __init__(self, *names):
+        self.names = names
+
+    def bitmap(self, name):
+        return name if name in self.names else None
+
+
+@pytest.mark.parametrize(
+    "chain, gaps",
+    [
+        ([Held("cp"), Held("cp")], []),  # valid: no gap
+        ([Held("cp"), Held(), Held("cp")], [1]),
+        ([Held(), Held("cp"), Held(), Held(), Held("cp"), Held()], [0, 2, 3]),  # below: none
+        ([Held(), Held()], []),  # no image holds it
+    ],
+)
+def test_gap_images_lie_between_the_top_and_the_lowest_holder(chain, gaps):
+    assert gap_images(chain, "cp") == [chain[i] for i in gaps]

@@ -269,9 +269,11 @@ RULES = (
     _commit(
         "commit-backup-ready",
         "every checkpoint whose chain was valid at the top before the commit is valid at the"
-        " top afterwards, and the union of its bitmaps covers every cluster written since the"
-        " checkpoint; a probe write through the new top sets bits in that top's recording"
-        " bitmaps",
+        " top afterwards. Every checkpoint valid at the top afterwards, whether or not it was"
+        " valid before, has bitmaps whose union covers every guest range any bitmap of its name"
+        " in the chain covered before the commit, and every cluster allocated in a gap image"
+        " (an image between the top and the lowest image holding the name that does not hold"
+        " it). A probe write through the new top sets bits in that top's recording bitmaps",
         commit.commit_backup_ready,
     ),
 )
