@@ -17,6 +17,7 @@ from qcow2_conformance.scenarios.model import (
     COMMIT,
     COMMIT_BASE,
     COMMIT_TOP,
+    DISABLED,
     RECORDING,
     SNAPSHOT,
     Bitmap,
@@ -144,3 +145,31 @@ class Held:
 )
 def test_gap_images_lie_between_the_top_and_the_lowest_holder(chain, gaps):
     assert gap_images(chain, "cp") == [chain[i] for i in gaps]
+
+
+# Found by a generated scenario (seed 7): the commit grows COMMIT_BASE from
+# 1015296 to 5339648 bytes, and the one bit of a disabled bitmap of 128 MiB
+# granules, cut short by the old end, then covers the image's new end too.
+GROWN_BASE = Scenario(
+    "commit-test-grown-base",
+    "commit-test",
+    "",
+    (
+        Image(
+            "qcow2",
+            1015296,
+            None,
+            (),
+            (Bitmap("coarse", DISABLED, 128 << 20, ((37376, 413184),)),),
+            COMMIT_BASE,
+        ),
+        Image("qcow2", 5339648, 32768, (), (), COMMIT_TOP),
+    ),
+    __file__,
+    procedure=COMMIT,
+)
+
+
+def test_a_bit_whose_granule_the_grown_base_extends_is_not_a_new_bit(pipeline):
+    verdicts = pipeline.verdicts(resolve("reference"), GROWN_BASE)
+    assert failed_rules(verdicts) == set(), verdicts[("commit-others-untouched", "")].message
