@@ -73,6 +73,13 @@ COMMIT_PROGRAMS = [
     ("commit_carries_everything.py", "commit-active-disabled", {"commit-no-foreign"}),
     ("commit_leaks_cluster.py", "commit-one-active", {"commit-image-check"}),
     ("commit_disables_above.py", "commit-one-intermediate", {"commit-backup-ready"}),
+    # Resurrections: a checkpoint the algorithm leaves unusable made valid, missing writes.
+    ("commit_heals_gaps.py", "commit-gap-at-top", {"commit-backup-ready"}),
+    (
+        "commit_merges_gapped.py",
+        "commit-active-absent",
+        {"commit-no-foreign", "commit-backup-ready"},
+    ),
 ]
 
 

@@ -55,7 +55,6 @@ def observe(tools, scenario, run, baseline, chain_paths, folder_changes=None):
         same,
         checks,
         probe,
-        scenario.algorithm_limit,
         folder_changes,
     )
 

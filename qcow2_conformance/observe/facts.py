@@ -143,7 +143,6 @@ class CommitObservation:
     same_content: tuple | None  # (same, what qemu-img compare said); None: not compared
     checks: dict  # index -> qemu-img check --output=json, of COMMIT_BASE and ABOVE
     probe: ProbeFacts | None  # writes through the new top; chain is top first
-    limit: object = None  # scenarios.model.AlgorithmLimit of the scenario, or None
     folder_changes: object = None
 
     @property

@@ -61,10 +61,6 @@ class Procedure:
         draws): a tuple of Images, bottom to top, marked as its scenarios need."""
         raise NotImplementedError
 
-    def shaped(self, scenario):
-        """A drawn scenario with what its chain implies for this procedure."""
-        return scenario
-
     def refusal(self, scenario):
         """Why a drawn scenario is not kept (qemu refuses it, it costs too much), or None."""
         return filters.refusal(scenario)

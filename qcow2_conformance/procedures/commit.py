@@ -6,18 +6,16 @@ the image right above COMMIT_TOP, none for an active commit. An
 implementation runs it with commit(tools, COMMIT_TOP, COMMIT_BASE, ABOVE or
 None); a run creates nothing (it writes into COMMIT_BASE and re-points
 ABOVE); observe/commit_run.py observes it; its rules are the registry's
-commit entries. A drawn commit scenario names the limit of the algorithm
-its shape hits, and shapes a careful implementation refuses are not kept
+commit entries. Drawn shapes a careful implementation refuses are not kept
 (scenarios/commit_shapes.py).
 """
 
-from dataclasses import replace
 from typing import Protocol, runtime_checkable
 
 from qcow2_conformance.observe import commit_run
 from qcow2_conformance.procedures.base import Procedure
-from qcow2_conformance.scenarios import commit_shapes, filters
-from qcow2_conformance.scenarios.model import COMMIT, AlgorithmLimit
+from qcow2_conformance.scenarios import filters
+from qcow2_conformance.scenarios.model import COMMIT
 
 
 @runtime_checkable
@@ -54,12 +52,6 @@ class Commit(Procedure):
         from qcow2_conformance.scenarios.strategies import commit_chains  # hypothesis: drawing only
 
         return commit_chains()
-
-    def shaped(self, scenario):
-        found = commit_shapes.limit(scenario)
-        if isinstance(found, AlgorithmLimit):
-            return replace(scenario, algorithm_limit=found)
-        return scenario
 
     def refusal(self, scenario):
         return filters.refusal(scenario) or filters.commit_refusal(scenario)

@@ -9,12 +9,9 @@ is one entry of rules/registry.py; what it is judged on is one of:
 - CHECKPOINT: per checkpoint and side, check(chain, name)
 - IMAGE: per image inspected, check(ImageFacts, QemuAccount)
 - HARDENING: on a run of its own under an adverse condition, check(HardeningFacts)
-- LIMIT: once per scenario that names a limit of its procedure's algorithm
-  (algorithm_limit in the catalog), check(observation)
 """
 
 SCENARIO, CHECKPOINT, IMAGE, HARDENING = "scenario", "checkpoint", "image", "hardening"
-LIMIT = "limit"
 
 
 class NotEvaluated(Exception):

@@ -9,7 +9,6 @@ stopping at COMMIT_BASE or at the first image without it.
 from qcow2_conformance.observe.extents import describe, granules, merge, uncovered, union_of
 from qcow2_conformance.rules import NotEvaluated
 from qcow2_conformance.rules.backup import chain_problems, valid_checkpoints
-from qcow2_conformance.rules.chain import run_from_top
 from qcow2_conformance.rules.exit_status import run_problems
 from qcow2_conformance.rules.snapshot import chain_changes
 
@@ -198,9 +197,13 @@ def commit_others_untouched(obs):
         lost = uncovered(b.dirty, mine.dirty)
         if lost:
             problems.append(f"bitmap {b.name!r} of COMMIT_BASE lost its bits at {describe(lost)}")
+        size = obs.base_after.virtual_size
+        # A bit covers its whole granule: when the commit grows COMMIT_BASE, a bit
+        # of the granule the old end cut short covers up to the new end (seed 7).
+        had = granules(b.dirty, b.granularity, size)
         # qemu sets bits in recording bitmaps for what the data commit writes.
-        allowed = granules(committed(obs), b.granularity, obs.base_after.virtual_size)
-        extra = uncovered(uncovered(mine.dirty, b.dirty), allowed if b.carried else [])
+        allowed = granules(committed(obs), b.granularity, size)
+        extra = uncovered(uncovered(mine.dirty, had), allowed if b.carried else [])
         if extra:
             problems.append(
                 f"bitmap {b.name!r} of COMMIT_BASE gained bits at {describe(extra)},"
@@ -240,8 +243,18 @@ def commit_image_check(obs):
     return problems
 
 
+def gap_images(chain, name):
+    """The images of chain (top first) between its top and the lowest image holding name
+    that do not hold name: written while name was not recording there."""
+    holders = [i for i, image in enumerate(chain) if image.bitmap(name) is not None]
+    if not holders:
+        return []
+    return [image for image in chain[: holders[-1]] if image.bitmap(name) is None]
+
+
 def commit_backup_ready(obs):
-    """commit-backup-ready: valid checkpoints stay valid and cover every write, probe's too."""
+    """commit-backup-ready: valid checkpoints stay valid; every checkpoint valid afterwards,
+    resurrected ones too, covers its old bits, the gap images' clusters and the probe's writes."""
     probe = obs.probe
     if probe is None or probe.error:
         raise NotEvaluated(
@@ -261,40 +274,32 @@ def commit_backup_ready(obs):
                 " which the probe wrote"
             )
     before = obs.chain_before()
-    spoiled = obs.limit.checkpoint if obs.limit else None
-    for name in valid_checkpoints(before):
-        if name == spoiled:
-            continue  # commit-algorithm-limit judges it: the algorithm itself spoils it
+    valid_before = valid_checkpoints(before)
+    for name in valid_before:
         broken = chain_problems(chain, name)
         if broken:
             problems.append(
                 f"(b) checkpoint {name!r} was valid at the top before the commit, not after:"
                 f" {broken[0]}"
             )
-            continue
-        since = union_of(run_from_top(before, name), name) + list(probe.writes)
-        missing = uncovered(since, union_of(chain, name))
+    for name in valid_checkpoints(chain):
+        covered = union_of(chain, name)
+        since = union_of(before, name) + list(probe.writes)
+        missing = uncovered(since, covered)
         if missing:
             problems.append(
                 f"(c) checkpoint {name!r}: writes at {describe(missing)} are in no bitmap of"
                 " its chain; an incremental backup would miss them"
             )
+        was = "" if name in valid_before else ", resurrected by the commit,"
+        for image in gap_images(before, name):
+            written = [(off, length) for off, length, _ in image.allocated]
+            lost = uncovered(written, covered)
+            if lost:
+                problems.append(
+                    f"(d) checkpoint {name!r}{was} is valid at the top after the commit, but"
+                    f" {obs.label(obs.before.index(image))} lacked it: the clusters written"
+                    f" there at {describe(lost)} are in no bitmap of its chain; an incremental"
+                    " backup from it would miss them"
+                )
     return problems
-
-
-def algorithm_limit(obs):
-    """commit-algorithm-limit: the checkpoint a limit of the algorithm names is still usable."""
-    limit = obs.limit
-    probe = obs.probe
-    if probe is None or probe.error:
-        raise NotEvaluated("not evaluated: the chain after the commit was not read")
-    broken = chain_problems(probe.chain, limit.checkpoint)
-    if not broken:
-        return []
-    earlier = chain_problems(obs.chain_before(), limit.checkpoint)
-    was = f"it was not valid before either ({earlier[0]})" if earlier else "it was valid before"
-    return [
-        f"a limit of the commit algorithm, not a fault of the implementation: {limit.why}."
-        f" Checkpoint {limit.checkpoint!r} is unusable at the top after the commit"
-        f" ({broken[0]}); {was}"
-    ]

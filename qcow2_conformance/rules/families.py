@@ -19,11 +19,6 @@ FAMILIES = (
     Family(
         "cross-check", "cross-check (a verdict on the qemu release, not the implementation)", True
     ),
-    Family(
-        "commit-limits",
-        "limits of the commit algorithm (findings about the procedure, not the implementation)",
-        True,
-    ),
 )
 BY_NAME = {f.name: f for f in FAMILIES}
 # Families whose findings make an implementation non-conformant.

@@ -12,7 +12,6 @@ from qcow2_conformance.rules import (
     CHECKPOINT,
     HARDENING,
     IMAGE,
-    LIMIT,
     SCENARIO,
     backup,
     chain,
@@ -30,7 +29,7 @@ class Rule:
     id: str
     family: str  # a name of rules.families
     procedure: str
-    judged_on: str  # SCENARIO, CHECKPOINT, IMAGE, HARDENING or LIMIT
+    judged_on: str  # SCENARIO, CHECKPOINT, IMAGE or HARDENING
     text: str  # what must hold, in the project's words
     check: object
     needs_overlay: bool = True  # an error, not a failure, when OVERLAY cannot be read
@@ -270,21 +269,12 @@ RULES = (
     _commit(
         "commit-backup-ready",
         "every checkpoint whose chain was valid at the top before the commit is valid at the"
-        " top afterwards, and the union of its bitmaps covers every cluster written since the"
-        " checkpoint; a probe write through the new top sets bits in that top's recording"
-        " bitmaps",
+        " top afterwards. Every checkpoint valid at the top afterwards, whether or not it was"
+        " valid before, has bitmaps whose union covers every guest range any bitmap of its name"
+        " in the chain covered before the commit, and every cluster allocated in a gap image"
+        " (an image between the top and the lowest image holding the name that does not hold"
+        " it). A probe write through the new top sets bits in that top's recording bitmaps",
         commit.commit_backup_ready,
-    ),
-    Rule(
-        "commit-algorithm-limit",
-        "commit-limits",
-        COMMIT,
-        LIMIT,
-        "on a scenario that names a limit of the algorithm, the checkpoint it names is still"
-        " usable at the top after the commit; when it is not, the finding is about the"
-        " procedure, not the implementation",
-        commit.algorithm_limit,
-        needs_overlay=False,
     ),
 )
 

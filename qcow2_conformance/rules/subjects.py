@@ -1,14 +1,13 @@
 """What each rule is judged on, for one scenario: its subjects.
 
-Snapshot and commit rules are judged once per scenario; a limit of the
-commit algorithm once per scenario that names one; chain rules per checkpoint,
+Snapshot and commit rules are judged once per scenario; chain rules per checkpoint,
 on the chain before and after the snapshot; the cross-check per image
 inspected, and per checkpoint whose dirty bits qemu merged.
 """
 
 from dataclasses import dataclass
 
-from qcow2_conformance.rules import CHECKPOINT, HARDENING, IMAGE, LIMIT
+from qcow2_conformance.rules import CHECKPOINT, HARDENING, IMAGE
 from qcow2_conformance.scenarios.model import FAULT_CALLS, FAULT_MODES
 
 BEFORE, AFTER, WRITTEN = "before", "after", "written"
@@ -67,6 +66,4 @@ def subjects(rule, scenario):
         if rule.id == "clean-failure":
             return [Subject("fault", str(k), mode) for k in FAULT_CALLS for mode in FAULT_MODES]
         return [SCENARIO_WIDE]
-    if rule.judged_on == LIMIT:
-        return [SCENARIO_WIDE] if scenario.algorithm_limit else []
     return [SCENARIO_WIDE]

@@ -12,10 +12,7 @@ from qcow2_conformance.scenarios.model import (
     COMMIT_BASE,
     COMMIT_ROLES,
     COMMIT_TOP,
-    AlgorithmLimit,
 )
-
-LIMIT_FIELDS = {"checkpoint", "why"}
 
 
 def commit_role(role, where):
@@ -32,22 +29,6 @@ def commit_role(role, where):
     return role
 
 
-def limit(entry, where):
-    if entry is None:
-        return None
-    if not isinstance(entry, dict) or sorted(entry) != sorted(LIMIT_FIELDS):
-        raise CatalogError(
-            f"{where}: must be a table of 'checkpoint' (the bitmap name it spoils)"
-            " and 'why' (the limit)"
-        )
-    checkpoint, why = entry.get("checkpoint"), entry.get("why")
-    if not isinstance(checkpoint, str) or not checkpoint or not isinstance(why, str) or not why:
-        raise CatalogError(
-            f"{where}: needs 'checkpoint' (the bitmap name it spoils) and 'why' (the limit)"
-        )
-    return AlgorithmLimit(checkpoint, why)
-
-
 def check_procedure(scenario, where):
     """A commit scenario marks one COMMIT_TOP above one COMMIT_BASE; a snapshot one neither."""
     marked = [(i, image.commit_role) for i, image in enumerate(scenario.images, 1)]
@@ -58,11 +39,6 @@ def check_procedure(scenario, where):
                     f"{where}: image {i}: field 'role' is for commit scenarios; put"
                     f' procedure = "commit" at the top of the file'
                 )
-        if scenario.algorithm_limit:
-            raise CatalogError(
-                f"{where}: field 'algorithm_limit' is for commit scenarios; put"
-                f' procedure = "commit" at the top of the file'
-            )
         return
     if scenario.hardening:
         raise CatalogError(
@@ -92,10 +68,4 @@ def check_procedure(scenario, where):
             f"{where}: image {base + 1} (commit-base) is {image.format}, but the commit must"
             f" create bitmap {carried[0][:40]!r} in it (its chain is valid at the commit-top);"
             " make the base qcow2 or break that chain"
-        )
-    limit = scenario.algorithm_limit
-    if limit and not any(i.bitmap_named(limit.checkpoint) for i in scenario.images):
-        raise CatalogError(
-            f"{where}: field 'algorithm_limit': checkpoint {limit.checkpoint!r} is no bitmap"
-            " of the chain; name the one the algorithm spoils"
         )

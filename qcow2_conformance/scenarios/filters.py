@@ -61,8 +61,6 @@ def refusal(scenario):
 
 def commit_refusal(scenario):
     """Why a commit scenario is not kept beyond refusal(): its shape, or None."""
-    if commit_shapes.limit(scenario) == "several":
-        return "commit: limits of the algorithm spoil more than one checkpoint"
     return commit_shapes.refusal(scenario)
 
 

@@ -8,7 +8,7 @@ import os
 import re
 import tomllib
 
-from qcow2_conformance.scenarios.commit_roles import check_procedure, commit_role, limit
+from qcow2_conformance.scenarios.commit_roles import check_procedure, commit_role
 from qcow2_conformance.scenarios.errors import CatalogError
 from qcow2_conformance.scenarios.model import (
     FORMATS,
@@ -27,7 +27,7 @@ MIN_GRANULARITY, MAX_GRANULARITY = 512, 2 << 30
 UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
 
 FILE_FIELDS = {"procedure", "scenario"}
-SCENARIO_FIELDS = {"name", "description", "image", "hardening", "algorithm_limit"}
+SCENARIO_FIELDS = {"name", "description", "image", "hardening"}
 IMAGE_FIELDS = {"format", "size", "cluster_size", "data", "bitmap", "bitmap_series", "role"}
 BITMAP_FIELDS = {"name", "repeat", "state", "granularity", "dirty"}
 SERIES_FIELDS = {"count", "name", "state", "granularity"}
@@ -104,7 +104,6 @@ def _scenario(entry, index, family, path, procedure=SNAPSHOT):
         path,
         tuple(hardening),
         procedure,
-        limit(entry.get("algorithm_limit"), f"{where}: field 'algorithm_limit'"),
     )
     _check_chain(scenario, where)
     check_procedure(scenario, where)

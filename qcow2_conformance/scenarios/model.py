@@ -46,14 +46,6 @@ class Bitmap:
 
 
 @dataclass(frozen=True)
-class AlgorithmLimit:
-    """A shape in which following the commit algorithm to the letter spoils a checkpoint."""
-
-    checkpoint: str  # the bitmap name the algorithm leaves unusable
-    why: str  # the limit, in a sentence
-
-
-@dataclass(frozen=True)
 class Image:
     format: str
     size: int | None  # None: the size of the image below
@@ -83,9 +75,6 @@ class Scenario:
     source: str  # file path, for messages
     hardening: tuple = ()  # the hardening checks run on this scenario
     procedure: str = SNAPSHOT  # the procedure it is for
-    # A commit scenario whose shape makes the algorithm itself leave a checkpoint
-    # unusable names it: AlgorithmLimit, or None.
-    algorithm_limit: object = None
 
     @property
     def active(self):

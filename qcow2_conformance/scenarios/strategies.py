@@ -14,9 +14,7 @@ Drawing is reproducible: draw(count, seed, procedure) runs the procedure's
 strategy in a @given function under @seed, in the generate phase only, round
 after round of BATCH examples, so one seed and one hypothesis version give
 the same scenarios. The procedure (procedures/base.py; nothing here imports
-it) says which strategy draws its chains, what a drawn chain implies for
-its scenario (procedure.shaped: a commit one names the limit of the
-algorithm its shape hits) and which are not kept: what qemu refuses, or what
+it) says which strategy draws its chains and which are not kept: what qemu refuses, or what
 would cost a two-core machine minutes (procedure.refusal, from
 scenarios/filters.py); the reason is counted. The shrinker
 (conformance/shrink.py) replays a round to start from a failing scenario.
@@ -141,10 +139,8 @@ def _keep(drawing, drawn, count, seed, round_, width, procedure):
 
 
 def scenario_of(name, description, images, procedure):
-    """The Scenario of drawn images, for procedure, shaped by it."""
-    return procedure.shaped(
-        Scenario(name, "generated", description, images, "", procedure=procedure.name)
-    )
+    """The Scenario of drawn images, for procedure."""
+    return Scenario(name, "generated", description, images, "", procedure=procedure.name)
 
 
 def examples(seed, round_, procedure, test=None, shrink=False):

@@ -34,12 +34,6 @@ def to_toml(scenarios):
             lines.append(f"description = {_string(scenario.description)}")
         if scenario.hardening:
             lines.append(f"hardening = [{', '.join(_string(h) for h in scenario.hardening)}]")
-        limit = scenario.algorithm_limit
-        if limit is not None:
-            lines.append(
-                f"algorithm_limit = {{ checkpoint = {_string(limit.checkpoint)},"
-                f" why = {_string(limit.why)} }}"
-            )
         for image in scenario.images:
             lines += ["[[scenario.image]]", f"format = {_string(image.format)}"]
             if image.commit_role is not None:

@@ -66,15 +66,6 @@ CASES = [
         1,
         "conformance: 1 commit verdicts failed or not evaluated",
     ),
-    # A limit of the algorithm is a finding about the procedure: advisory.
-    (
-        "commit_recipe.py",
-        "commit-limit-gap-disabled-base",
-        ["--procedure=commit"],
-        0,
-        "warning: 1 advisory findings (commit-limits); not part of conformance;"
-        " --strict-advisory makes them fail the run",
-    ),
 ]
 
 

@@ -54,10 +54,10 @@ def test_failed_run_trips_completes_and_errors_the_rest(program, expected, pipel
 
 def test_every_rule_is_tripped_by_some_faulty_implementation(rule_ids):
     tripped = set().union(*(rules for _, _, rules in SNAPSHOT_PROGRAMS + COMMIT_PROGRAMS))
-    tripped |= {"completes", "commit-completes", "commit-algorithm-limit"}
+    tripped |= {"completes", "commit-completes"}
     # qemu-img-agrees is tripped by a faulty qemu-img (tests/rules/test_crosscheck.py),
     # the hardening checks by the programs of tests/observe/test_hardening.py, the commit
-    # procedure's completes and limit by tests/behaviour/test_commit_procedure.py.
+    # procedure's completes by tests/behaviour/test_commit_procedure.py.
     hardening = {check for _, check, _, _, _ in HARDENING_PROGRAMS}
     assert tripped | {"qemu-img-agrees"} | hardening == set(rule_ids)
 
