@@ -19,9 +19,11 @@ from qcow2_conformance.rules import (
     commit,
     crosscheck,
     hardening,
+    lifecycle,
     snapshot,
 )
 from qcow2_conformance.rules.families import BY_NAME
+from qcow2_conformance.scenarios.lifecycle import LIFECYCLE
 from qcow2_conformance.scenarios.model import COMMIT, SNAPSHOT
 
 
@@ -57,6 +59,11 @@ def _hardening(rule_id, text, check):
 def _commit(rule_id, text, check, **flags):
     # A commit makes no OVERLAY: what it needs of COMMIT_BASE, commit-completes checks.
     return Rule(rule_id, "commit", COMMIT, SCENARIO, text, check, needs_overlay=False, **flags)
+
+
+def _lifecycle(rule_id, text, check):
+    # Judged on the backups of a lifecycle run (conformance/lifecycle_run.py), not on a scenario.
+    return Rule(rule_id, "lifecycle", LIFECYCLE, SCENARIO, text, check, needs_overlay=False)
 
 
 RULES = (
@@ -285,6 +292,20 @@ RULES = (
         " procedure, not the implementation",
         commit.algorithm_limit,
         needs_overlay=False,
+    ),
+    _lifecycle(
+        "lifecycle-backup-possible",
+        "when a backup since checkpoint NAME is asked for, NAME is valid at the top by the chain"
+        " rules if it would be valid had every snapshot and commit since NAME followed the"
+        " procedure (worked out on the harness's model of the chain)",
+        lifecycle.backup_possible,
+    ),
+    _lifecycle(
+        "lifecycle-restore",
+        "every backup, restored on the one it is based on (an incremental one: on the guest's"
+        " disk when its checkpoint was made), equals the guest's disk byte for byte at the"
+        " moment of the backup",
+        lifecycle.restore,
     ),
 )
 
