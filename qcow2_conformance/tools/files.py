@@ -1,5 +1,7 @@
 """File operations on the host (coreutils), so the harness can target any host."""
 
+import base64
+
 from qcow2_conformance.tools import command
 
 # Below the kernel's limit for one argument (MAX_ARG_STRLEN, 128 KiB).
@@ -96,3 +98,11 @@ def listing(host, folder):
     out = command.run(host, ["find", folder, "!", "-type", "d", "-printf", r"%P\0%s\0%T@\0"]).stdout
     fields = out.split("\0")[:-1]
     return {fields[i]: (int(fields[i + 1]), fields[i + 2]) for i in range(0, len(fields) - 2, 3)}
+
+
+def read_bytes(host, path):
+    """The whole file at path on host (through base64 on an ssh target: output is text)."""
+    if host.backend.NAME == "local":
+        with open(path, "rb") as f:
+            return f.read()
+    return base64.b64decode(command.run(host, ["base64", "-w0", "--", path]).stdout)

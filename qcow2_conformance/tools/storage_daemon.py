@@ -11,6 +11,8 @@ node names, no argument that repeats qemu's default.
 """
 
 import json
+import os
+from dataclasses import dataclass
 
 from qcow2_conformance.tools import command, files
 
@@ -127,3 +129,120 @@ def transaction(tools, images, actions, *, script, timeout=None):
             script=script,
             timeout=timeout,
         )
+
+
+# --- A chain exported over NBD, as a backup application reads it. ---
+
+# Starts the daemon in the background with its QMP input, then waits until
+# it has answered every command (or died), and prints its pid then its log.
+# The writer keeps the daemon's stdin open until the stop file appears, then
+# sends quit: the daemon ends the way apply_to's does, closing every image.
+# Everything it starts carries the caller's mark (tools/processes.py). The
+# writer is a subshell, not a { } group: dash keeps a copy of a group's
+# redirected stderr open in it, which would hold the caller's pipe open.
+_START = r"""
+qmp=$1 stop=$2 log=$3 want=$4; shift 4
+rm -f -- "$stop"
+(printf %s "$qmp"; while [ ! -e "$stop" ]; do sleep 0.01; done
+  printf '{"execute":"quit"}\n') </dev/null 2>/dev/null | "$@" >"$log" 2>&1 &
+pid=$!
+while kill -0 "$pid" 2>/dev/null; do
+    [ "$(grep -c -e '"return"' -e '"error"' "$log")" -ge "$want" ] && break
+    sleep 0.005
+done
+echo "$pid"
+cat -- "$log"
+"""
+
+# Waits until a pid is gone; a zombie counts as gone (its parent may never reap it).
+_GONE = r"""
+touch -- "$1"
+while [ -e "/proc/$2" ] && ! grep -q ') Z' "/proc/$2/stat" 2>/dev/null; do sleep 0.005; done
+"""
+
+EXPORT_NAME = "b"
+TEMP_BITMAP = "backup-tmp"
+
+
+@dataclass(frozen=True)
+class Export:
+    """A running qemu-storage-daemon that exports a chain's top over NBD."""
+
+    pid: str
+    uri: str  # nbd+unix:///EXPORT?socket=PATH
+    bitmap: str | None  # the exported temporary bitmap, None: a full backup
+    stop: str  # creating this file makes the daemon quit
+    mark: str  # carried by every process of the daemon
+
+
+def export_chain(tools, images, socket, *, sources=(), granularity=None, mark, timeout=None):
+    """Open images (paths, base first) read-only as one chain, export the top over NBD.
+
+    sources: the (index into images, bitmap name) pairs to merge into a
+    temporary bitmap on the top node (persistent false, disabled: it
+    records nothing), which the export publishes as
+    qemu:dirty-bitmap:TEMP_BITMAP; none: no bitmap (a full backup).
+    granularity is the temporary bitmap's (None: qemu's default). socket is
+    a UNIX socket path, at most 107 bytes. Returns an Export once the daemon
+    serves it; stop it with stop_export (or processes.kill_marked(mark)).
+    """
+    nodes = [f"n{i}" for i in range(len(images))]
+    argv = [tools.qemu_storage_daemon]
+    for i, path in enumerate(images):
+        blockdev = {
+            "driver": "qcow2",
+            "node-name": nodes[i],
+            "read-only": True,
+            "backing": nodes[i - 1] if i else None,
+            "file": {"driver": "file", "filename": path, "read-only": True},
+        }
+        argv += ["--blockdev", json.dumps(blockdev, separators=(",", ":"))]
+    argv += ["--chardev", "stdio,id=qmp", "--monitor", "chardev=qmp"]
+    top = nodes[-1]
+    commands = [{"execute": "qmp_capabilities"}]
+    export = {"type": "nbd", "id": "e", "node-name": top, "name": EXPORT_NAME}
+    if sources:
+        add = {"node": top, "name": TEMP_BITMAP, "persistent": False, "disabled": True}
+        if granularity is not None:
+            add["granularity"] = granularity
+        actions = [
+            {"type": "block-dirty-bitmap-add", "data": add},
+            merge_action(top, TEMP_BITMAP, [(nodes[i], name) for i, name in sources]),
+        ]
+        commands.append({"execute": "transaction", "arguments": {"actions": actions}})
+        export["bitmaps"] = [TEMP_BITMAP]
+    commands += [
+        {
+            "execute": "nbd-server-start",
+            "arguments": {"addr": {"type": "unix", "data": {"path": socket}}},
+        },
+        {"execute": "block-export-add", "arguments": export},
+    ]
+    qmp = "".join(json.dumps(c, separators=(",", ":")) + "\n" for c in commands)
+    folder = os.path.dirname(socket)
+    stop, log = os.path.join(folder, "stop"), os.path.join(folder, "qsd.log")
+    script = ["sh", "-c", _START, "sh", qmp, stop, log, str(len(commands)), *argv]
+    out = command.run(tools.host, script, timeout=timeout, mark=mark)
+    pid, _, said = out.stdout.partition("\n")
+    replies = [json.loads(line) for line in said.splitlines() if line.startswith("{")]
+    answers = [r for r in replies if "return" in r or "error" in r]
+    errors = [r["error"]["desc"] for r in answers if "error" in r]
+    started = Export(pid.strip(), _uri(socket), TEMP_BITMAP if sources else None, stop, mark)
+    if errors or len(answers) != len(commands):
+        stop_export(tools, started, timeout=timeout)
+        raise command.CommandError(
+            argv,
+            command.Result(
+                1, said, errors[0] if errors else f"qemu-storage-daemon ended early: {said}"
+            ),
+        )
+    return started
+
+
+def stop_export(tools, export, *, timeout=None):
+    """Make the daemon quit and wait until it is gone, so its image locks are too."""
+    command.run(tools.host, ["sh", "-c", _GONE, "sh", export.stop, export.pid], timeout=timeout)
+
+
+def _uri(socket):
+    return f"nbd+unix:///{EXPORT_NAME}?socket={socket}"

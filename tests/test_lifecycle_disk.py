@@ -1,0 +1,180 @@
+"""conformance/lifecycle_disk.py on real qemu and real libnbd tools: the chain a
+lifecycle operates, its backups as a backup application takes them, and their
+restores, checked against the bytes the guest wrote."""
+
+import os
+
+import pytest
+
+from qcow2_conformance.conformance import lifecycle_disk
+from qcow2_conformance.conformance.lifecycle_disk import (
+    BackupError,
+    ChainError,
+    Disk,
+    KiB,
+    MiB,
+)
+from qcow2_conformance.implementations import registry
+from qcow2_conformance.tools import nbd, processes, toolset
+
+CLUSTER = 64 * KiB
+
+
+@pytest.fixture
+def usable(tools):
+    reason = lifecycle_disk.unavailable(tools)
+    if reason:
+        pytest.skip(reason)
+    return tools
+
+
+class Guest:
+    """A Disk and the bytes its guest wrote: the truth every restore is held against."""
+
+    def __init__(self, disk):
+        self.disk = disk
+        self.truth = bytearray(disk.size)
+
+    def write(self, offset, length, pattern):
+        self.disk.write(offset, length, pattern)
+        self.truth[offset : offset + length] = bytes([pattern]) * length
+
+    def now(self):
+        return bytes(self.truth)
+
+
+@pytest.fixture
+def guest(usable, tmp_path):
+    with Disk(usable, registry.resolve("reference"), str(tmp_path / "disk"), size=2 * MiB) as d:
+        yield Guest(d)
+
+
+def test_incremental_backup_is_the_written_clusters_and_restores_the_disk(usable, tmp_path):
+    # Not a whole number of clusters: the last one is partial.
+    size = 1 * MiB + 4 * KiB
+    with Disk(usable, registry.resolve("reference"), str(tmp_path / "d"), size=size) as disk:
+        guest = Guest(disk)
+        guest.write(0, 3 * CLUSTER, 0x11)
+        disk.checkpoint("c1")
+        at_checkpoint = guest.now()
+        guest.write(CLUSTER + 100, 1000, 0x22)  # inside one cluster
+        guest.write(4 * CLUSTER - 10, 20, 0x33)  # across two
+        guest.write(size - 700, 700, 0x44)  # the end of the partial cluster
+        backup = disk.backup("c1")
+        assert backup.extents == (
+            (CLUSTER, CLUSTER),
+            (3 * CLUSTER, 2 * CLUSTER),
+            (16 * CLUSTER, 4 * KiB),
+        )
+        assert len(backup.data) == sum(length for _, length in backup.extents)
+        assert disk.restore(backup, onto=at_checkpoint) == guest.now()
+        assert disk.restore(disk.backup()) == guest.now()
+
+
+def test_a_backup_spans_the_images_of_a_snapshot_by_the_implementation(guest):
+    disk = guest.disk
+    disk.checkpoint("c1")
+    guest.write(0, 10, 0x11)
+    facts = disk.snapshot()
+    assert facts.exit_status == 0, facts.output
+    assert len(disk.images) == 2
+    assert [set(held) for held in disk.bitmaps()] == [{"c1"}, {"c1"}]
+    guest.write(5 * CLUSTER, 10, 0x22)
+    backup = disk.backup("c1")
+    assert backup.extents == ((0, CLUSTER), (5 * CLUSTER, CLUSTER))
+    assert disk.restore(backup) == guest.now()
+
+
+def test_a_snapshot_that_carries_no_bitmap_breaks_the_chain(guest):
+    disk = guest.disk
+    disk.checkpoint("c1")
+    guest.write(0, 10, 0x11)
+    disk.foreign_snapshot()
+    guest.write(5 * CLUSTER, 10, 0x22)
+    held = disk.bitmaps()
+    assert "c1" in held[0] and "c1" not in held[1]
+    with pytest.raises(BackupError, match="has no bitmap 'c1'"):
+        disk.backup("c1")
+    # A full backup is always possible.
+    assert disk.restore(disk.backup()) == guest.now()
+
+
+def test_commits_by_the_implementation_keep_data_and_bitmaps(guest):
+    disk = guest.disk
+    guest.write(0, CLUSTER, 0x01)
+    disk.checkpoint("c1")
+    at_checkpoint = guest.now()
+    guest.write(CLUSTER, 10, 0x11)
+    disk.snapshot()
+    guest.write(2 * CLUSTER, 10, 0x22)
+    disk.snapshot()
+    guest.write(3 * CLUSTER, 10, 0x33)
+    base, middle, top = disk.images
+    assert disk.commit(2, 1).exit_status == 0  # the active image into the one below
+    assert disk.images == [base, middle]
+    guest.write(4 * CLUSTER, 10, 0x44)
+    assert disk.restore(disk.backup("c1"), onto=at_checkpoint) == guest.now()
+    disk.snapshot()
+    guest.write(6 * CLUSTER, 10, 0x66)
+    assert disk.commit(1, 0).exit_status == 0  # an intermediate image into the base
+    assert disk.images == [base, disk.images[-1]]
+    backup = disk.backup("c1")
+    assert backup.extents == ((CLUSTER, 4 * CLUSTER), (6 * CLUSTER, CLUSTER))
+    assert disk.restore(backup, onto=at_checkpoint) == guest.now()
+    assert disk.restore(disk.backup()) == guest.now()
+
+
+def test_checkpoints_record_from_their_own_moment(guest):
+    disk = guest.disk
+    disk.checkpoint("c1", granularity=2 * CLUSTER)
+    guest.write(0, 10, 0x11)
+    disk.checkpoint("c2")
+    at_c2 = guest.now()
+    guest.write(4 * CLUSTER, 10, 0x22)
+    assert disk.bitmaps()[0]["c1"].granularity == 2 * CLUSTER
+    assert disk.backup("c1").extents == ((0, 2 * CLUSTER), (4 * CLUSTER, 2 * CLUSTER))
+    assert disk.restore(disk.backup("c2"), onto=at_c2) == guest.now()
+
+
+def test_a_snapshot_whose_overlay_is_not_on_the_top_is_a_chain_error(usable, tmp_path):
+    program = tmp_path / "unlinked-snapshot"
+    program.write_text('#!/bin/sh\nexec "$QEMU_IMG" create -q -f qcow2 "$2" 2M\n')
+    program.chmod(0o755)
+    impl = registry.resolve(f"exec:{program}")
+    with Disk(usable, impl, str(tmp_path / "disk"), size=2 * MiB) as disk:
+        with pytest.raises(ChainError, match=r"s1\.qcow2 is backed by nothing, expected /"):
+            disk.snapshot()
+
+
+def test_a_failed_backup_leaves_no_daemon(guest):
+    disk = guest.disk
+    disk.checkpoint("c1")
+    # A real program that fails, as a client that cannot copy would.
+    disk._nbd = nbd.NbdTools(disk.tools.host, disk._nbd.nbdinfo, "/bin/false")
+    with pytest.raises(Exception, match="exit status 1"):
+        disk.backup("c1")
+    assert processes.marked(disk.tools.host, disk._mark) == {}
+    guest.write(0, 10, 0x11)  # the daemon's read-only opens are gone too
+
+
+def test_a_missing_nbd_client_is_one_line_naming_its_package(tools, tmp_path, monkeypatch):
+    # Only what command.run itself needs: no nbdinfo.
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    for name in ("env", "timeout", "sh"):
+        os.symlink(f"/usr/bin/{name}" if name != "sh" else "/bin/sh", bindir / name)
+    monkeypatch.setenv("PATH", str(bindir))
+    host = toolset.get_host()
+    with pytest.raises(toolset.ToolError) as caught:
+        nbd.find(host)
+    said = str(caught.value)
+    assert "\n" not in said
+    assert said == (
+        "nbdinfo not found on PATH: it comes with the Debian package libnbd-bin"
+        " (apt-get install libnbd-bin)"
+    )
+    assert lifecycle_disk.unavailable(toolset.Toolset(host, *_paths(tools))) == said
+
+
+def _paths(tools):
+    return tools.qemu_img, tools.qemu_io, tools.qemu_storage_daemon
