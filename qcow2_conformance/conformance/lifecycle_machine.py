@@ -4,6 +4,9 @@ The machine's rules are the events of docs/rules.md's "Lifecycles"; their
 preconditions ask the model (scenarios/lifecycle_model.py), never the disk,
 so one seed draws the same events whatever the tool does.
 
+Every lifecycle ends with a backup since its first checkpoint and one since
+its latest (teardown), so that none ends without judging what happened.
+
 A lifecycle is drawn on the model alone (draw), then carried out on a real
 Disk by lifecycle_run.py, the same path a replay file takes. hypothesis's
 first example is always its simplest one, whatever the seed, so the drawn
@@ -79,6 +82,7 @@ def machine_for(context):
             self.model = self.run.model if self.run else LifecycleModel(size)
             self.events = []
             self.stopped = False
+            self.failed = False
             context.drawn = self.events
 
         def _do(self, event):
@@ -96,12 +100,20 @@ def machine_for(context):
                 return
             problems = self.run.found[context.target]
             if problems:
+                self.failed = True
                 context.failed(self.run.done)
                 raise AssertionError(problems[0])
 
         def teardown(self):
-            if self.run is not None:
-                self.run.close()
+            # Every lifecycle ends with backups since its first and its latest checkpoint,
+            # so that each judges what its snapshots and commits did.
+            try:
+                names = [] if self.failed else self.model.names()
+                for name in dict.fromkeys(names[:1] + names[-1:]):
+                    self._do(lc.Backup(name))
+            finally:
+                if self.run is not None:
+                    self.run.close()
 
         @rule(
             offset=st.integers(0, size - 1),

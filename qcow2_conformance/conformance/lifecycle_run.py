@@ -19,7 +19,6 @@ from qcow2_conformance.rules.verdict import Verdict
 from qcow2_conformance.scenarios import lifecycle as lc
 from qcow2_conformance.scenarios.checkpoints import valid_chain
 from qcow2_conformance.scenarios.lifecycle_model import LifecycleModel
-from qcow2_conformance.tools import files
 
 BACKUP_POSSIBLE, RESTORE = "lifecycle-backup-possible", "lifecycle-restore"
 RULE_IDS = (BACKUP_POSSIBLE, RESTORE)
@@ -37,9 +36,7 @@ class LifecycleRun:
 
     def __init__(self, tools, impl, folder, *, size=SIZE, cluster_size=CLUSTER, timeout=60.0):
         self.folder = folder
-        self.disk = Disk(
-            tools, impl, folder, size=size, cluster_size=cluster_size, timeout=timeout
-        )
+        self.disk = Disk(tools, impl, folder, size=size, cluster_size=cluster_size, timeout=timeout)
         self.model = LifecycleModel(size)
         self.done = []  # the events carried out, in order
         self.skipped = []  # (event, why) of events that could not happen on this disk
@@ -121,24 +118,3 @@ class LifecycleRun:
 
     def close(self):
         self.disk.close()
-
-
-def replay(tools, impl, lifecycle, folder, *, timeout=60.0):
-    """The LifecycleRun of lifecycle's events, carried out in folder (removed after)."""
-    run = LifecycleRun(
-        tools,
-        impl,
-        folder,
-        size=lifecycle.size,
-        cluster_size=lifecycle.cluster_size,
-        timeout=timeout,
-    )
-    try:
-        for event in lifecycle.events:
-            run.step(event)
-    except Stopped:
-        pass
-    finally:
-        run.close()
-        files.remove(tools.host, folder)
-    return run

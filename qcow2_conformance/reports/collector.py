@@ -46,7 +46,7 @@ def companions(results_path):
 
 
 # How the last line names the rules that make conformance, per procedure.
-CONFORMANCE_KINDS = {"snapshot": "snapshot and chain", "commit": "commit"}
+CONFORMANCE_KINDS = {"snapshot": "snapshot and chain", "commit": "commit", "lifecycle": "lifecycle"}
 
 
 def _now():

@@ -12,6 +12,7 @@ the bitmaps every image would hold had the procedure been followed.
 """
 
 import json
+import os
 from dataclasses import asdict, dataclass, fields
 
 FORMAT = 1
@@ -171,3 +172,43 @@ def read_file(path):
     except OSError as e:
         raise LifecycleFileError(f"{path}: {e.strerror}; give an existing replay file") from None
     return loads(text, path)
+
+
+@dataclass(frozen=True)
+class LifecycleSlot:
+    """One lifecycle a run judges, where a scenario would be: the suite's cases, the
+    scheduler and the reports take it as they take a scenario."""
+
+    name: str  # lifecycle-INDEX, or replay-STEM for a replay file
+    index: int
+    seed: int | None  # the run's --seed; None for a replay
+    max_events: int
+    replay: str | None = None  # the replay file's path
+    procedure: str = LIFECYCLE
+    family: str = "lifecycle"
+    images: tuple = ()
+    hardening: tuple = ()
+    algorithm_limit: object = None
+
+    @property
+    def description(self):
+        if self.replay:
+            return f"the lifecycle of {self.replay}"
+        return f"lifecycle {self.index} drawn with seed {self.seed}, up to {self.max_events} events"
+
+    def summary(self):
+        return self.description
+
+
+def slots(count, seed, max_events):
+    return [LifecycleSlot(f"lifecycle-{i}", i, seed, max_events) for i in range(count)]
+
+
+def replay_slot(path):
+    stem = os.path.splitext(os.path.basename(path))[0]
+    return LifecycleSlot(f"replay-{stem}", 0, None, 0, replay=path)
+
+
+def replay_folder(results_path):
+    """NAME.lifecycles beside NAME.json: where failing lifecycles' replay files go."""
+    return os.path.splitext(results_path)[0] + ".lifecycles"
