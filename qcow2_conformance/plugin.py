@@ -159,6 +159,14 @@ def pytest_addoption(parser):
         help="with --lifecycles: at most N drawn events per lifecycle (default 12)",
     )
     group.addoption(
+        "--lifecycle-commits",
+        action="store_true",
+        default=False,
+        help="with --lifecycles: an exec: program does the commit procedure too; it is then"
+        " also called as PATH COMMIT_TOP COMMIT_BASE [ABOVE] (COMMIT_BASE exists, a"
+        " snapshot's OVERLAY does not)",
+    )
+    group.addoption(
         "--lifecycle-replay",
         default=None,
         metavar="FILE",

@@ -17,6 +17,7 @@ from qcow2_conformance.conformance import lifecycle_machine
 from qcow2_conformance.conformance.lifecycle_disk import unavailable
 from qcow2_conformance.conformance.lifecycle_run import CLUSTER, SIZE, LifecycleRun, Stopped
 from qcow2_conformance.fixtures.cache import once
+from qcow2_conformance.implementations.external import ExternalProgram
 from qcow2_conformance.rules.outcomes import FAILED
 from qcow2_conformance.scenarios import lifecycle as lc
 from qcow2_conformance.scenarios.model import COMMIT, SNAPSHOT
@@ -27,7 +28,9 @@ class Lifecycles:
     """root: a local folder every worker shares; images: the disks' folder on the target;
     replays: where replay files go; specs: {implementation name: its --impl}."""
 
-    def __init__(self, tools, root, images, replays, specs, *, timeout, shrink_budget):
+    def __init__(
+        self, tools, root, images, replays, specs, *, timeout, shrink_budget, exec_commits=False
+    ):
         self.tools = tools
         self.root = root
         self.images = images or os.path.join(root, "disks")  # None: the target is this machine
@@ -35,6 +38,7 @@ class Lifecycles:
         self.specs = specs
         self.timeout = timeout
         self.shrink_budget = shrink_budget
+        self.exec_commits = exec_commits
         self._made = 0
         os.makedirs(root, exist_ok=True)
 
@@ -72,6 +76,10 @@ class Lifecycles:
         )
 
     def _commits(self, impl):
+        """Whether impl's lifecycles have commits: an exec: program says nothing of the
+        procedures it does, so --lifecycle-commits says it for it."""
+        if isinstance(impl, ExternalProgram):
+            return self.exec_commits
         return impl.unavailable(self.tools, COMMIT) is None
 
     def _new_run(self, impl):

@@ -67,6 +67,7 @@ def lifecycles(pytestconfig, tools, session_folder):
         {i.name: spec for i, spec in zip(harness.implementations(), harness.impl_specs)},
         timeout=harness.timeout,
         shrink_budget=pytestconfig.getoption("shrink_budget"),
+        exec_commits=pytestconfig.getoption("lifecycle_commits"),
     )
 
 
