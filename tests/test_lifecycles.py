@@ -1,0 +1,95 @@
+"""Lifecycles on real qemu and libnbd (docs/lifecycles.md): the faulty tools trip exactly
+their rule, the reference passes drawn lifecycles, and a failing one is shrunk to a replay
+file whose printed command reproduces it."""
+
+import json
+import os
+import re
+
+import pytest
+
+from qcow2_conformance.conformance.lifecycle_disk import unavailable
+from qcow2_conformance.conformance.lifecycle_run import LifecycleRun
+from qcow2_conformance.implementations.registry import Reference
+from qcow2_conformance.rules.outcomes import FAILED
+from qcow2_conformance.scenarios import lifecycle as lc
+
+from faulty_programs import LIFECYCLE_PROGRAMS
+from support import FAULTY, conformance, faulty
+
+
+@pytest.fixture
+def lifecycle_tools(tools):
+    reason = unavailable(tools)
+    if reason:
+        pytest.skip(reason)
+    return tools
+
+
+def _failed(impl, tools, events, folder):
+    run = LifecycleRun(tools, impl, str(folder))
+    try:
+        for event in events:
+            run.step(lc.from_dict(event))
+    finally:
+        run.close()
+    return {rule for rule, v in run.verdicts().items() if v.outcome == FAILED}, run
+
+
+@pytest.mark.parametrize(
+    "program, events, rules", LIFECYCLE_PROGRAMS, ids=[p for p, _, _ in LIFECYCLE_PROGRAMS]
+)
+def test_each_faulty_tool_trips_exactly_its_lifecycle_rule(
+    program, events, rules, lifecycle_tools, tmp_path
+):
+    assert _failed(faulty(program), lifecycle_tools, events, tmp_path / "tool")[0] == rules
+    # The reference, on the same events, fails nothing: the events are not the fault.
+    assert _failed(Reference(), lifecycle_tools, events, tmp_path / "reference")[0] == set()
+
+
+def test_the_restore_names_the_checkpoint_and_the_first_lost_range(lifecycle_tools, tmp_path):
+    _, events, _ = next(p for p in LIFECYCLE_PROGRAMS if p[0] == "lifecycle_resurrects.py")
+    _, run = _failed(faulty("lifecycle_resurrects.py"), lifecycle_tools, events, tmp_path)
+    message = run.verdicts()["lifecycle-restore"].message
+    assert "checkpoint 'cp0'" in message and "offset 1048576 (0x100000), 65536 bytes" in message
+
+
+def test_drawn_lifecycles_pass_the_reference_and_a_failing_one_is_shrunk_to_a_replay(
+    lifecycle_tools, tmp_path
+):
+    # Seed 3 draws a checkpoint then a snapshot (found with lifecycle_machine.draw).
+    tool = os.path.join(FAULTY, "lifecycle_no_carry.py")
+    out = conformance(
+        lifecycle_tools,
+        "--lifecycles=1",
+        "--seed=3",
+        "--impl=reference",
+        f"--impl=exec:{tool}",
+        "--lifecycle-commits",
+        "--shrink-budget=8",
+        "-n",
+        "0",
+        cwd=str(tmp_path),
+    )
+    assert out.rc == 1, out.stdout + out.stderr
+    with open(tmp_path / "conformance-out" / "results.json") as f:
+        records = json.load(f)["results"]
+    outcomes = {(r["implementation"], r["rule"]): r["outcome"] for r in records}
+    assert {r["family"] for r in records} == {"lifecycle"}
+    assert outcomes[("reference", "lifecycle-backup-possible")] == "passed"
+    assert outcomes[("reference", "lifecycle-restore")] == "passed"
+    failed = [r for r in records if r["outcome"] == FAILED]
+    assert [r["rule"] for r in failed] == ["lifecycle-backup-possible"]
+    found = re.search(
+        r"shrunk to (\d+): (qcow2-conformance --lifecycle-replay (\S+) .*)$", failed[0]["message"]
+    )
+    assert found, failed[0]["message"]
+    shrunk = lc.read_file(found.group(3))
+    # Shorter than drawn, within a budget that stops hypothesis early (a few examples).
+    drawn = int(re.search(r"(\d+) events, shrunk", failed[0]["message"]).group(1))
+    assert int(found.group(1)) == len(shrunk.events) < drawn, failed[0]["message"]
+    replayed = conformance(
+        lifecycle_tools, *found.group(2).split()[1:], "-n", "0", cwd=str(tmp_path)
+    )
+    assert replayed.rc == 1, replayed.stdout + replayed.stderr
+    assert "lifecycle-backup-possible" in replayed.stdout
