@@ -9,7 +9,8 @@ import re
 import pytest
 
 from qcow2_conformance.conformance.lifecycle_disk import unavailable
-from qcow2_conformance.conformance.lifecycle_run import LifecycleRun
+from qcow2_conformance.conformance.lifecycle_machine import MAX_EVENTS, derived_seed, draw
+from qcow2_conformance.conformance.lifecycle_run import CLUSTER, SIZE, LifecycleRun
 from qcow2_conformance.implementations.registry import Reference
 from qcow2_conformance.rules.outcomes import FAILED
 from qcow2_conformance.scenarios import lifecycle as lc
@@ -93,3 +94,17 @@ def test_drawn_lifecycles_pass_the_reference_and_a_failing_one_is_shrunk_to_a_re
     )
     assert replayed.rc == 1, replayed.stdout + replayed.stderr
     assert "lifecycle-backup-possible" in replayed.stdout
+
+
+def test_one_seed_draws_one_lifecycle_that_ends_with_backups_since_its_checkpoints():
+    def drawn(seed, commits=True):
+        return draw(derived_seed(seed, 0), size=SIZE, cluster_size=CLUSTER, commits=commits)
+
+    assert drawn(3) == drawn(3) != drawn(4)
+    for seed in range(6):
+        events = drawn(seed, commits=False)
+        assert not any(isinstance(e, lc.Commit) for e in events)
+        names = [e.name for e in events if isinstance(e, lc.Checkpoint)]
+        closing = [lc.Backup(n) for n in dict.fromkeys(names[:1] + names[-1:])]
+        assert list(events[len(events) - len(closing) :]) == closing
+        assert len(events) <= MAX_EVENTS + 2
