@@ -85,6 +85,8 @@ def test_drawn_lifecycles_pass_the_reference_and_a_failing_one_is_shrunk_to_a_re
         r"shrunk to (\d+): (qcow2-conformance --lifecycle-replay (\S+) .*)$", failed[0]["message"]
     )
     assert found, failed[0]["message"]
+    # The terminal's verdict prints the same command, whole.
+    assert f"replay: {found.group(2)}" in out.stdout.splitlines()
     shrunk = lc.read_file(found.group(3))
     # Shorter than drawn, within a budget that stops hypothesis early (a few examples).
     drawn = int(re.search(r"(\d+) events, shrunk", failed[0]["message"]).group(1))
