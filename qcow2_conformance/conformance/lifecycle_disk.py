@@ -186,28 +186,32 @@ class Disk:
             if name is not None:
                 sources, granularity = self._sources(name)
             scratch = self._scratch_folder()
+            socket = os.path.join(scratch, "s")
+            uri, copy = storage_daemon.export_uri(socket), os.path.join(scratch, "copy.raw")
+            clients = [nbd.copy_argv(self._nbd, uri, copy)]
+            if name is not None:
+                bitmap = storage_daemon.TEMP_BITMAP
+                clients.insert(0, nbd.dirty_map_argv(self._nbd, uri, bitmap))
             self._daemon = True
-            export = storage_daemon.export_chain(
-                self.tools,
-                self._images,
-                os.path.join(scratch, "s"),
-                sources=sources,
-                granularity=granularity,
-                mark=self._mark,
-                timeout=self.timeout,
-            )
             try:
-                if name is None:
-                    extents = ((0, self.size),)
-                else:
-                    extents = tuple(
-                        nbd.dirty_map(self._nbd, export.uri, export.bitmap, timeout=self.timeout)
-                    )
-                copy = os.path.join(scratch, "copy.raw")
-                nbd.copy(self._nbd, export.uri, copy, timeout=self.timeout)
+                outputs = storage_daemon.serve_chain(
+                    self.tools,
+                    self._images,
+                    socket,
+                    clients,
+                    sources=sources,
+                    granularity=granularity,
+                    timeout=self.timeout,
+                    mark=self._mark,
+                )
+            except storage_daemon.Refused as e:
+                raise BackupError(f"backup since {name}: qemu refused it: {e}") from e
             finally:
-                storage_daemon.stop_export(self.tools, export, timeout=self.timeout)
                 self._daemon = False
+            if name is None:
+                extents = ((0, self.size),)
+            else:
+                extents = tuple(nbd.parse_dirty_map(outputs[0]))
             whole = files.read_bytes(self.tools.host, copy)
             data = b"".join(whole[off : off + length] for off, length in extents)
         return Backup(name, extents, data, tuple(lines))
@@ -252,6 +256,12 @@ class Disk:
                 f"checkpoint {name!r}: the top image ({os.path.basename(self.top)})"
                 f" has no bitmap {name!r}, so no backup can be taken since it"
             )
+        for i, _ in held:
+            if not states[i].bitmaps[name].consistent:
+                raise BackupError(
+                    f"checkpoint {name!r}: its bitmap in {os.path.basename(self._images[i])}"
+                    " is inconsistent (in use): qemu cannot merge it"
+                )
         return tuple(held), states[-1].bitmaps[name].granularity
 
     def _confirm(self, expected, what):
