@@ -15,7 +15,7 @@ from qcow2_conformance.conformance.lifecycle_disk import (
     MiB,
 )
 from qcow2_conformance.implementations import registry
-from qcow2_conformance.tools import nbd, processes, toolset
+from qcow2_conformance.tools import nbd, processes, qemu_io, toolset
 
 CLUSTER = 64 * KiB
 
@@ -136,14 +136,36 @@ def test_checkpoints_record_from_their_own_moment(guest):
     assert disk.restore(disk.backup("c2"), onto=at_c2) == guest.now()
 
 
-def test_a_snapshot_whose_overlay_is_not_on_the_top_is_a_chain_error(usable, tmp_path):
-    program = tmp_path / "unlinked-snapshot"
-    program.write_text('#!/bin/sh\nexec "$QEMU_IMG" create -q -f qcow2 "$2" 2M\n')
+@pytest.mark.parametrize(
+    "script, said",
+    [
+        # An overlay of its own, on nothing.
+        (
+            'exec "$QEMU_IMG" create -q -f qcow2 "$2" 2M',
+            r"s1\.qcow2 is backed by nothing, expected /",
+        ),
+        # ACTIVE deleted, and a failure reported.
+        ('rm -f "$1"; exit 1', r"base\.qcow2\) does not exist"),
+    ],
+    ids=["unlinked-overlay", "deleted-active"],
+)
+def test_a_chain_the_tool_broke_is_a_chain_error(usable, tmp_path, script, said):
+    program = tmp_path / "snapshot-tool"
+    program.write_text(f"#!/bin/sh\n{script}\n")
     program.chmod(0o755)
     impl = registry.resolve(f"exec:{program}")
     with Disk(usable, impl, str(tmp_path / "disk"), size=2 * MiB) as disk:
-        with pytest.raises(ChainError, match=r"s1\.qcow2 is backed by nothing, expected /"):
+        with pytest.raises(ChainError, match=said):
             disk.snapshot()
+
+
+def test_an_inconsistent_bitmap_in_the_chain_refuses_the_backup(guest):
+    disk = guest.disk
+    disk.checkpoint("c1")
+    qemu_io.open_and_die(disk.tools, disk.top)  # as a crashed writer leaves it
+    assert disk.bitmaps()[0]["c1"].consistent is False
+    with pytest.raises(BackupError, match="inconsistent"):
+        disk.backup("c1")
 
 
 def test_a_failed_backup_leaves_no_daemon(guest):

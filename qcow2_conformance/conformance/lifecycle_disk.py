@@ -25,6 +25,7 @@ import time
 from dataclasses import dataclass
 
 from qcow2_conformance.observe import chain_state
+from qcow2_conformance.observe.inspect import InspectError
 from qcow2_conformance.scenarios.model import COMMIT, SNAPSHOT
 from qcow2_conformance.tools import (
     command,
@@ -36,6 +37,7 @@ from qcow2_conformance.tools import (
     storage_daemon,
     toolset,
 )
+from qcow2_conformance.tools.toolset import BITMAP_COMMAND
 
 KiB = 1024
 MiB = 1024 * KiB
@@ -120,11 +122,29 @@ class Disk:
             )
 
     def checkpoint(self, name, granularity=None):
-        """A recording bitmap name added to the top image only, as libvirt does."""
+        """A recording bitmap name added to the top image only, as libvirt does.
+
+        granularity: None is qemu's default (the cluster size, 64 KiB at
+        least). Raises command.CommandError if the top already holds name.
+        """
         with self._timed("chain"):
-            qemu_img.bitmap(
-                self.tools, self.top, name, "--add", granularity=granularity, timeout=self.timeout
-            )
+            if BITMAP_COMMAND in self.tools.capabilities:
+                qemu_img.bitmap(
+                    self.tools,
+                    self.top,
+                    name,
+                    "--add",
+                    granularity=granularity,
+                    timeout=self.timeout,
+                )
+            else:  # qemu 5.0 and 5.1 have no qemu-img bitmap
+                storage_daemon.add_bitmaps(
+                    self.tools,
+                    self.top,
+                    [(name, granularity, False)],
+                    script=self.top + ".qmp",
+                    timeout=self.timeout,
+                )
 
     def snapshot(self):
         """The implementation takes an external snapshot of the top; RunFacts of its run."""
@@ -266,7 +286,10 @@ class Disk:
 
     def _confirm(self, expected, what):
         """Raise ChainError unless the images' backing links make exactly the chain expected."""
-        states = chain_state.chain_state(self.tools, expected)
+        try:
+            states = chain_state.chain_state(self.tools, expected)
+        except InspectError as e:
+            raise ChainError(f"after {what}, {e}") from e
         below = None
         for state in states:
             if state.backing != below:
