@@ -3,6 +3,8 @@ lifecycle operates, its backups as a backup application takes them, and their
 restores, checked against the bytes the guest wrote."""
 
 import os
+import shutil
+import subprocess
 
 import pytest
 
@@ -16,6 +18,8 @@ from qcow2_conformance.conformance.lifecycle_disk import (
 )
 from qcow2_conformance.implementations import registry
 from qcow2_conformance.tools import nbd, processes, qemu_io, toolset
+
+from support import ROOT
 
 CLUSTER = 64 * KiB
 
@@ -200,3 +204,26 @@ def test_a_missing_nbd_client_is_one_line_naming_its_package(tools, tmp_path, mo
 
 def _paths(tools):
     return tools.qemu_img, tools.qemu_io, tools.qemu_storage_daemon
+
+
+def test_the_bootstrap_names_libnbd_bin_when_nbdinfo_is_missing(tmp_path):
+    # A PATH with qemu and python3 but no libnbd tools, and no apt-get: the
+    # bootstrap says what to install instead of installing it.
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    needed = ("cat", "sha256sum", "dirname", "sort", "tr", "id", "python3")
+    needed += ("qemu-img", "qemu-io", "qemu-storage-daemon")
+    for name in needed:
+        os.symlink(shutil.which(name, path="/usr/bin:/bin"), bindir / name)
+    out = subprocess.run(
+        ["/bin/bash", "-c", 'source "$1"', "bash", os.path.join(ROOT, "bin", "bootstrap.sh")],
+        env={"PATH": str(bindir)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 2
+    assert out.stderr == (
+        "bootstrap: missing Debian packages: libnbd-bin;"
+        " install them (as root: apt-get install libnbd-bin)\n"
+    )
