@@ -17,7 +17,7 @@ from qcow2_conformance.conformance.lifecycle_disk import (
     MiB,
 )
 from qcow2_conformance.implementations import registry
-from qcow2_conformance.tools import nbd, processes, qemu_io, toolset
+from qcow2_conformance.tools import command, nbd, processes, qemu_io, toolset
 
 from support import ROOT
 
@@ -172,12 +172,23 @@ def test_an_inconsistent_bitmap_in_the_chain_refuses_the_backup(guest):
         disk.backup("c1")
 
 
-def test_a_failed_backup_leaves_no_daemon(guest):
+@pytest.mark.parametrize(
+    "client, said",
+    [
+        ("exit 1", "exit status 1"),  # a client that cannot copy
+        ("sleep 30", "timed out after 1 s; the daemon and its clients were killed"),
+    ],
+    ids=["failing-client", "hanging-client"],
+)
+def test_a_failed_backup_leaves_no_daemon(guest, tmp_path, client, said):
     disk = guest.disk
     disk.checkpoint("c1")
-    # A real program that fails, as a client that cannot copy would.
-    disk._nbd = nbd.NbdTools(disk.tools.host, disk._nbd.nbdinfo, "/bin/false")
-    with pytest.raises(Exception, match="exit status 1"):
+    program = tmp_path / "client"
+    program.write_text(f"#!/bin/sh\n{client}\n")
+    program.chmod(0o755)
+    disk._nbd = nbd.NbdTools(disk.tools.host, disk._nbd.nbdinfo, str(program))
+    disk.timeout = 1
+    with pytest.raises(command.CommandError, match=said):
         disk.backup("c1")
     assert processes.marked(disk.tools.host, disk._mark) == {}
     guest.write(0, 10, 0x11)  # the daemon's read-only opens are gone too

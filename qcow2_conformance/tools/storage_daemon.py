@@ -248,7 +248,8 @@ def serve_chain(
     ]  # fmt: skip
     out = command.run(tools.host, script, check=False, timeout=timeout, mark=mark)
     if out.timed_out:
-        raise command.CommandError(argv, out)
+        why = f"timed out after {timeout} s; the daemon and its clients were killed"
+        raise command.CommandError(argv, command.Result(out.rc, "", why, timed_out=True))
     parts = out.stdout.split(separator + "\n")
     said, outputs = parts[-1], parts[1:-1]
     replies = [json.loads(line) for line in said.splitlines() if line.startswith("{")]
