@@ -232,8 +232,7 @@ class Disk:
                 extents = ((0, self.size),)
             else:
                 extents = tuple(nbd.parse_dirty_map(outputs[0]))
-            whole = files.read_bytes(self.tools.host, copy)
-            data = b"".join(whole[off : off + length] for off, length in extents)
+            data = files.read_ranges(self.tools.host, copy, extents)
         return Backup(name, extents, data, tuple(lines))
 
     def restore(self, backup, onto=None):
