@@ -210,7 +210,11 @@ def test_a_missing_nbd_client_is_one_line_naming_its_package(tools, tmp_path, mo
         "nbdinfo not found on PATH: it comes with the Debian package libnbd-bin"
         " (apt-get install libnbd-bin)"
     )
-    assert lifecycle_disk.unavailable(toolset.Toolset(host, *_paths(tools))) == said
+    without = toolset.Toolset(host, *_paths(tools))
+    assert lifecycle_disk.unavailable(without) == said
+    with pytest.raises(toolset.ToolError) as caught:
+        Disk(without, registry.resolve("reference"), str(tmp_path / "disk"))
+    assert str(caught.value) == said
 
 
 def _paths(tools):

@@ -66,10 +66,13 @@ class Backup:
     commands: tuple  # the log line of every command the backup ran
 
 
+_NO_DAEMON = "lifecycles need qemu-storage-daemon, which {release} lacks"
+
+
 def unavailable(tools):
     """Why lifecycles cannot run with tools here (a skip reason, one line), or None."""
     if not tools.qemu_storage_daemon:
-        return f"lifecycles need qemu-storage-daemon, which {tools.release or 'this qemu'} lacks"
+        return _NO_DAEMON.format(release=tools.release or "this qemu")
     try:
         nbd.find(tools.host)
     except toolset.ToolError as e:
@@ -86,6 +89,12 @@ class Disk:
     """One virtual disk: a qcow2 chain in `folder` on the target, operated by lifecycle events."""
 
     def __init__(self, tools, impl, folder, *, size=4 * MiB, cluster_size=64 * KiB, timeout=60.0):
+        """folder: an absolute path on the target (made if missing). Raises
+        toolset.ToolError, one line, if qemu-storage-daemon or libnbd's tools are missing."""
+        if not os.path.isabs(folder):
+            raise ValueError(f"Disk folder {folder!r} is not an absolute path")
+        if not tools.qemu_storage_daemon:
+            raise toolset.ToolError(_NO_DAEMON.format(release=tools.release or "this qemu"))
         self.tools = tools
         self.impl = impl
         self.folder = folder
