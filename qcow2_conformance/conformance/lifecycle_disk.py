@@ -15,9 +15,16 @@ extent, and the data read is what the same client read over the same
 export. Backup.data holds those bytes, the extents' bytes one after the
 other in extent order (a full backup: the whole disk).
 
-Everything runs on the target host (tools/command.run); the daemon carries
-the Disk's process mark, so close() stops it even after an error or a
-timeout (tools/processes.py).
+The daemon, its clients and its end are one command
+(storage_daemon.serve_chain): a backup costs one process start of the
+harness, not four. Everything runs on the target host (tools/command.run);
+the daemon carries the Disk's process mark, so close() stops it if a
+backup was interrupted (tools/processes.py); a timeout kills it with its
+command.
+
+timings adds up the seconds spent, by kind: "chain" (creating the base,
+writes, checkpoints, bitmap-less snapshots, reading the chain's links and
+bitmaps), "tool" (the implementation's runs), "backup", "restore".
 """
 
 import os
@@ -221,6 +228,8 @@ class Disk:
             if name is not None:
                 bitmap = storage_daemon.TEMP_BITMAP
                 clients.insert(0, nbd.dirty_map_argv(self._nbd, uri, bitmap))
+            # Until serve_chain returns or raises, a daemon may be running:
+            # an interrupt leaves it to close().
             self._daemon = True
             try:
                 outputs = storage_daemon.serve_chain(
@@ -234,9 +243,12 @@ class Disk:
                     mark=self._mark,
                 )
             except storage_daemon.Refused as e:
-                raise BackupError(f"backup since {name}: qemu refused it: {e}") from e
-            finally:
                 self._daemon = False
+                raise BackupError(f"backup since {name}: qemu refused it: {e}") from e
+            except command.CommandError:
+                self._daemon = False  # ended, or killed with its command's group on a timeout
+                raise
+            self._daemon = False
             if name is None:
                 extents = ((0, self.size),)
             else:
