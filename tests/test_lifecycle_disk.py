@@ -17,7 +17,7 @@ from qcow2_conformance.conformance.lifecycle_disk import (
     MiB,
 )
 from qcow2_conformance.implementations import registry
-from qcow2_conformance.tools import command, nbd, processes, qemu_io, toolset
+from qcow2_conformance.tools import command, files, hosts, nbd, processes, qemu_io, toolset
 
 from support import ROOT
 
@@ -242,3 +242,29 @@ def test_the_bootstrap_names_libnbd_bin_when_nbdinfo_is_missing(tmp_path):
         "bootstrap: missing Debian packages: libnbd-bin;"
         " install them (as root: apt-get install libnbd-bin)\n"
     )
+
+
+def test_a_disk_on_an_ssh_target_backs_up_and_restores(tools, ssh_server):
+    host = hosts.connect(
+        ssh_server.url,
+        ssh_config=ssh_server.ssh_config,
+        ssh_identity_file=ssh_server.identity_file,
+    )
+    # A tmpfs only commands over ssh see: nothing of it can happen here.
+    folder = os.path.join(ssh_server.private_dir, "lifecycle-disk")
+    try:
+        remote = toolset.find(host)
+        with Disk(remote, registry.resolve("reference"), folder, size=2 * MiB) as disk:
+            guest = Guest(disk)
+            disk.checkpoint("c1")
+            guest.write(100, 5000, 0x11)
+            guest.write(MiB - 10, 70 * KiB, 0x22)
+            backup = disk.backup("c1")
+            assert backup.extents == ((0, CLUSTER), (MiB - CLUSTER, 3 * CLUSTER))
+            assert disk.restore(backup) == guest.now()
+            assert disk.restore(disk.backup()) == guest.now()
+    finally:
+        # The remote tests expect the private folder empty.
+        files.remove(host, folder)
+        host.close()
+    assert not os.path.exists(folder)
