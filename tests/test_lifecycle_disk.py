@@ -173,21 +173,21 @@ def test_an_inconsistent_bitmap_in_the_chain_refuses_the_backup(guest):
 
 
 @pytest.mark.parametrize(
-    "client, said",
+    "client, timeout, said",
     [
-        ("exit 1", "exit status 1"),  # a client that cannot copy
-        ("sleep 30", "timed out after 1 s; the daemon and its clients were killed"),
+        ("exit 1", 60, "exit status 1"),  # a client that cannot copy
+        ("sleep 30", 1, "timed out after 1 s; the daemon and its clients were killed"),
     ],
     ids=["failing-client", "hanging-client"],
 )
-def test_a_failed_backup_leaves_no_daemon(guest, tmp_path, client, said):
+def test_a_failed_backup_leaves_no_daemon(guest, tmp_path, client, timeout, said):
     disk = guest.disk
     disk.checkpoint("c1")
     program = tmp_path / "client"
     program.write_text(f"#!/bin/sh\n{client}\n")
     program.chmod(0o755)
     disk._nbd = nbd.NbdTools(disk.tools.host, disk._nbd.nbdinfo, str(program))
-    disk.timeout = 1
+    disk.timeout = timeout
     with pytest.raises(command.CommandError, match=said):
         disk.backup("c1")
     assert processes.marked(disk.tools.host, disk._mark) == {}
