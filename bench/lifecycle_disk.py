@@ -1,6 +1,6 @@
 """What each event of a lifecycle costs on a real disk, to size a run of many lifecycles.
 
-    .venv/bin/python bench/lifecycle_disk.py [--repeat R] [--impl reference]
+    .venv/bin/python bench/lifecycle_disk.py [--repeat R] [--impl reference] [--qemu-img PATH]
 
 On one Disk (conformance/lifecycle_disk.py, 4 MiB, 64 KiB clusters) of
 this machine, times R times each (default 20) and prints the median and
@@ -38,8 +38,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--impl", default="reference")
+    parser.add_argument("--qemu-img", help="a qemu-img of another release (default: PATH's)")
     args = parser.parse_args()
-    tools = toolset.find(toolset.get_host())
+    tools = toolset.find(toolset.get_host(), args.qemu_img)
     impl = registry.resolve(args.impl)
     samples = {}
     with tempfile.TemporaryDirectory(prefix="bench-lcd-") as folder:

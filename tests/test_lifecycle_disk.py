@@ -3,6 +3,8 @@ lifecycle operates, its backups as a backup application takes them, and their
 restores, checked against the bytes the guest wrote."""
 
 import os
+import shutil
+import subprocess
 
 import pytest
 
@@ -15,7 +17,9 @@ from qcow2_conformance.conformance.lifecycle_disk import (
     MiB,
 )
 from qcow2_conformance.implementations import registry
-from qcow2_conformance.tools import nbd, processes, toolset
+from qcow2_conformance.tools import command, files, hosts, nbd, processes, qemu_io, toolset
+
+from support import ROOT
 
 CLUSTER = 64 * KiB
 
@@ -136,22 +140,55 @@ def test_checkpoints_record_from_their_own_moment(guest):
     assert disk.restore(disk.backup("c2"), onto=at_c2) == guest.now()
 
 
-def test_a_snapshot_whose_overlay_is_not_on_the_top_is_a_chain_error(usable, tmp_path):
-    program = tmp_path / "unlinked-snapshot"
-    program.write_text('#!/bin/sh\nexec "$QEMU_IMG" create -q -f qcow2 "$2" 2M\n')
+@pytest.mark.parametrize(
+    "script, said",
+    [
+        # An overlay of its own, on nothing.
+        (
+            'exec "$QEMU_IMG" create -q -f qcow2 "$2" 2M',
+            r"s1\.qcow2 is backed by nothing, expected /",
+        ),
+        # ACTIVE deleted, and a failure reported.
+        ('rm -f "$1"; exit 1', r"base\.qcow2\) does not exist"),
+    ],
+    ids=["unlinked-overlay", "deleted-active"],
+)
+def test_a_chain_the_tool_broke_is_a_chain_error(usable, tmp_path, script, said):
+    program = tmp_path / "snapshot-tool"
+    program.write_text(f"#!/bin/sh\n{script}\n")
     program.chmod(0o755)
     impl = registry.resolve(f"exec:{program}")
     with Disk(usable, impl, str(tmp_path / "disk"), size=2 * MiB) as disk:
-        with pytest.raises(ChainError, match=r"s1\.qcow2 is backed by nothing, expected /"):
+        with pytest.raises(ChainError, match=said):
             disk.snapshot()
 
 
-def test_a_failed_backup_leaves_no_daemon(guest):
+def test_an_inconsistent_bitmap_in_the_chain_refuses_the_backup(guest):
     disk = guest.disk
     disk.checkpoint("c1")
-    # A real program that fails, as a client that cannot copy would.
-    disk._nbd = nbd.NbdTools(disk.tools.host, disk._nbd.nbdinfo, "/bin/false")
-    with pytest.raises(Exception, match="exit status 1"):
+    qemu_io.open_and_die(disk.tools, disk.top)  # as a crashed writer leaves it
+    assert disk.bitmaps()[0]["c1"].consistent is False
+    with pytest.raises(BackupError, match="inconsistent"):
+        disk.backup("c1")
+
+
+@pytest.mark.parametrize(
+    "client, timeout, said",
+    [
+        ("exit 1", 60, "exit status 1"),  # a client that cannot copy
+        ("sleep 30", 1, "timed out after 1 s; the daemon and its clients were killed"),
+    ],
+    ids=["failing-client", "hanging-client"],
+)
+def test_a_failed_backup_leaves_no_daemon(guest, tmp_path, client, timeout, said):
+    disk = guest.disk
+    disk.checkpoint("c1")
+    program = tmp_path / "client"
+    program.write_text(f"#!/bin/sh\n{client}\n")
+    program.chmod(0o755)
+    disk._nbd = nbd.NbdTools(disk.tools.host, disk._nbd.nbdinfo, str(program))
+    disk.timeout = timeout
+    with pytest.raises(command.CommandError, match=said):
         disk.backup("c1")
     assert processes.marked(disk.tools.host, disk._mark) == {}
     guest.write(0, 10, 0x11)  # the daemon's read-only opens are gone too
@@ -173,8 +210,64 @@ def test_a_missing_nbd_client_is_one_line_naming_its_package(tools, tmp_path, mo
         "nbdinfo not found on PATH: it comes with the Debian package libnbd-bin"
         " (apt-get install libnbd-bin)"
     )
-    assert lifecycle_disk.unavailable(toolset.Toolset(host, *_paths(tools))) == said
+    without = toolset.Toolset(host, *_paths(tools))
+    assert lifecycle_disk.unavailable(without) == said
+    with pytest.raises(toolset.ToolError) as caught:
+        Disk(without, registry.resolve("reference"), str(tmp_path / "disk"))
+    assert str(caught.value) == said
 
 
 def _paths(tools):
     return tools.qemu_img, tools.qemu_io, tools.qemu_storage_daemon
+
+
+def test_the_bootstrap_names_libnbd_bin_when_nbdinfo_is_missing(tmp_path):
+    # A PATH with qemu and python3 but no libnbd tools, and no apt-get: the
+    # bootstrap says what to install instead of installing it.
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    needed = ("cat", "sha256sum", "dirname", "sort", "tr", "id", "python3")
+    needed += ("qemu-img", "qemu-io", "qemu-storage-daemon")
+    for name in needed:
+        os.symlink(shutil.which(name, path="/usr/bin:/bin"), bindir / name)
+    out = subprocess.run(
+        ["/bin/bash", "-c", 'source "$1"', "bash", os.path.join(ROOT, "bin", "bootstrap.sh")],
+        env={"PATH": str(bindir)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 2
+    assert out.stderr == (
+        "bootstrap: missing Debian packages: libnbd-bin;"
+        " install them (as root: apt-get install libnbd-bin)\n"
+    )
+
+
+def test_a_disk_on_an_ssh_target_backs_up_and_restores(ssh_server):
+    host = hosts.connect(
+        ssh_server.url,
+        ssh_config=ssh_server.ssh_config,
+        ssh_identity_file=ssh_server.identity_file,
+    )
+    # A tmpfs only commands over ssh see: nothing of it can happen here.
+    folder = os.path.join(ssh_server.private_dir, "lifecycle-disk")
+    try:
+        remote = toolset.find(host)
+        reason = lifecycle_disk.unavailable(remote)
+        if reason:
+            pytest.skip(f"on the ssh target: {reason}")
+        with Disk(remote, registry.resolve("reference"), folder, size=2 * MiB) as disk:
+            guest = Guest(disk)
+            disk.checkpoint("c1")
+            guest.write(100, 5000, 0x11)
+            guest.write(MiB - 10, 70 * KiB, 0x22)
+            backup = disk.backup("c1")
+            assert backup.extents == ((0, CLUSTER), (MiB - CLUSTER, 3 * CLUSTER))
+            assert disk.restore(backup) == guest.now()
+            assert disk.restore(disk.backup()) == guest.now()
+    finally:
+        # The remote tests expect the private folder empty.
+        files.remove(host, folder)
+        host.close()
+    assert not os.path.exists(folder)

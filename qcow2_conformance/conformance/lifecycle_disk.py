@@ -15,9 +15,16 @@ extent, and the data read is what the same client read over the same
 export. Backup.data holds those bytes, the extents' bytes one after the
 other in extent order (a full backup: the whole disk).
 
-Everything runs on the target host (tools/command.run); the daemon carries
-the Disk's process mark, so close() stops it even after an error or a
-timeout (tools/processes.py).
+The daemon, its clients and its end are one command
+(storage_daemon.serve_chain): a backup costs one process start of the
+harness, not four. Everything runs on the target host (tools/command.run);
+the daemon carries the Disk's process mark, so close() stops it if a
+backup was interrupted (tools/processes.py); a timeout kills it with its
+command.
+
+timings adds up the seconds spent, by kind: "chain" (creating the base,
+writes, checkpoints, bitmap-less snapshots, reading the chain's links and
+bitmaps), "tool" (the implementation's runs), "backup", "restore".
 """
 
 import os
@@ -25,6 +32,7 @@ import time
 from dataclasses import dataclass
 
 from qcow2_conformance.observe import chain_state
+from qcow2_conformance.observe.inspect import InspectError
 from qcow2_conformance.scenarios.model import COMMIT, SNAPSHOT
 from qcow2_conformance.tools import (
     command,
@@ -36,6 +44,7 @@ from qcow2_conformance.tools import (
     storage_daemon,
     toolset,
 )
+from qcow2_conformance.tools.toolset import BITMAP_COMMAND
 
 KiB = 1024
 MiB = 1024 * KiB
@@ -64,10 +73,13 @@ class Backup:
     commands: tuple  # the log line of every command the backup ran
 
 
+_NO_DAEMON = "lifecycles need qemu-storage-daemon, which {release} lacks"
+
+
 def unavailable(tools):
     """Why lifecycles cannot run with tools here (a skip reason, one line), or None."""
     if not tools.qemu_storage_daemon:
-        return f"lifecycles need qemu-storage-daemon, which {tools.release or 'this qemu'} lacks"
+        return _NO_DAEMON.format(release=tools.release or "this qemu")
     try:
         nbd.find(tools.host)
     except toolset.ToolError as e:
@@ -84,6 +96,12 @@ class Disk:
     """One virtual disk: a qcow2 chain in `folder` on the target, operated by lifecycle events."""
 
     def __init__(self, tools, impl, folder, *, size=4 * MiB, cluster_size=64 * KiB, timeout=60.0):
+        """folder: an absolute path on the target (made if missing). Raises
+        toolset.ToolError, one line, if qemu-storage-daemon or libnbd's tools are missing."""
+        if not os.path.isabs(folder):
+            raise ValueError(f"Disk folder {folder!r} is not an absolute path")
+        if not tools.qemu_storage_daemon:
+            raise toolset.ToolError(_NO_DAEMON.format(release=tools.release or "this qemu"))
         self.tools = tools
         self.impl = impl
         self.folder = folder
@@ -120,11 +138,29 @@ class Disk:
             )
 
     def checkpoint(self, name, granularity=None):
-        """A recording bitmap name added to the top image only, as libvirt does."""
+        """A recording bitmap name added to the top image only, as libvirt does.
+
+        granularity: None is qemu's default (the cluster size, 64 KiB at
+        least). Raises command.CommandError if the top already holds name.
+        """
         with self._timed("chain"):
-            qemu_img.bitmap(
-                self.tools, self.top, name, "--add", granularity=granularity, timeout=self.timeout
-            )
+            if BITMAP_COMMAND in self.tools.capabilities:
+                qemu_img.bitmap(
+                    self.tools,
+                    self.top,
+                    name,
+                    "--add",
+                    granularity=granularity,
+                    timeout=self.timeout,
+                )
+            else:  # qemu 5.0 and 5.1 have no qemu-img bitmap
+                storage_daemon.add_bitmaps(
+                    self.tools,
+                    self.top,
+                    [(name, granularity, False)],
+                    script=self.top + ".qmp",
+                    timeout=self.timeout,
+                )
 
     def snapshot(self):
         """The implementation takes an external snapshot of the top; RunFacts of its run."""
@@ -186,30 +222,38 @@ class Disk:
             if name is not None:
                 sources, granularity = self._sources(name)
             scratch = self._scratch_folder()
+            socket = os.path.join(scratch, "s")
+            uri, copy = storage_daemon.export_uri(socket), os.path.join(scratch, "copy.raw")
+            clients = [nbd.copy_argv(self._nbd, uri, copy)]
+            if name is not None:
+                bitmap = storage_daemon.TEMP_BITMAP
+                clients.insert(0, nbd.dirty_map_argv(self._nbd, uri, bitmap))
+            # Until serve_chain returns or raises, a daemon may be running:
+            # an interrupt leaves it to close().
             self._daemon = True
-            export = storage_daemon.export_chain(
-                self.tools,
-                self._images,
-                os.path.join(scratch, "s"),
-                sources=sources,
-                granularity=granularity,
-                mark=self._mark,
-                timeout=self.timeout,
-            )
             try:
-                if name is None:
-                    extents = ((0, self.size),)
-                else:
-                    extents = tuple(
-                        nbd.dirty_map(self._nbd, export.uri, export.bitmap, timeout=self.timeout)
-                    )
-                copy = os.path.join(scratch, "copy.raw")
-                nbd.copy(self._nbd, export.uri, copy, timeout=self.timeout)
-            finally:
-                storage_daemon.stop_export(self.tools, export, timeout=self.timeout)
+                outputs = storage_daemon.serve_chain(
+                    self.tools,
+                    self._images,
+                    socket,
+                    clients,
+                    sources=sources,
+                    granularity=granularity,
+                    timeout=self.timeout,
+                    mark=self._mark,
+                )
+            except storage_daemon.Refused as e:
                 self._daemon = False
-            whole = files.read_bytes(self.tools.host, copy)
-            data = b"".join(whole[off : off + length] for off, length in extents)
+                raise BackupError(f"backup since {name}: qemu refused it: {e}") from e
+            except command.CommandError:
+                self._daemon = False  # ended, or killed with its command's group on a timeout
+                raise
+            self._daemon = False
+            if name is None:
+                extents = ((0, self.size),)
+            else:
+                extents = tuple(nbd.parse_dirty_map(outputs[0]))
+            data = files.read_ranges(self.tools.host, copy, extents)
         return Backup(name, extents, data, tuple(lines))
 
     def restore(self, backup, onto=None):
@@ -252,11 +296,20 @@ class Disk:
                 f"checkpoint {name!r}: the top image ({os.path.basename(self.top)})"
                 f" has no bitmap {name!r}, so no backup can be taken since it"
             )
+        for i, _ in held:
+            if not states[i].bitmaps[name].consistent:
+                raise BackupError(
+                    f"checkpoint {name!r}: its bitmap in {os.path.basename(self._images[i])}"
+                    " is inconsistent (in use): qemu cannot merge it"
+                )
         return tuple(held), states[-1].bitmaps[name].granularity
 
     def _confirm(self, expected, what):
         """Raise ChainError unless the images' backing links make exactly the chain expected."""
-        states = chain_state.chain_state(self.tools, expected)
+        try:
+            states = chain_state.chain_state(self.tools, expected)
+        except InspectError as e:
+            raise ChainError(f"after {what}, {e}") from e
         below = None
         for state in states:
             if state.backing != below:

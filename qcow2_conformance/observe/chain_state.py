@@ -4,6 +4,7 @@ Read with the harness's own qcow2 reader (observe/inspect.py), so a tool
 under test cannot hide a broken link or a lost bitmap behind qemu-img.
 """
 
+import os
 from dataclasses import dataclass
 
 from qcow2_conformance.observe import inspect
@@ -25,17 +26,18 @@ class ImageState:
 
 
 def chain_state(tools, paths):
-    """An ImageState for each of paths, in order; raise inspect.InspectError if one
-    cannot be read."""
-    reads = inspect.read_images(tools, [(p, f"image {i}") for i, p in enumerate(paths)])
+    """An ImageState for each of paths, in order, all in one read; raise
+    inspect.InspectError if one cannot be read."""
     states = []
-    for path, read in zip(paths, reads):
-        if read.error:
-            raise inspect.InspectError(read.error)
-        facts = read.facts
+    for path, got in zip(paths, inspect.answers(tools, [("links", p, "") for p in paths])):
+        if not got["exists"]:
+            raise inspect.InspectError(f"{os.path.basename(path)} ({path}) does not exist")
+        if got["error"] is not None:
+            raise inspect.InspectError(f"{path} is not a readable image: {got['error']}")
+        links = got["links"]
         bitmaps = {
-            b.name: BitmapState(b.granularity, recording=b.auto, consistent=not b.in_use)
-            for b in facts.bitmaps
+            name: BitmapState(granularity, recording=auto, consistent=not in_use)
+            for name, in_use, auto, granularity in links["bitmaps"]
         }
-        states.append(ImageState(path, facts.path, facts.backing_path, bitmaps))
+        states.append(ImageState(path, links["path"], links["backing_path"], bitmaps))
     return tuple(states)

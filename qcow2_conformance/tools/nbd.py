@@ -1,7 +1,10 @@
 """libnbd's command-line tools (nbdinfo, nbdcopy): an NBD client as backup applications use one.
 
 Debian 12 ships them in libnbd-bin. find() looks for both on the host and
-says in one line how to get them when one is missing.
+says in one line how to get them when one is missing. Each use is an
+argument list and a parser of its output, so a caller can run it inside
+another command (storage_daemon.serve_chain runs its clients while it
+serves), or run it alone with the function of the same name.
 """
 
 import json
@@ -35,16 +38,19 @@ def find(host):
     return NbdTools(host, **found)
 
 
-def dirty_map(nbd, uri, bitmap, *, timeout=None):
-    """The (offset, length) ranges of the export that bitmap marks dirty, in order.
+def dirty_map_argv(nbd, uri, bitmap):
+    """nbdinfo --map of the qemu:dirty-bitmap:BITMAP metadata context, as JSON."""
+    return [nbd.nbdinfo, f"--map=qemu:dirty-bitmap:{bitmap}", "--json", uri]
 
-    nbdinfo --map reads the qemu:dirty-bitmap:NAME metadata context: type 1
-    is dirty, 0 clean. Touching dirty ranges are merged.
+
+def parse_dirty_map(text):
+    """The (offset, length) ranges nbdinfo --map --json marks dirty (type 1), in order.
+
+    Touching dirty ranges are merged: nbdinfo splits them where the
+    server's replies end.
     """
-    argv = [nbd.nbdinfo, f"--map=qemu:dirty-bitmap:{bitmap}", "--json", uri]
-    extents = json.loads(command.run(nbd.host, argv, timeout=timeout).stdout)
     merged = []
-    for e in extents:
+    for e in json.loads(text):
         if not e["type"] & 1:
             continue
         if merged and merged[-1][0] + merged[-1][1] == e["offset"]:
@@ -54,6 +60,16 @@ def dirty_map(nbd, uri, bitmap, *, timeout=None):
     return merged
 
 
+def copy_argv(nbd, uri, destination):
+    """nbdcopy of the whole export at uri to the raw file destination (made or replaced)."""
+    return [nbd.nbdcopy, uri, destination]
+
+
+def dirty_map(nbd, uri, bitmap, *, timeout=None):
+    """parse_dirty_map of nbdinfo run alone."""
+    out = command.run(nbd.host, dirty_map_argv(nbd, uri, bitmap), timeout=timeout)
+    return parse_dirty_map(out.stdout)
+
+
 def copy(nbd, uri, destination, *, timeout=None):
-    """Copy the whole export at uri to the raw file destination (made or replaced)."""
-    command.run(nbd.host, [nbd.nbdcopy, uri, destination], timeout=timeout)
+    command.run(nbd.host, copy_argv(nbd, uri, destination), timeout=timeout)

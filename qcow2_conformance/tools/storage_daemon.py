@@ -11,8 +11,7 @@ node names, no argument that repeats qemu's default.
 """
 
 import json
-import os
-from dataclasses import dataclass
+import shlex
 
 from qcow2_conformance.tools import command, files
 
@@ -133,58 +132,82 @@ def transaction(tools, images, actions, *, script, timeout=None):
 
 # --- A chain exported over NBD, as a backup application reads it. ---
 
-# Starts the daemon in the background with its QMP input, then waits until
-# it has answered every command (or died), and prints its pid then its log.
-# The writer keeps the daemon's stdin open until the stop file appears, then
-# sends quit: the daemon ends the way apply_to's does, closing every image.
-# Everything it starts carries the caller's mark (tools/processes.py). The
-# writer is a subshell, not a { } group: dash keeps a copy of a group's
-# redirected stderr open in it, which would hold the caller's pipe open.
-_START = r"""
-qmp=$1 stop=$2 log=$3 want=$4; shift 4
-rm -f -- "$stop"
+# One command does it all, because every command costs a process start (and
+# on an ssh target a round trip): start the daemon in the background with
+# its QMP input, wait until it has answered every command, run each client
+# (a shell line) while it serves, then make it quit and wait until it is
+# gone, so its image locks are too. The output is each client's stdout, then
+# the daemon's log, each after a separator line. A failed client ends the
+# clients; its status is the command's, its stderr the command's stderr.
+# The writer of the daemon's input is a subshell, not a { } group: dash keeps
+# a copy of a group's redirected stderr open in it, which would hold the
+# caller's pipe open for as long as the daemon lives.
+_SERVE = r"""
+qmp=$1 socket=$2 want=$3 sep=$4 n=$5; shift 5
+i=0; while [ "$i" -lt "$n" ]; do eval "client$i=\$1"; shift; i=$((i + 1)); done
+dir=$(dirname -- "$socket"); stop=$dir/stop log=$dir/qsd.log
+# What an earlier export left would pass for this one's (its answers, its socket).
+rm -f -- "$stop" "$log" "$socket"
 (printf %s "$qmp"; while [ ! -e "$stop" ]; do sleep 0.01; done
   printf '{"execute":"quit"}\n') </dev/null 2>/dev/null | "$@" >"$log" 2>&1 &
 pid=$!
 while kill -0 "$pid" 2>/dev/null; do
-    [ "$(grep -c -e '"return"' -e '"error"' "$log")" -ge "$want" ] && break
+    [ "$(grep -c -e '"return"' -e '"error"' "$log" 2>/dev/null)" -ge "$want" ] 2>/dev/null && break
     sleep 0.005
 done
-echo "$pid"
+rc=0
+if kill -0 "$pid" 2>/dev/null && ! grep -q '"error"' "$log"; then
+    i=0; while [ "$i" -lt "$n" ]; do
+        eval "line=\$client$i"
+        echo "$sep"
+        eval "$line" || { rc=$?; break; }
+        i=$((i + 1))
+    done
+fi
+touch -- "$stop"
+while [ -e "/proc/$pid" ] && ! grep -q ') Z' "/proc/$pid/stat" 2>/dev/null; do sleep 0.005; done
+echo "$sep"
 cat -- "$log"
-"""
-
-# Waits until a pid is gone; a zombie counts as gone (its parent may never reap it).
-_GONE = r"""
-touch -- "$1"
-while [ -e "/proc/$2" ] && ! grep -q ') Z' "/proc/$2/stat" 2>/dev/null; do sleep 0.005; done
+exit "$rc"
 """
 
 EXPORT_NAME = "b"
 TEMP_BITMAP = "backup-tmp"
 
 
-@dataclass(frozen=True)
-class Export:
-    """A running qemu-storage-daemon that exports a chain's top over NBD."""
-
-    pid: str
-    uri: str  # nbd+unix:///EXPORT?socket=PATH
-    bitmap: str | None  # the exported temporary bitmap, None: a full backup
-    stop: str  # creating this file makes the daemon quit
-    mark: str  # carried by every process of the daemon
+class Refused(command.CommandError):
+    """qemu-storage-daemon refused a QMP command (or ended before answering them all)."""
 
 
-def export_chain(tools, images, socket, *, sources=(), granularity=None, mark, timeout=None):
-    """Open images (paths, base first) read-only as one chain, export the top over NBD.
+def export_uri(socket):
+    """The NBD URI of serve_chain's export on the UNIX socket at socket."""
+    return f"nbd+unix:///{EXPORT_NAME}?socket={socket}"
 
-    sources: the (index into images, bitmap name) pairs to merge into a
-    temporary bitmap on the top node (persistent false, disabled: it
-    records nothing), which the export publishes as
+
+def serve_chain(
+    tools,
+    images,
+    socket,
+    clients,
+    *,
+    sources=(),
+    granularity=None,
+    timeout=None,
+    mark=command.FRESH,
+):
+    """Export a chain's top over NBD while clients run; return each client's stdout.
+
+    images: paths, base first, opened read-only as one chain ("backing"
+    links the nodes). sources: (index into images, bitmap name) pairs merged
+    into a temporary bitmap TEMP_BITMAP on the top node (persistent false,
+    disabled: it records nothing), which the export publishes as
     qemu:dirty-bitmap:TEMP_BITMAP; none: no bitmap (a full backup).
-    granularity is the temporary bitmap's (None: qemu's default). socket is
-    a UNIX socket path, at most 107 bytes. Returns an Export once the daemon
-    serves it; stop it with stop_export (or processes.kill_marked(mark)).
+    granularity is the temporary bitmap's (None: qemu's default). socket: a
+    UNIX socket path of at most 107 bytes, in a folder of the caller's that
+    also takes the daemon's log. clients: argument lists, run one after the
+    other at export_uri(socket). Raises Refused if the daemon refused a
+    command (with qemu's message), CommandError if a client failed; either
+    way the daemon is gone. mark: the processes' mark (tools/processes.py).
     """
     nodes = [f"n{i}" for i in range(len(images))]
     argv = [tools.qemu_storage_daemon]
@@ -211,38 +234,32 @@ def export_chain(tools, images, socket, *, sources=(), granularity=None, mark, t
         ]
         commands.append({"execute": "transaction", "arguments": {"actions": actions}})
         export["bitmaps"] = [TEMP_BITMAP]
+    address = {"type": "unix", "data": {"path": socket}}
     commands += [
-        {
-            "execute": "nbd-server-start",
-            "arguments": {"addr": {"type": "unix", "data": {"path": socket}}},
-        },
+        {"execute": "nbd-server-start", "arguments": {"addr": address}},
         {"execute": "block-export-add", "arguments": export},
     ]
     qmp = "".join(json.dumps(c, separators=(",", ":")) + "\n" for c in commands)
-    folder = os.path.dirname(socket)
-    stop, log = os.path.join(folder, "stop"), os.path.join(folder, "qsd.log")
-    script = ["sh", "-c", _START, "sh", qmp, stop, log, str(len(commands)), *argv]
-    out = command.run(tools.host, script, timeout=timeout, mark=mark)
-    pid, _, said = out.stdout.partition("\n")
+    separator = f"--- {command.new_mark()} ---"
+    lines = [shlex.join(str(a) for a in client) for client in clients]
+    script = [
+        "sh", "-c", _SERVE, "sh", qmp, socket, str(len(commands)), separator, str(len(lines)),
+        *lines, *argv,
+    ]  # fmt: skip
+    out = command.run(tools.host, script, check=False, timeout=timeout, mark=mark)
+    if out.timed_out:
+        why = f"timed out after {timeout} s; the daemon and its clients were killed"
+        raise command.CommandError(argv, command.Result(out.rc, "", why, timed_out=True))
+    parts = out.stdout.split(separator + "\n")
+    said, outputs = parts[-1], parts[1:-1]
     replies = [json.loads(line) for line in said.splitlines() if line.startswith("{")]
     answers = [r for r in replies if "return" in r or "error" in r]
     errors = [r["error"]["desc"] for r in answers if "error" in r]
-    started = Export(pid.strip(), _uri(socket), TEMP_BITMAP if sources else None, stop, mark)
-    if errors or len(answers) != len(commands):
-        stop_export(tools, started, timeout=timeout)
-        raise command.CommandError(
-            argv,
-            command.Result(
-                1, said, errors[0] if errors else f"qemu-storage-daemon ended early: {said}"
-            ),
-        )
-    return started
-
-
-def stop_export(tools, export, *, timeout=None):
-    """Make the daemon quit and wait until it is gone, so its image locks are too."""
-    command.run(tools.host, ["sh", "-c", _GONE, "sh", export.stop, export.pid], timeout=timeout)
-
-
-def _uri(socket):
-    return f"nbd+unix:///{EXPORT_NAME}?socket={socket}"
+    if errors or len(answers) < len(commands):
+        why = errors[0] if errors else f"qemu-storage-daemon ended early: {said.strip()}"
+        raise Refused(argv, command.Result(1, said, why))
+    if out.rc != 0 or len(outputs) != len(clients):
+        failed = clients[max(len(outputs) - 1, 0)]
+        said = outputs[-1] if outputs else ""
+        raise command.CommandError(failed, command.Result(out.rc, said, out.stderr))
+    return outputs
