@@ -11,6 +11,7 @@ import pytest
 from qcow2_conformance.conformance.lifecycle_disk import unavailable
 from qcow2_conformance.conformance.lifecycle_machine import MAX_EVENTS, derived_seed, draw
 from qcow2_conformance.conformance.lifecycle_run import CLUSTER, SIZE, LifecycleRun
+from qcow2_conformance.fixtures.lifecycle_options import lifecycle_options
 from qcow2_conformance.implementations.registry import Reference
 from qcow2_conformance.rules.outcomes import FAILED
 from qcow2_conformance.scenarios import lifecycle as lc
@@ -110,3 +111,46 @@ def test_one_seed_draws_one_lifecycle_that_ends_with_backups_since_its_checkpoin
         closing = [lc.Backup(n) for n in dict.fromkeys(names[:1] + names[-1:])]
         assert list(events[len(events) - len(closing) :]) == closing
         assert len(events) <= MAX_EVENTS + 2
+
+
+class _Options:
+    """A pytest config's getoption over the options given (pure logic: the one-line path
+    of a usage error is the same for every option, and tested with the others)."""
+
+    DEFAULTS = {"procedure": "snapshot", "scenario": []}
+
+    def __init__(self, **given):
+        self.given = given
+
+    def getoption(self, name):
+        return self.given.get(name, self.DEFAULTS.get(name))
+
+
+def _refused(message):
+    raise SystemExit(message)
+
+
+@pytest.mark.parametrize(
+    "given, says",
+    [
+        ({"lifecycles": 0}, "--lifecycles 0: must be at least 1"),
+        ({"lifecycle_replay": "nothing.json"}, "nothing.json: No such file or directory"),
+        ({"lifecycles": 2, "generate": 2}, "leave out --generate"),
+        ({"lifecycles": 2, "procedure": "commit"}, "leave out --procedure"),
+        ({"lifecycle_commits": True}, "add --lifecycles N"),
+        ({"lifecycle_replay": "x.json", "seed": 3}, "leave it out"),
+    ],
+)
+def test_bad_lifecycle_options_are_refused_naming_the_fix(given, says, tmp_path):
+    with pytest.raises(SystemExit) as refused:
+        lifecycle_options(_Options(**given), _refused, lambda p: str(tmp_path / p))
+    assert says in str(refused.value) and "\n" not in str(refused.value)
+
+
+def test_lifecycle_options_give_the_slots_to_judge():
+    found = lifecycle_options(_Options(lifecycles=2, seed=5), _refused, str)
+    assert [(s.name, s.seed, s.max_events) for s in found] == [
+        ("lifecycle-0", 5, MAX_EVENTS),
+        ("lifecycle-1", 5, MAX_EVENTS),
+    ]
+    assert lifecycle_options(_Options(), _refused, str) is None
