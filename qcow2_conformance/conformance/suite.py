@@ -106,6 +106,7 @@ def verdicts(case, request):
 
 
 def lifecycle_verdicts(case, lifecycles, request):
+    request.node.user_properties.append(("host", settings(request.config).target.name()))
     reason = lifecycles.unavailable(case.impl)
     if reason:
         pytest.skip(reason)
