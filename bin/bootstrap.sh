@@ -24,6 +24,7 @@ bootstrap_done() {
     [ -x "$VENV/bin/python" ] && [ -x "$VENV/bin/tox" ] || return 1
     command -v qemu-img >/dev/null && command -v qemu-io >/dev/null \
         && command -v qemu-storage-daemon >/dev/null || return 1
+    command -v nbdinfo >/dev/null && command -v nbdcopy >/dev/null || return 1
     read -r stamp 2>/dev/null <"$BOOTSTRAP_STAMP" || return 1
     [ "$stamp" = "$(bootstrap_key)" ]
 }
@@ -31,6 +32,8 @@ bootstrap_done() {
 missing_packages() {
     command -v qemu-img >/dev/null && command -v qemu-io >/dev/null || echo qemu-utils
     command -v qemu-storage-daemon >/dev/null || echo qemu-system-common
+    # nbdinfo, nbdcopy: the NBD client a lifecycle's backups are read with.
+    command -v nbdinfo >/dev/null && command -v nbdcopy >/dev/null || echo libnbd-bin
     command -v python3 >/dev/null || echo python3
     python3 -c 'import ensurepip, venv' 2>/dev/null || echo python3-venv
 }

@@ -147,11 +147,41 @@ def pytest_addoption(parser):
         " catalog; they are written to NAME.scenarios/ beside NAME.json",
     )
     group.addoption(
+        "--lifecycles",
+        type=_number("--lifecycles", int),
+        default=None,
+        metavar="N",
+        help="judge N lifecycles of one disk drawn by a state machine (docs/lifecycles.md)"
+        " instead of scenarios; a failing one is shrunk and written as a replay file",
+    )
+    group.addoption(
+        "--lifecycle-events",
+        type=_number("--lifecycle-events", int),
+        default=None,
+        metavar="N",
+        help="with --lifecycles: at most N drawn events per lifecycle (default 12)",
+    )
+    group.addoption(
+        "--lifecycle-commits",
+        action="store_true",
+        default=False,
+        help="with --lifecycles: an exec: program does the commit procedure too; it is then"
+        " also called as PATH COMMIT_TOP COMMIT_BASE [ABOVE] (COMMIT_BASE exists, a"
+        " snapshot's OVERLAY does not)",
+    )
+    group.addoption(
+        "--lifecycle-replay",
+        default=None,
+        metavar="FILE",
+        help="judge the one lifecycle of a replay file that --lifecycles wrote",
+    )
+    group.addoption(
         "--seed",
         type=_number("--seed", int),
         default=None,
         metavar="S",
-        help="seed of --generate (default 11); one seed draws the same scenarios",
+        help="seed of --generate or --lifecycles (default 11); one seed draws the same"
+        " scenarios or lifecycles",
     )
     group.addoption(
         "--shrink",
@@ -166,7 +196,8 @@ def pytest_addoption(parser):
         # None: not given (Settings refuses it without --shrink, then makes it 120).
         default=None,
         metavar="SECONDS",
-        help="with --shrink: time it may spend on each failing rule (default 120)",
+        help="with --shrink or --lifecycles: time it may spend shrinking each failing rule"
+        " (default 120)",
     )
 
 

@@ -140,3 +140,50 @@ JUDGED = [
     ("plain_recipe.py", "hardening-existing-overlay", 0),
     ("omits_granularity.py", "granularity-128k", 1),
 ]
+
+
+# (program in tests/faulty, the lifecycle it is run on as JSON events, the rules it must
+# trip, no more): tests/conformance/test_lifecycles.py. K = 64 KiB, the disk's cluster size.
+_K = 65536
+LIFECYCLE_PROGRAMS = [
+    (
+        "lifecycle_no_carry.py",
+        [
+            {"event": "checkpoint", "name": "cp0", "granularity": None},
+            {"event": "write", "offset": 0, "length": _K, "pattern": 1},
+            {"event": "snapshot"},
+            {"event": "write", "offset": _K, "length": _K, "pattern": 2},
+            {"event": "backup", "name": "cp0"},
+        ],
+        {"lifecycle-backup-possible"},
+    ),
+    # Without -g the carried bitmap is 64 KiB where the checkpoint's was 4 KiB: the
+    # backup copies more, and misses nothing.
+    (
+        "lifecycle_no_granularity.py",
+        [
+            {"event": "checkpoint", "name": "cp0", "granularity": 4096},
+            {"event": "write", "offset": 5000, "length": 100, "pattern": 7},
+            {"event": "snapshot"},
+            {"event": "write", "offset": 70000, "length": 10, "pattern": 8},
+            {"event": "backup", "name": "cp0"},
+        ],
+        set(),
+    ),
+    # A gap (another tool's snapshot) with a write in it, then a commit into the gap
+    # image: the resurrected cp0 misses what was written at 1 MiB.
+    (
+        "lifecycle_resurrects.py",
+        [
+            {"event": "checkpoint", "name": "cp0", "granularity": None},
+            {"event": "write", "offset": 0, "length": _K, "pattern": 1},
+            {"event": "foreign-snapshot"},
+            {"event": "write", "offset": 1 << 20, "length": _K, "pattern": 2},
+            {"event": "snapshot"},
+            {"event": "write", "offset": 2 << 20, "length": 4096, "pattern": 3},
+            {"event": "commit", "top": 2, "base": 1},
+            {"event": "backup", "name": "cp0"},
+        ],
+        {"lifecycle-restore"},
+    ),
+]

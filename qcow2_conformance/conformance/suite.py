@@ -12,11 +12,13 @@ by the others.
 import pytest
 
 from qcow2_conformance.conformance.cases import cases, param_id
+from qcow2_conformance.conformance.lifecycles import Lifecycles
 from qcow2_conformance.conformance.pipeline import Pipeline, RunError
 from qcow2_conformance.fixtures.grouping import GroupScheduling
 from qcow2_conformance.fixtures.session import is_active, settings
 from qcow2_conformance.rules import HARDENING
 from qcow2_conformance.rules.outcomes import ERROR, FAILED, FINDINGS, SKIPPED
+from qcow2_conformance.scenarios.lifecycle import LIFECYCLE, replay_folder
 
 
 def _cases(config):
@@ -55,6 +57,21 @@ def pipeline(pytestconfig, tools, chain_cache, session_folder):
 
 
 @pytest.fixture(scope="session")
+def lifecycles(pytestconfig, tools, session_folder):
+    harness = settings(pytestconfig)
+    return Lifecycles(
+        tools,
+        str(session_folder / "lifecycles"),
+        harness.target.subfolder("lifecycles"),
+        replay_folder(harness.results),
+        {i.name: spec for i, spec in zip(harness.implementations(), harness.impl_specs)},
+        timeout=harness.timeout,
+        shrink_budget=pytestconfig.getoption("shrink_budget"),
+        exec_commits=pytestconfig.getoption("lifecycle_commits"),
+    )
+
+
+@pytest.fixture(scope="session")
 def failed_runs():
     """The (implementation, scenario) runs whose failure a test already showed in full."""
     return set()
@@ -79,7 +96,25 @@ def judged(pipeline, impl, scenario, failed_runs):
 
 
 @pytest.fixture
-def verdicts(case, pipeline, failed_runs, request):
+def verdicts(case, request):
+    """The verdicts of case's rule: of a scenario's run, or of a lifecycle."""
+    if case.scenario.procedure == LIFECYCLE:
+        return lifecycle_verdicts(case, request.getfixturevalue("lifecycles"), request)
+    return scenario_verdicts(
+        case, request.getfixturevalue("pipeline"), request.getfixturevalue("failed_runs"), request
+    )
+
+
+def lifecycle_verdicts(case, lifecycles, request):
+    request.node.user_properties.append(("host", settings(request.config).target.name()))
+    reason = lifecycles.unavailable(case.impl)
+    if reason:
+        pytest.skip(reason)
+    found = [lifecycles.verdict(case.impl, case.scenario, case.rule.id)]
+    return _kept(found, request)
+
+
+def scenario_verdicts(case, pipeline, failed_runs, request):
     """The verdicts of case's rule, one per subject.
 
     They go to the results file as they are (user property 'verdicts'). The
@@ -101,6 +136,10 @@ def verdicts(case, pipeline, failed_runs, request):
             request.node.add_report_section(
                 "setup", "harness commands", "\n".join(pipeline.commands(impl, scenario))
             )
+    return _kept(found, request)
+
+
+def _kept(found, request):
     request.node.user_properties.append(
         (
             "verdicts",

@@ -5,7 +5,8 @@ harness, this module is shipped to a remote target with the agent and the
 qcow2 package (tools/bundle.py), and the agent (tools/agent.py) answers
 each "read" request there with answer():
 
-    [["facts", PATH, ROLE], ["sha256", PATH, ""], ...]  ->  one dict per request
+    [["facts", PATH, ROLE], ["links", PATH, ""], ["sha256", PATH, ""], ...]
+        ->  one dict per request
 
 so images are never copied back. observe/inspect.py turns the answers into
 ImageFacts.
@@ -21,7 +22,8 @@ def answer(requests):
     """One dict per (operation, path, role) request, in order.
 
     Every answer says whether the path exists; "facts" adds the image's
-    facts or why it could not be read, "sha256" the digest of the whole file.
+    facts or why it could not be read, "links" only its backing link and
+    bitmaps' flags, "sha256" the digest of the whole file.
     """
     return [_answer(op, path, role) for op, path, role in requests]
 
@@ -34,6 +36,8 @@ def _answer(op, path, role):
     try:
         if op == "facts":
             found["facts"] = image_facts(real, role)
+        elif op == "links":
+            found["links"] = image_links(real)
         elif op == "sha256":
             with open(real, "rb") as f:
                 found["sha256"] = hashlib.file_digest(f, "sha256").hexdigest()
@@ -66,6 +70,23 @@ def image_facts(path, role):
             ],
             "allocated": [[e.offset, e.length, e.kind] for e in img.allocated_extents()],
             "data_digest": img.data_digest(),
+        }
+
+
+def image_links(path):
+    """An image's backing link and bitmaps' flags, without reading its data or bitmaps.
+
+    A lifecycle asks after every event; image_facts hashes every data
+    cluster, which cost 40 to 80 ms on a chain of three 4 MiB images against
+    0.2 ms for this.
+    """
+    if qcow2.probe_format(path) == "raw":
+        return {"path": path, "backing_path": None, "bitmaps": []}
+    with qcow2.open_image(path) as img:
+        return {
+            "path": path,
+            "backing_path": _resolve(path, img.backing_file),
+            "bitmaps": [[b.name, b.in_use, b.auto, b.granularity] for b in img.bitmaps],
         }
 
 

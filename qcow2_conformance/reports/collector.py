@@ -24,7 +24,7 @@ from qcow2_conformance.fixtures.session import is_active, is_worker, settings
 from qcow2_conformance.implementations.sweep import uses_libvirt
 from qcow2_conformance.reports import html, markdown, results
 from qcow2_conformance.reports.terminal import Terminal
-from qcow2_conformance.rules.outcomes import ERROR, PASSED, SKIPPED
+from qcow2_conformance.rules.outcomes import ERROR, FAILED, PASSED, SKIPPED
 from qcow2_conformance.statuses import USAGE
 from qcow2_conformance.tools import toolset, virsh
 
@@ -43,6 +43,10 @@ def companions(results_path):
         "html": os.path.join(folder, f"{prefix}report.html"),
         "markdown": os.path.join(folder, f"{prefix}summary.md"),
     }
+
+
+# How a lifecycle verdict's message gives the command that replays it (conformance/lifecycles.py).
+REPLAY = "qcow2-conformance --lifecycle-replay "
 
 
 def _now():
@@ -241,6 +245,7 @@ class Collector:
                     "yellow",
                 )
             )
+        lines += [(line, "red") for line in replay_lines(self.document["results"])]
         # 'snapshot and chain', 'commit': the families of the procedure's rules that count.
         kinds = " and ".join(settings(self.config).procedure.conformance_families())
         if conformance:
@@ -259,6 +264,16 @@ class Collector:
             )
         )
         return lines
+
+
+def replay_lines(records):
+    """'replay: COMMAND' for each failing lifecycle's shrunk replay file, once each."""
+    found = dict.fromkeys(
+        "replay: " + r["message"][r["message"].index(REPLAY) :]
+        for r in records
+        if r["outcome"] == FAILED and REPLAY in r["message"]
+    )
+    return list(found)
 
 
 def _verdicts(report, subjects, given):

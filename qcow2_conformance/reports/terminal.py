@@ -90,9 +90,12 @@ class Terminal:
         if labels:
             impls += f" (label {', '.join(labels)})"
         scenarios = harness.scenarios()
+        judged = f"{harness.procedure.name} procedure, {len(scenarios)} scenarios"
+        if harness.lifecycles:
+            judged = f"{len(scenarios)} lifecycles of one disk (docs/lifecycles.md)"
         return [
             f"qemu judged: {tools.release} at {tools.qemu_img}, from {qemu_source(config, tools)}",
-            f"judging: {impls}, {harness.procedure.name} procedure, {len(scenarios)} scenarios",
+            f"judging: {impls}, {judged}",
         ]
 
     @pytest.hookimpl(tryfirst=True)

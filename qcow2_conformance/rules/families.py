@@ -15,6 +15,7 @@ FAMILIES = (
     Family("snapshot", "snapshot rules", False),
     Family("chain", "chain rules", False),
     Family("commit", "commit rules", False),
+    Family("lifecycle", "lifecycle rules (proven by restoring real backups)", False),
     Family("hardening", "hardening checks (advisory, not part of conformance)", True),
     Family(
         "cross-check", "cross-check (a verdict on the qemu release, not the implementation)", True

@@ -18,9 +18,11 @@ from qcow2_conformance.rules import (
     commit,
     crosscheck,
     hardening,
+    lifecycle,
     snapshot,
 )
 from qcow2_conformance.rules.families import BY_NAME
+from qcow2_conformance.scenarios.lifecycle import LIFECYCLE
 from qcow2_conformance.scenarios.model import COMMIT, SNAPSHOT
 
 
@@ -56,6 +58,11 @@ def _hardening(rule_id, text, check):
 def _commit(rule_id, text, check, **flags):
     # A commit makes no OVERLAY: what it needs of COMMIT_BASE, commit-completes checks.
     return Rule(rule_id, "commit", COMMIT, SCENARIO, text, check, needs_overlay=False, **flags)
+
+
+def _lifecycle(rule_id, text, check):
+    # Judged on the backups of a lifecycle run (conformance/lifecycle_run.py), not on a scenario.
+    return Rule(rule_id, "lifecycle", LIFECYCLE, SCENARIO, text, check, needs_overlay=False)
 
 
 RULES = (
@@ -275,6 +282,20 @@ RULES = (
         " (an image between the top and the lowest image holding the name that does not hold"
         " it). A probe write through the new top sets bits in that top's recording bitmaps",
         commit.commit_backup_ready,
+    ),
+    _lifecycle(
+        "lifecycle-backup-possible",
+        "when a backup since checkpoint NAME is asked for, NAME is valid at the top by the chain"
+        " rules if it would be valid had every snapshot and commit since NAME followed the"
+        " procedure (worked out on the harness's model of the chain)",
+        lifecycle.backup_possible,
+    ),
+    _lifecycle(
+        "lifecycle-restore",
+        "every backup, restored on the one it is based on (an incremental one: on the guest's"
+        " disk when its checkpoint was made), equals the guest's disk byte for byte at the"
+        " moment of the backup",
+        lifecycle.restore,
     ),
 )
 

@@ -1,5 +1,8 @@
 """File operations on the host (coreutils), so the harness can target any host."""
 
+import base64
+import os
+
 from qcow2_conformance.tools import command
 
 # Below the kernel's limit for one argument (MAX_ARG_STRLEN, 128 KiB).
@@ -96,3 +99,25 @@ def listing(host, folder):
     out = command.run(host, ["find", folder, "!", "-type", "d", "-printf", r"%P\0%s\0%T@\0"]).stdout
     fields = out.split("\0")[:-1]
     return {fields[i]: (int(fields[i + 1]), fields[i + 2]) for i in range(0, len(fields) - 2, 3)}
+
+
+def read_ranges(host, path, ranges):
+    """The bytes of each (offset, length) of the file at path on host, one after the other.
+
+    On an ssh target only those bytes travel (dd, then base64: command
+    output is text), not the whole file.
+    """
+    if host.backend.NAME == "local":
+        with open(path, "rb") as f:
+            return b"".join(os.pread(f.fileno(), length, off) for off, length in ranges)
+    script = (
+        'f=$1; shift; while [ "$#" -gt 1 ]; do'
+        ' dd if="$f" iflag=skip_bytes,count_bytes bs=65536 skip="$1" count="$2" status=none'
+        "; shift 2; done | base64 -w0"
+    )
+    argv = ["sh", "-c", script, "sh", path, *(str(n) for r in ranges for n in r)]
+    data = base64.b64decode(command.run(host, argv).stdout)
+    # A pipeline's status is its last command's: a short read shows in the length.
+    if len(data) != sum(length for _, length in ranges):
+        raise command.CommandError(argv, command.Result(1, "", f"{path}: short read"))
+    return data

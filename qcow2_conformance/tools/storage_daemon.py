@@ -11,6 +11,7 @@ node names, no argument that repeats qemu's default.
 """
 
 import json
+import shlex
 
 from qcow2_conformance.tools import command, files
 
@@ -127,3 +128,138 @@ def transaction(tools, images, actions, *, script, timeout=None):
             script=script,
             timeout=timeout,
         )
+
+
+# --- A chain exported over NBD, as a backup application reads it. ---
+
+# One command does it all, because every command costs a process start (and
+# on an ssh target a round trip): start the daemon in the background with
+# its QMP input, wait until it has answered every command, run each client
+# (a shell line) while it serves, then make it quit and wait until it is
+# gone, so its image locks are too. The output is each client's stdout, then
+# the daemon's log, each after a separator line. A failed client ends the
+# clients; its status is the command's, its stderr the command's stderr.
+# The writer of the daemon's input is a subshell, not a { } group: dash keeps
+# a copy of a group's redirected stderr open in it, which would hold the
+# caller's pipe open for as long as the daemon lives.
+_SERVE = r"""
+qmp=$1 socket=$2 want=$3 sep=$4 n=$5; shift 5
+i=0; while [ "$i" -lt "$n" ]; do eval "client$i=\$1"; shift; i=$((i + 1)); done
+dir=$(dirname -- "$socket"); stop=$dir/stop log=$dir/qsd.log
+# What an earlier export left would pass for this one's (its answers, its socket).
+rm -f -- "$stop" "$log" "$socket"
+(printf %s "$qmp"; while [ ! -e "$stop" ]; do sleep 0.01; done
+  printf '{"execute":"quit"}\n') </dev/null 2>/dev/null | "$@" >"$log" 2>&1 &
+pid=$!
+while kill -0 "$pid" 2>/dev/null; do
+    [ "$(grep -c -e '"return"' -e '"error"' "$log" 2>/dev/null)" -ge "$want" ] 2>/dev/null && break
+    sleep 0.005
+done
+rc=0
+if kill -0 "$pid" 2>/dev/null && ! grep -q '"error"' "$log"; then
+    i=0; while [ "$i" -lt "$n" ]; do
+        eval "line=\$client$i"
+        echo "$sep"
+        eval "$line" || { rc=$?; break; }
+        i=$((i + 1))
+    done
+fi
+touch -- "$stop"
+while [ -e "/proc/$pid" ] && ! grep -q ') Z' "/proc/$pid/stat" 2>/dev/null; do sleep 0.005; done
+echo "$sep"
+cat -- "$log"
+exit "$rc"
+"""
+
+EXPORT_NAME = "b"
+TEMP_BITMAP = "backup-tmp"
+
+
+class Refused(command.CommandError):
+    """qemu-storage-daemon refused a QMP command (or ended before answering them all)."""
+
+
+def export_uri(socket):
+    """The NBD URI of serve_chain's export on the UNIX socket at socket."""
+    return f"nbd+unix:///{EXPORT_NAME}?socket={socket}"
+
+
+def serve_chain(
+    tools,
+    images,
+    socket,
+    clients,
+    *,
+    sources=(),
+    granularity=None,
+    timeout=None,
+    mark=command.FRESH,
+):
+    """Export a chain's top over NBD while clients run; return each client's stdout.
+
+    images: paths, base first, opened read-only as one chain ("backing"
+    links the nodes). sources: (index into images, bitmap name) pairs merged
+    into a temporary bitmap TEMP_BITMAP on the top node (persistent false,
+    disabled: it records nothing), which the export publishes as
+    qemu:dirty-bitmap:TEMP_BITMAP; none: no bitmap (a full backup).
+    granularity is the temporary bitmap's (None: qemu's default). socket: a
+    UNIX socket path of at most 107 bytes, in a folder of the caller's that
+    also takes the daemon's log. clients: argument lists, run one after the
+    other at export_uri(socket). Raises Refused if the daemon refused a
+    command (with qemu's message), CommandError if a client failed; either
+    way the daemon is gone. mark: the processes' mark (tools/processes.py).
+    """
+    nodes = [f"n{i}" for i in range(len(images))]
+    argv = [tools.qemu_storage_daemon]
+    for i, path in enumerate(images):
+        blockdev = {
+            "driver": "qcow2",
+            "node-name": nodes[i],
+            "read-only": True,
+            "backing": nodes[i - 1] if i else None,
+            "file": {"driver": "file", "filename": path, "read-only": True},
+        }
+        argv += ["--blockdev", json.dumps(blockdev, separators=(",", ":"))]
+    argv += ["--chardev", "stdio,id=qmp", "--monitor", "chardev=qmp"]
+    top = nodes[-1]
+    commands = [{"execute": "qmp_capabilities"}]
+    export = {"type": "nbd", "id": "e", "node-name": top, "name": EXPORT_NAME}
+    if sources:
+        add = {"node": top, "name": TEMP_BITMAP, "persistent": False, "disabled": True}
+        if granularity is not None:
+            add["granularity"] = granularity
+        actions = [
+            {"type": "block-dirty-bitmap-add", "data": add},
+            merge_action(top, TEMP_BITMAP, [(nodes[i], name) for i, name in sources]),
+        ]
+        commands.append({"execute": "transaction", "arguments": {"actions": actions}})
+        export["bitmaps"] = [TEMP_BITMAP]
+    address = {"type": "unix", "data": {"path": socket}}
+    commands += [
+        {"execute": "nbd-server-start", "arguments": {"addr": address}},
+        {"execute": "block-export-add", "arguments": export},
+    ]
+    qmp = "".join(json.dumps(c, separators=(",", ":")) + "\n" for c in commands)
+    separator = f"--- {command.new_mark()} ---"
+    lines = [shlex.join(str(a) for a in client) for client in clients]
+    script = [
+        "sh", "-c", _SERVE, "sh", qmp, socket, str(len(commands)), separator, str(len(lines)),
+        *lines, *argv,
+    ]  # fmt: skip
+    out = command.run(tools.host, script, check=False, timeout=timeout, mark=mark)
+    if out.timed_out:
+        why = f"timed out after {timeout} s; the daemon and its clients were killed"
+        raise command.CommandError(argv, command.Result(out.rc, "", why, timed_out=True))
+    parts = out.stdout.split(separator + "\n")
+    said, outputs = parts[-1], parts[1:-1]
+    replies = [json.loads(line) for line in said.splitlines() if line.startswith("{")]
+    answers = [r for r in replies if "return" in r or "error" in r]
+    errors = [r["error"]["desc"] for r in answers if "error" in r]
+    if errors or len(answers) < len(commands):
+        why = errors[0] if errors else f"qemu-storage-daemon ended early: {said.strip()}"
+        raise Refused(argv, command.Result(1, said, why))
+    if out.rc != 0 or len(outputs) != len(clients):
+        failed = clients[max(len(outputs) - 1, 0)]
+        said = outputs[-1] if outputs else ""
+        raise command.CommandError(failed, command.Result(out.rc, said, out.stderr))
+    return outputs

@@ -48,6 +48,7 @@ OWNED = [
     "docs/remote-hosts.md",
     "docs/qemu-releases.md",
     "docs/generated-scenarios.md",
+    "docs/lifecycles.md",
     "docs/scenarios.md",
     "docs/development.md",
     "docs/benchmarks.md",

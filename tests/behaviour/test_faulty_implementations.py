@@ -12,7 +12,12 @@ import pytest
 from qcow2_conformance.conformance.pipeline import Pipeline, RunError
 from qcow2_conformance.rules import verdict
 
-from faulty_programs import COMMIT_PROGRAMS, HARDENING_PROGRAMS, SNAPSHOT_PROGRAMS
+from faulty_programs import (
+    COMMIT_PROGRAMS,
+    HARDENING_PROGRAMS,
+    LIFECYCLE_PROGRAMS,
+    SNAPSHOT_PROGRAMS,
+)
 from support import failed_rules, faulty, trips_exactly
 
 
@@ -59,6 +64,8 @@ def test_every_rule_is_tripped_by_some_faulty_implementation(rule_ids):
     # the hardening checks by the programs of tests/observe/test_hardening.py, the commit
     # procedure's completes by tests/behaviour/test_commit_procedure.py.
     hardening = {check for _, check, _, _, _ in HARDENING_PROGRAMS}
+    # The lifecycle rules, by the programs of tests/conformance/test_lifecycles.py.
+    tripped |= set().union(*(rules for _, _, rules in LIFECYCLE_PROGRAMS))
     assert tripped | {"qemu-img-agrees"} | hardening == set(rule_ids)
 
 

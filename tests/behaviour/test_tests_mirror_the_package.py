@@ -27,6 +27,20 @@ ELSEWHERE = {
     "conformance/generated_summary.py": "runs on drawn scenarios: behaviour/test_generated_runs.py",
     "conformance/pipeline.py": "the flow of one run: behaviour/test_faulty_implementations.py,"
     " rules/test_crosscheck.py, tools/test_toolset.py",
+    "conformance/lifecycle_machine.py": "drawing and shrinking lifecycles:"
+    " conformance/test_lifecycles.py",
+    "conformance/lifecycle_run.py": "the executor of lifecycle events:"
+    " conformance/test_lifecycles.py",
+    "fixtures/lifecycle_options.py": "the lifecycle options and their one-line errors:"
+    " conformance/test_lifecycles.py",
+    "observe/chain_state.py": "a Disk's links and bitmaps: conformance/test_lifecycle_disk.py",
+    "observe/lifecycle_facts.py": "plain data the lifecycle rules judge:"
+    " scenarios/test_lifecycle_model.py",
+    "procedures/lifecycle.py": "who is judged on lifecycles: conformance/test_lifecycles.py",
+    "rules/lifecycle.py": "the two lifecycle rules on hand-made facts:"
+    " scenarios/test_lifecycle_model.py",
+    "scenarios/lifecycle.py": "events and replay files: scenarios/test_lifecycle_model.py",
+    "tools/nbd.py": "nbdinfo and nbdcopy, in real backups: conformance/test_lifecycle_disk.py",
     "procedures/base.py": "what a procedure is, by its two: behaviour/test_procedures.py",
     "procedures/snapshot.py": "behaviour/test_procedures.py, behaviour/test_end_to_end.py",
     "procedures/commit.py": "behaviour/test_procedures.py, behaviour/test_commit_procedure.py",

@@ -41,6 +41,7 @@ def test_families_come_in_the_order_of_rules_families_with_its_headings():
     # Records in the reverse order, and a family the harness does not know.
     records = [
         record("a", "made-up", "passed", family="mystery"),
+        record("a", "lifecycle-restore", "failed", family="lifecycle"),
         record("a", "commit-data", "passed", family="commit"),
         record("a", "qemu-img-agrees", "passed", family="cross-check"),
         record("a", "no-clobber", "passed", family="hardening"),
