@@ -12,7 +12,12 @@ import pytest
 from qcow2_conformance.conformance.pipeline import Pipeline, RunError
 from qcow2_conformance.rules import verdict
 
-from faulty_programs import COMMIT_PROGRAMS, HARDENING_PROGRAMS, SNAPSHOT_PROGRAMS
+from faulty_programs import (
+    COMMIT_PROGRAMS,
+    DAMAGE_PROGRAMS,
+    HARDENING_PROGRAMS,
+    SNAPSHOT_PROGRAMS,
+)
 from support import failed_rules, faulty, trips_exactly
 
 
@@ -23,6 +28,30 @@ from support import failed_rules, faulty, trips_exactly
 )
 def test_faulty_implementation_trips_its_rules(program, scenario, rules, pipeline, catalog):
     trips_exactly(pipeline, program, catalog[scenario], rules)
+
+
+@pytest.mark.parametrize(
+    "program, scenario, rules, words, unjudged",
+    DAMAGE_PROGRAMS,
+    ids=[f"{program}:{scenario}" for program, scenario, *_ in DAMAGE_PROGRAMS],
+)
+def test_damage_to_the_chain_is_a_verdict_about_the_tool(
+    program, scenario, rules, words, unjudged, pipeline, catalog
+):
+    verdicts = pipeline.verdicts(faulty(program), catalog[scenario])
+    assert failed_rules(verdicts) == rules
+    first = next(v for v in verdicts.values() if v.outcome == "failed" and v.rule in rules)
+    assert first.message.startswith(words), first.message
+    errors = {k: v.message for k, v in verdicts.items() if v.outcome == "error"}
+    if unjudged is None:
+        (completes,) = rules
+        unjudged = {rule for rule, _ in verdicts} - {completes}
+        because = f"not evaluated: {completes} failed ({words}"
+    else:
+        because = f"not evaluated: {words}"
+    assert {rule for rule, _ in errors} == unjudged, errors
+    # One line each, saying what the tool did: no traceback, no qemu-img output.
+    assert all(m.startswith(because) and "\n" not in m for m in errors.values()), errors
 
 
 # completes: the other rules are not evaluated, and say so.

@@ -154,6 +154,22 @@ def test_rules_not_evaluated_are_one_line_naming_the_cause(tools, tmp_path):
     assert junit_counts(tmp_path) == {"failures": 1, "errors": counts["not evaluated"]}
 
 
+def test_a_tool_that_deletes_active_gets_verdicts_not_tracebacks(tools, tmp_path):
+    out = plain(run(tools, tmp_path, "deletes_active.py", "--scenario=recording-alone", "-n", "0"))
+    assert out.rc == 1, out.stdout[-3000:]
+    gone = "ACTIVE (active.qcow2) was deleted"
+    assert section(out.stdout, FAILED_RULES) == [f"active-untouched  recording-alone: {gone}"]
+    # The rules that need ACTIVE: one line for their one cause.
+    [line] = section(out.stdout, NOT_EVALUATED)
+    assert re.fullmatch(rf"recording-alone  \d+ rules not evaluated: {re.escape(gone)}", line)
+    assert section(out.stdout, ADVISORY) == ["overlay-only  recording-alone: removed active.qcow2"]
+    assert "Traceback" not in out.stdout and "InspectError" not in out.stdout
+    # Each rule not evaluated says so in one line of its own in the results file.
+    records = json.loads((tmp_path / "r.json").read_text())["results"]
+    unjudged = [r["message"] for r in records if r["outcome"] == "error"]
+    assert len(unjudged) > 1 and all(m == f"not evaluated: {gone}" for m in unjudged)
+
+
 # Builds nothing under the harness's chains folder: a chain qemu will not build is
 # the harness's failure, not the tool's.
 REFUSES_CHAINS = """#!/bin/sh

@@ -90,7 +90,8 @@ def _check_image(rule, obs, subject):
         return FAILED, dirty_bits_agree(subject.name, ours, qemus)
     image, account = obs.view(subject.name, subject.side)
     if image is None or account is None:
-        raise NotEvaluated(f"not evaluated: {subject.label} was not inspected")
+        lost = obs.lost if subject.side != BEFORE else None
+        raise NotEvaluated(f"not evaluated: {lost or f'{subject.label} was not inspected'}")
     return FAILED, rule.check(image, account)
 
 
@@ -105,6 +106,8 @@ def _check_checkpoint(rule, obs, subject):
         return SKIPPED, [
             f"not a valid checkpoint before the snapshot ({invalid[0]}), so not judged after it"
         ]
+    if obs.lost:
+        raise NotEvaluated(f"not evaluated: {obs.lost}")
     return FAILED, rule.check(obs.chain_after(), subject.name)
 
 
