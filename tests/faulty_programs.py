@@ -136,6 +136,15 @@ DAMAGE_PROGRAMS = [
 ]
 
 
+# Refused, not failed: exits non-zero and changes nothing. (program, scenario, words of
+# what it said; None: it does not refuse that scenario, and every rule holds)
+REFUSING_PROGRAMS = [
+    ("refuses.py", "recording-alone", "snapshot: ACTIVE has bitmaps"),
+    ("commit_refuses_deep.py", "commit-several-deep", "WrongParentVolume: "),
+    ("commit_refuses_deep.py", "commit-one-active", None),
+]
+
+
 # (program, check, scenario, subject label, words the message must hold)
 HARDENING_PROGRAMS = [
     (

@@ -25,6 +25,7 @@ from support import FAULTY, ROOT, conformance, qemu_folder
 # The end of pytest's summary line: '= 869 passed, ... in 56.74s ='.
 SUMMARY = re.compile(r"^=+ (.*) in [\d.]+s(?: \([\d:]+\))? =+$")
 FAILED_RULES = "rules that failed: rule, scenario: why"
+REFUSED = "refused, changing nothing (not conformant): implementation: what it said"
 NOT_EVALUATED = "rules not evaluated: scenario, rules: why"
 ADVISORY = "advisory findings, not part of conformance: rule, scenario: why"
 
@@ -81,6 +82,11 @@ def test_a_careless_tool_fits_one_screen(tools, tmp_path):
         "same-granularity",
         "skip-inconsistent",
     }
+    # qemu-img will not put -F qcow2 on a raw ACTIVE, and the tool passes that on: a
+    # refusal that changed nothing, one line, counted apart.
+    [refused] = section(out.stdout, REFUSED)
+    assert refused.startswith(f"exec:{FAULTY}/careless.py  refused 1 scenario (raw-active): ")
+    assert "; 1 scenario refused, changing nothing (safe, not conformant)" in out.stdout
     # One line per rule and scenario, with its reason.
     assert (
         "same-granularity   granularity-512: bitmap 'g512': granularity 65536 in OVERLAY,"
@@ -95,12 +101,13 @@ def test_a_careless_tool_fits_one_screen(tools, tmp_path):
     }
     # A run that did not complete: one line for the rules it left unjudged.
     unjudged = section(out.stdout, NOT_EVALUATED)
-    assert [line.split()[0] for line in unjudged] == ["names-leading-dash", "raw-active"]
+    assert [line.split()[0] for line in unjudged] == ["names-leading-dash"]
     assert all("rules not evaluated: completes failed (exit status 1" in line for line in unjudged)
     # Progress: one character per implementation run, and the share done.
-    assert any(re.fullmatch(r"[.FNAEs]+ +\[100%\]", line) for line in lines), out.stdout
+    assert any(re.fullmatch(r"[.FNRAEs]+ +\[100%\]", line) for line in lines), out.stdout
     counts = summary_counts(out.stdout)
     assert counts["nonconformant"] == len(failed) and counts["advisory"] == len(advisory)
+    assert counts["refused"] == 1
     assert "failed" not in counts and "error" not in counts
 
 
@@ -210,20 +217,27 @@ def test_the_header_names_the_qemu_judged_and_where_it_came_from(tools, tmp_path
 
 def test_verbose_keeps_each_test_and_each_findings_detail(tools, tmp_path):
     program = os.path.join(FAULTY, "careless.py")
-    scenarios = ("granularity-128k", "raw-active", "hardening-existing-overlay")
+    scenarios = (
+        "granularity-128k",
+        "raw-active",
+        "names-leading-dash",
+        "hardening-existing-overlay",
+    )
     out = run(tools, tmp_path, "careless.py", *(f"--scenario={s}" for s in scenarios), "-v")
     assert out.rc == 1, out.stdout[-3000:]
     for word, test in (
         ("NONCONFORMANT", "granularity-128k:same-granularity"),
         ("PASSED", "granularity-128k:completes"),
-        ("NOT-EVALUATED", "raw-active:carry-recording"),
+        ("NOT-EVALUATED", "names-leading-dash:carry-recording"),
+        ("REFUSED", "raw-active:completes"),
+        ("SKIPPED", "raw-active:carry-recording"),
         ("ADVISORY", "hardening-existing-overlay:no-clobber"),
     ):
         assert re.search(rf"{word} \S*:{test}\]", out.stdout), (word, test)
     detail = out.stdout.split("details of each finding", 1)[1]
     assert "AssertionError: bitmap 'g128k': granularity 65536 in OVERLAY" in detail
     commands = detail.split("Captured harness commands setup", 1)[1].splitlines()
-    assert any(program in line and "-> exit 0 in" in line for line in commands[:60])
+    assert any(program in line and "-> exit " in line for line in commands[:60])
     assert "-- snapshot rules" in out.stdout  # the table
 
 
@@ -270,6 +284,28 @@ def test_findings_name_the_implementation_when_there_are_several_and_fit_the_wid
         [record("failed", impl="one", message="x" * 200), record("passed", impl="two")], width=40
     )
     assert found.failed == ("one: same-granularity  s1: " + "x" * 10 + "...",)
+
+
+def test_refusals_are_one_line_per_implementation_with_what_they_share():
+    said = "refused, changing nothing: exit status 1; it said: WrongParentVolume: /run/"
+    found = findings.sections(
+        [
+            record("refused", impl="ovirt", rule="commit-completes", scenario=name, message=m)
+            for name, m in (("deep", f"{said}1 not 3"), ("v2", f"{said}7 not 9"))
+        ]
+        + [record("refused", impl="plain", rule="completes", message=f"{said}x")],
+        width=100,
+    )
+    assert found.refused == (
+        "ovirt  refused 2 scenarios (deep, v2): exit status 1; it said: WrongParentVolume: ...",
+        "plain  refused 1 scenario (s1): exit status 1; it said: WrongParentVolume: /run/x",
+    )
+    assert found.failed == found.not_evaluated == ()
+    # Too many names to leave room for what it said: the count alone.
+    narrow = findings.sections(
+        [record("refused", scenario=f"scenario-{i}", message=said) for i in range(9)], width=100
+    )
+    assert narrow.refused == (f"tool  refused 9 scenarios: {said.split(': ', 1)[1]}",)
 
 
 # docs/reports.md: its commands, each followed by its output.

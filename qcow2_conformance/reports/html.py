@@ -145,7 +145,7 @@ def _refused(scenarios):
         return ""
     names = escape(", ".join(scenarios))
     if len(scenarios) <= 3:
-        return f"{len(scenarios)} scenarios: {names}"
+        return f"{len(scenarios)} scenario{'s' if len(scenarios) > 1 else ''}: {names}"
     return f"<details><summary>{len(scenarios)} scenarios</summary>{names}</details>"
 
 

@@ -41,7 +41,8 @@ def verdicts(tab):
             f"{'conformant' if verdict.conformant else 'NOT conformant'} ({tally})"
             + (f"; failing: {', '.join(verdict.failing)}" if verdict.failing else "")
             + (
-                f"; refused {len(verdict.refused)} scenarios, changing nothing:"
+                f"; refused {len(verdict.refused)}"
+                f" scenario{'s' if len(verdict.refused) > 1 else ''}, changing nothing:"
                 f" {escape(', '.join(verdict.refused))}"
                 if verdict.refused
                 else ""

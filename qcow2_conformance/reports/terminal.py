@@ -178,7 +178,7 @@ class Terminal:
         for heading, lines in (
             ("rules that failed: rule, scenario: why", found.failed),
             (
-                "refused, changing nothing (safe, not conformant): implementation: what it said",
+                "refused, changing nothing (not conformant): implementation: what it said",
                 found.refused,
             ),
             ("rules not evaluated: scenario, rules: why", found.not_evaluated),
