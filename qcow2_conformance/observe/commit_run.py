@@ -10,9 +10,9 @@ commit-backup-ready can see whether the chain's bitmaps track it.
 
 import os
 
-from qcow2_conformance.observe import inspect
+from qcow2_conformance.observe import damage, inspect
 from qcow2_conformance.observe.facts import CommitObservation, ProbeFacts
-from qcow2_conformance.observe.snapshot_run import PROBE_PATTERN, chain_damage, probe_writes
+from qcow2_conformance.observe.snapshot_run import PROBE_PATTERN, probe_writes
 from qcow2_conformance.tools import command, qemu_img, qemu_io
 
 
@@ -27,7 +27,7 @@ def observe(tools, scenario, run, baseline, chain_paths, folder_changes=None):
     names = [marks.get(i, image.role) for i, image in enumerate(baseline.images)]
     found = {
         i: hurt
-        for i, hurt in chain_damage(chain_paths, names, reads, folder_changes).items()
+        for i, hurt in damage.of_chain(chain_paths, names, reads, folder_changes).items()
         if i <= base or i > top
     }
     after = [None if i in found and found[i].lost else r.facts for i, r in enumerate(reads)]

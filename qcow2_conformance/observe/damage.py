@@ -7,6 +7,7 @@ inode and size before the run (FolderChanges.held) and after it
 (inspect.Read.file) tell the three apart from a write in place.
 """
 
+import os
 from typing import NamedTuple
 
 
@@ -38,3 +39,18 @@ def of(name, before, read):
     if unreadable:
         what += f" and {unreadable}"
     return Damage(f"{name} {what}", unreadable is not None or "truncated" in what)
+
+
+def of_chain(paths, names, reads, folder_changes):
+    """{index: Damage} of the chain's images; names: how messages name each ("ACTIVE").
+
+    folder_changes (observe.folder.FolderChanges, or None) holds each
+    image's file before the run; reads are the inspect.Reads after it.
+    """
+    found = {}
+    for index, (path, name, read) in enumerate(zip(paths, names, reads)):
+        before = folder_changes.image_before(index) if folder_changes else None
+        hurt = of(f"{name} ({os.path.basename(path)})", before, read)
+        if hurt:
+            found[index] = hurt
+    return found

@@ -5,8 +5,6 @@ snapshot, so backup-ready can see whether the new bitmaps track them. It
 runs after everything else about OVERLAY was read.
 """
 
-import os
-
 from qcow2_conformance.observe import damage, inspect
 from qcow2_conformance.observe.facts import Observation, ProbeFacts
 from qcow2_conformance.scenarios.model import roles
@@ -34,7 +32,7 @@ def observe(tools, run, baseline, chain_paths, overlay_path, probe=True, folder_
     # One read of every file: on a remote target, one round trip.
     names = roles(len(chain_paths))
     *chain, read = inspect.read_images(tools, [*zip(chain_paths, names), (overlay_path, "OVERLAY")])
-    found = chain_damage(chain_paths, names, chain, folder_changes)
+    found = damage.of_chain(chain_paths, names, chain, folder_changes)
     after = tuple(None if i in found and found[i].lost else r.facts for i, r in enumerate(chain))
     overlay, error, exists = read.facts, read.error, read.exists
     # OVERLAY too: on top of ACTIVE, as it should be, all in one qemu-img call.
@@ -53,17 +51,6 @@ def observe(tools, run, baseline, chain_paths, overlay_path, probe=True, folder_
     return Observation(
         run, baseline, after, overlay, error, check, infos, probe, folder_changes, exists, found
     )
-
-
-def chain_damage(chain_paths, names, reads, folder_changes):
-    """{index: damage.Damage} of the chain's images the run deleted, truncated or replaced."""
-    found = {}
-    for index, (path, name, read) in enumerate(zip(chain_paths, names, reads)):
-        before = folder_changes.image_before(index) if folder_changes else None
-        hurt = damage.of(f"{name} ({os.path.basename(path)})", before, read)
-        if hurt:
-            found[index] = hurt
-    return found
 
 
 def _probe(tools, overlay, chain_paths):
