@@ -88,6 +88,10 @@ def test_a_careless_tool_fits_one_screen(tools, tmp_path):
     # The scenario's name when the checkout's path leaves room for it.
     assert refused.startswith(f"exec:{FAULTY}/careless.py  refused 1 scenario")
     assert "; 1 scenario refused, changing nothing (safe, not conformant)" in out.stdout
+    # JUnit has no outcome of its own for it: a failure whose message says refused.
+    junit = ElementTree.parse(tmp_path / "r.junit.xml").getroot()
+    said = [f.get("message") for f in junit.iter("failure")]
+    assert sum(m.startswith("Failed: refused, changing nothing: exit status 1") for m in said) == 1
     # One line per rule and scenario, with its reason.
     assert (
         "same-granularity   granularity-512: bitmap 'g512': granularity 65536 in OVERLAY,"
