@@ -10,6 +10,8 @@ inode and size before the run (FolderChanges.held) and after it
 import os
 from typing import NamedTuple
 
+UNREADABLE = "is not a readable image"  # how inspect.read_images says it
+
 
 class Damage(NamedTuple):
     line: str  # what happened, naming the image: "ACTIVE (active.qcow2) was deleted"
@@ -26,7 +28,11 @@ def of(name, before, read):
     """
     if not read.exists:
         return Damage(f"{name} was deleted", True)
-    unreadable = read.error.removeprefix(f"{name} ") if read.error else None
+    # inspect.read_images names the image by its role alone: keep what it says of it.
+    unreadable = None
+    if read.error:
+        _, found, why = read.error.partition(UNREADABLE)
+        unreadable = found + why if found else read.error
     what = None
     if before is not None and read.file is not None:
         (inode, size), (inode_after, size_after) = before, read.file

@@ -129,6 +129,16 @@ def _linked(images):
     )
 
 
+def qemu_check(tools, path):
+    """qemu-img check's report of the image at path; {"not-run": why} when qemu could not
+    open it, as when a tool left the chain below it broken: that is a fact about the tool's
+    run, for its rules to judge, not a failure of the harness."""
+    try:
+        return qemu_img.check(tools, path)
+    except command.CommandError as e:
+        return {"not-run": str(e)}
+
+
 def qemu_account(tools, path, fmt=None):
     """What qemu-img info says of the image at path, as a QemuAccount."""
     return _account(qemu_img.info(tools, path, fmt=fmt, force_share=True))

@@ -8,7 +8,7 @@ runs after everything else about OVERLAY was read.
 from qcow2_conformance.observe import damage, inspect
 from qcow2_conformance.observe.facts import Observation, ProbeFacts
 from qcow2_conformance.scenarios.model import roles
-from qcow2_conformance.tools import command, qemu_img, qemu_io
+from qcow2_conformance.tools import command, qemu_io
 
 PROBE_PATTERN = 0x99
 
@@ -45,7 +45,7 @@ def observe(tools, run, baseline, chain_paths, overlay_path, probe=True, folder_
     # qemu opens the whole chain to check or write OVERLAY: not when an image of it is lost.
     if overlay is not None and not any(d.lost for d in found.values()):
         if overlay.format == "qcow2":
-            check = qemu_img.check(tools, overlay_path)
+            check = inspect.qemu_check(tools, overlay_path)
             if wanted and run.exit_status == 0:
                 probe = _probe(tools, overlay, chain_paths)
     return Observation(

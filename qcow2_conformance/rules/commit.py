@@ -229,6 +229,8 @@ def commit_image_check(obs):
         if report is None:
             why = obs.lost or obs.unreadable.get(index, "not checked")
             raise NotEvaluated(f"not evaluated: {why}")
+        if report.get("not-run"):
+            raise NotEvaluated(f"not evaluated: {report['not-run']}")
         for field, what in (
             ("corruptions", "corruptions"),
             ("leaks", "leaked clusters"),

@@ -177,6 +177,8 @@ def image_check(obs):
         # qemu-img check opens the chain below OVERLAY too.
         why = obs.lost or "OVERLAY is not a qcow2 image qemu-img can check"
         raise NotEvaluated(f"not evaluated: {why}")
+    if report.get("not-run"):
+        raise NotEvaluated(f"not evaluated: {report['not-run']}")
     problems = []
     for field, what in (
         ("corruptions", "corruptions"),
