@@ -77,9 +77,10 @@ COMMIT_PROGRAMS = [
 ]
 
 
-# A tool that deletes, truncates or replaces an image of the chain: (program, scenario, the
-# rules it fails, words of the first failure's message, the rules it leaves not evaluated,
-# each saying why in one line; None: every other rule of the run, its completes rule failed).
+# A tool that deletes, truncates, replaces or overwrites an image of the chain: (program,
+# scenario, the rules it fails, words of the first failure's message, the rules it leaves
+# not evaluated, each saying why in one line; None: every other rule of the run, its
+# completes rule failed).
 _LOST_ACTIVE = {
     "overlay-backing",
     "image-check",
@@ -124,6 +125,14 @@ DAMAGE_PROGRAMS = [
         "commit-one-intermediate",
         {"commit-completes"},
         "COMMIT_BASE (layer0.qcow2) was truncated from ",
+        None,
+    ),
+    # Damaged in place: the same file, no longer the image it was.
+    (
+        "commit_garbles_base.py",
+        "commit-one-intermediate",
+        {"commit-completes"},
+        "COMMIT_BASE is raw after the commit, qcow2 before",
         None,
     ),
     (
