@@ -2,7 +2,8 @@
 
 test_faulty_implementations runs every program of SNAPSHOT_PROGRAMS (and
 test_commit those of COMMIT_PROGRAMS) and checks that it trips exactly its
-rules; test_hardening does the same for HARDENING_PROGRAMS' checks;
+rules, and those of DAMAGE_PROGRAMS, which damage the chain's files;
+test_hardening does the same for HARDENING_PROGRAMS' checks;
 test_generated_runs checks that drawn scenarios catch them too.
 """
 
@@ -80,6 +81,83 @@ COMMIT_PROGRAMS = [
         "commit-active-absent",
         {"commit-no-foreign", "commit-backup-ready"},
     ),
+]
+
+
+# A tool that deletes, truncates, replaces or overwrites an image of the chain: (program,
+# scenario, the rules it fails, words of the first failure's message, the rules it leaves
+# not evaluated, each saying why in one line; None: every other rule of the run, its
+# completes rule failed).
+_LOST_ACTIVE = {
+    "overlay-backing",
+    "image-check",
+    "backup-ready",
+    "chain-top",
+    "chain-contiguous",
+    "chain-recording",
+    "chain-consistent",
+    "qemu-img-agrees",
+}
+DAMAGE_PROGRAMS = [
+    (
+        "deletes_active.py",
+        "recording-alone",
+        {"active-untouched", "overlay-only"},
+        "ACTIVE (active.qcow2) was deleted",
+        _LOST_ACTIVE,
+    ),
+    (
+        "truncates_active.py",
+        "recording-alone",
+        {"active-untouched"},
+        "ACTIVE (active.qcow2) was truncated from ",
+        _LOST_ACTIVE,
+    ),
+    (
+        "replaces_active.py",
+        "recording-alone",
+        {"active-untouched"},
+        "ACTIVE (active.qcow2) was replaced (inode changed)",
+        set(),
+    ),
+    (
+        "commit_deletes_above.py",
+        "commit-one-intermediate",
+        {"commit-relink"},
+        "ABOVE (active.qcow2) was deleted",
+        {"commit-data", "commit-image-check", "commit-backup-ready"},
+    ),
+    (
+        "commit_truncates_base.py",
+        "commit-one-intermediate",
+        {"commit-completes"},
+        "COMMIT_BASE (layer0.qcow2) was truncated from ",
+        None,
+    ),
+    # Damaged in place: the same file, no longer the image it was.
+    (
+        "commit_garbles_base.py",
+        "commit-one-intermediate",
+        {"commit-completes"},
+        "COMMIT_BASE is raw after the commit, qcow2 before",
+        None,
+    ),
+    (
+        "commit_replaces_base.py",
+        "commit-one-intermediate",
+        {"commit-relink"},
+        "COMMIT_BASE (layer0.qcow2) was replaced (inode changed)",
+        set(),
+    ),
+]
+
+
+# Refused, not failed: exits non-zero and changes nothing. (program, scenario, words of
+# what it said; None: it does not refuse that scenario, and every rule holds)
+REFUSING_PROGRAMS = [
+    ("refuses.py", "recording-alone", "snapshot: ACTIVE has bitmaps"),
+    ("commit_refuses_deep.py", "commit-several-deep", "WrongParentVolume: "),
+    ("commit_refuses_deep.py", "commit-one-active", None),
 ]
 
 

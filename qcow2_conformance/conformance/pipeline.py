@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from qcow2_conformance.fixtures import chain
 from qcow2_conformance.fixtures.cache import once
-from qcow2_conformance.observe import baseline, folder, hardening
+from qcow2_conformance.observe import baseline, folder, hardening, inspect
 from qcow2_conformance.observe.inspect import InspectError
 from qcow2_conformance.procedures import for_scenario
 from qcow2_conformance.rules import verdict
@@ -82,6 +82,8 @@ class Pipeline:
         facts = self.baseline(scenario)
         built = self._copy(impl, scenario, scenario.name)
         listed = files.listing(self.tools.host, built.folder)
+        # Which files the images are, so a deleted, truncated or replaced one is told apart.
+        held = inspect.file_ids(self.tools, built.paths)
         result = procedure.run(
             impl, self.tools, scenario, built, cwd=built.folder, timeout=self.timeout
         )
@@ -90,6 +92,7 @@ class Pipeline:
             files.listing(self.tools.host, built.folder),
             procedure.created,
             result.scratch_files,
+            held,
         )
         return procedure.observe(self.tools, scenario, result, facts, built, changes)
 

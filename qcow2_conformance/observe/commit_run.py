@@ -10,7 +10,7 @@ commit-backup-ready can see whether the chain's bitmaps track it.
 
 import os
 
-from qcow2_conformance.observe import inspect
+from qcow2_conformance.observe import damage, inspect
 from qcow2_conformance.observe.facts import CommitObservation, ProbeFacts
 from qcow2_conformance.observe.snapshot_run import PROBE_PATTERN, probe_writes
 from qcow2_conformance.tools import command, qemu_img, qemu_io
@@ -21,28 +21,48 @@ def observe(tools, scenario, run, baseline, chain_paths, folder_changes=None):
     reads = inspect.read_images(
         tools, [(path, before.role) for path, before in zip(chain_paths, baseline.images)]
     )
-    after = [r.facts for r in reads]
-    unreadable = {
-        i: r.error if r.exists else f"{before.role} ({os.path.basename(path)}) no longer exists"
-        for i, (r, path, before) in enumerate(zip(reads, chain_paths, baseline.images))
-        if r.error
+    # The images that stay in the chain: COMMIT_BASE, those below it, ABOVE and above.
+    # The commit takes the others out; what becomes of their files is the tool's choice.
+    marks = {base: "COMMIT_BASE", above: "ABOVE"}
+    names = [marks.get(i, image.role) for i, image in enumerate(baseline.images)]
+    found = {
+        i: hurt
+        for i, hurt in damage.of_chain(chain_paths, names, reads, folder_changes).items()
+        if i <= base or i > top
     }
+    after = [None if i in found and found[i].lost else r.facts for i, r in enumerate(reads)]
+    unreadable = {}
+    for i, (read, path, before) in enumerate(zip(reads, chain_paths, baseline.images)):
+        if i in found and found[i].lost:
+            unreadable[i] = found[i].line
+        elif read.error:
+            gone = f"{before.role} ({os.path.basename(path)}) no longer exists"
+            unreadable[i] = read.error if read.exists else gone
+
+    def intact(index):
+        """No image from index down is lost: qemu can open the chain there."""
+        return not any(d.lost for i, d in found.items() if i <= index)
+
     checks, same, probe = {}, None, None
     for index in (base, above):
         image = after[index] if index is not None else None
-        if image is not None and image.format == "qcow2":
-            checks[index] = qemu_img.check(tools, image.path)
+        if image is not None and image.format == "qcow2" and intact(index):
+            checks[index] = inspect.qemu_check(tools, image.path)
     base_after = after[base]
     if run.exit_status == 0 and base_after and base_after.format == baseline.images[base].format:
         # Compared through ABOVE (or COMMIT_BASE): the images above it did not change.
         old = baseline.images[above if above is not None else top]
         new = after[above] if above is not None else base_after
-        if new is not None:
-            same = qemu_img.compare(
-                tools, old.path, new.path, fmt=old.format, second_fmt=new.format
-            )
+        if new is not None and intact(above if above is not None else base):
+            try:
+                same = qemu_img.compare(
+                    tools, old.path, new.path, fmt=old.format, second_fmt=new.format
+                )
+            except command.CommandError as e:
+                # qemu cannot open the new chain: the guest would see nothing of it.
+                same = (False, str(e))
         new_top = after[-1] if above is not None else base_after
-        if new_top is not None:
+        if new_top is not None and intact(len(after) - 1):
             probe = _probe(tools, new_top, {i.path: i.role for i in after if i})
     return CommitObservation(
         run,
@@ -56,6 +76,7 @@ def observe(tools, scenario, run, baseline, chain_paths, folder_changes=None):
         checks,
         probe,
         folder_changes,
+        found,
     )
 
 

@@ -1,6 +1,6 @@
 """The facts rules judge. Plain frozen data, built by observe.inspect."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,9 @@ class Observation:
 
     run: object  # implementations.base.RunFacts
     baseline: Baseline
-    after: tuple  # ImageFacts of the chain's images after the run, bottom to top
+    # ImageFacts of the chain's images after the run, bottom to top; None for one the
+    # run lost (see damage)
+    after: tuple
     overlay: ImageFacts | None  # None: missing or unreadable (see overlay_error)
     overlay_error: str | None
     overlay_check: dict | None  # qemu-img check --output=json of OVERLAY
@@ -94,10 +96,16 @@ class Observation:
     probe: ProbeFacts | None  # None: no probe ran (the run failed)
     folder_changes: object = None  # observe.folder.FolderChanges; None: not listed
     overlay_exists: bool = False  # a file is at OVERLAY's path after the run
+    damage: dict = field(default_factory=dict)  # index -> observe.damage.Damage
 
     @property
     def before(self):
         return self.baseline.images
+
+    @property
+    def lost(self):
+        """What happened to the chain's images the run lost, in one line; None if none."""
+        return "; ".join(d.line for d in self.damage.values() if d.lost) or None
 
     @property
     def active(self):
@@ -116,12 +124,12 @@ class Observation:
         if side == "before":
             images, infos = self.before, self.baseline.qemu_info
         elif side == "after":
-            images, infos = self.after + ((self.overlay,) if self.overlay else ()), self.qemu_info
+            images, infos = self.after + (self.overlay,), self.qemu_info
         else:
             probe = self.probe
             images = probe.chain[:1] if probe and not probe.error else ()
             infos = {"OVERLAY": probe.qemu_info} if images else {}
-        facts = next((i for i in images if i.role == role), None)
+        facts = next((i for i in images if i and i.role == role), None)
         return facts, infos.get(role)
 
 
@@ -144,10 +152,18 @@ class CommitObservation:
     checks: dict  # index -> qemu-img check --output=json, of COMMIT_BASE and ABOVE
     probe: ProbeFacts | None  # writes through the new top; chain is top first
     folder_changes: object = None
+    # index -> observe.damage.Damage, of the images that stay in the chain (COMMIT_BASE,
+    # those below it, ABOVE and those above); a lost one's ImageFacts in after is None
+    damage: dict = field(default_factory=dict)
 
     @property
     def before(self):
         return self.baseline.images
+
+    @property
+    def lost(self):
+        """What happened to the images the run lost that stay in the chain, in one line."""
+        return "; ".join(d.line for d in self.damage.values() if d.lost) or None
 
     @property
     def base_before(self):

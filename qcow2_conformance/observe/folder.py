@@ -8,9 +8,17 @@ class FolderChanges:
     created: tuple  # (relative path, size in bytes), sorted
     removed: tuple  # relative paths, sorted
     scratch: tuple = ()  # (path, size) left in the program's HOME/TMPDIR folder, sorted
+    # Relative paths whose size or modification time differ after the run, or that are
+    # new (the procedure's own files too), sorted: empty when the run wrote nothing.
+    modified: tuple = ()
+    held: tuple = ()  # (inode, size) of each image of the chain before the run, bottom up
+
+    def image_before(self, index):
+        """(inode, size) of image index before the run; None when not known."""
+        return self.held[index] if index < len(self.held) else None
 
 
-def changes(before, after, created, scratch=()):
+def changes(before, after, created, scratch=(), held=()):
     """The files (not folders) created or removed, except those the procedure creates.
 
     before and after are files.listing() results; created are the paths,
@@ -19,6 +27,7 @@ def changes(before, after, created, scratch=()):
     their contents. scratch is
     RunFacts.scratch_files: the folder that held HOME and TMPDIR was new and
     is gone, so what was listed there before its removal was left by the run.
+    held is inspect.file_ids() of the chain's images before the run.
     """
     created = tuple(
         sorted(
@@ -26,4 +35,5 @@ def changes(before, after, created, scratch=()):
         )
     )
     removed = tuple(sorted(before.keys() - after.keys()))
-    return FolderChanges(created, removed, tuple(sorted(scratch)))
+    modified = tuple(sorted(path for path, seen in after.items() if before.get(path) != seen))
+    return FolderChanges(created, removed, tuple(sorted(scratch)), modified, tuple(held))

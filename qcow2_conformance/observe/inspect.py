@@ -31,6 +31,7 @@ class Read(NamedTuple):
     facts: ImageFacts | None
     error: str | None  # why there are no facts
     exists: bool
+    file: tuple | None = None  # (inode, size) of the file at the path, None if there is none
 
 
 def read_images(tools, items):
@@ -38,13 +39,22 @@ def read_images(tools, items):
     found = []
     for (path, role), got in zip(items, answers(tools, [("facts", p, r) for p, r in items])):
         name = f"{role} ({os.path.basename(path)})"
+        file = tuple(got["file"]) if got.get("file") else None
         if not got["exists"]:
             found.append(Read(None, f"{name} does not exist", False))
         elif got["error"] is not None:
-            found.append(Read(None, f"{name} is not a readable image: {got['error']}", True))
+            found.append(Read(None, f"{name} is not a readable image: {got['error']}", True, file))
         else:
-            found.append(Read(_image_facts(got["facts"]), None, True))
+            found.append(Read(_image_facts(got["facts"]), None, True, file))
     return found
+
+
+def file_ids(tools, paths):
+    """(inode, size) of the file at each path, None where there is none: all in one read."""
+    return tuple(
+        tuple(got["file"]) if got.get("file") else None
+        for got in answers(tools, [("file", path, "") for path in paths])
+    )
 
 
 def image_facts(tools, path, role):
@@ -117,6 +127,16 @@ def _linked(images):
         upper.backing_path == lower.path and upper.backing_format == lower.format
         for lower, upper in zip(images, images[1:])
     )
+
+
+def qemu_check(tools, path):
+    """qemu-img check's report of the image at path; {"not-run": why} when qemu could not
+    open it, as when a tool left the chain below it broken: that is a fact about the tool's
+    run, for its rules to judge, not a failure of the harness."""
+    try:
+        return qemu_img.check(tools, path)
+    except command.CommandError as e:
+        return {"not-run": str(e)}
 
 
 def qemu_account(tools, path, fmt=None):

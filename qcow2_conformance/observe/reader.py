@@ -5,7 +5,7 @@ harness, this module is shipped to a remote target with the agent and the
 qcow2 package (tools/bundle.py), and the agent (tools/agent.py) answers
 each "read" request there with answer():
 
-    [["facts", PATH, ROLE], ["links", PATH, ""], ["sha256", PATH, ""], ...]
+    [["facts", PATH, ROLE], ["links", PATH, ""], ["sha256", PATH, ""], ["file", PATH, ""], ...]
         ->  one dict per request
 
 so images are never copied back. observe/inspect.py turns the answers into
@@ -21,9 +21,11 @@ from qcow2_conformance import qcow2
 def answer(requests):
     """One dict per (operation, path, role) request, in order.
 
-    Every answer says whether the path exists; "facts" adds the image's
-    facts or why it could not be read, "links" only its backing link and
-    bitmaps' flags, "sha256" the digest of the whole file.
+    Every answer says whether the path exists and, if it does, which file it
+    is ("file": [inode, size], so a file replaced or truncated is told from
+    one written in place); "facts" adds the image's facts or why it could not
+    be read, "links" only its backing link and bitmaps' flags, "sha256" the
+    digest of the whole file; "file" nothing more.
     """
     return [_answer(op, path, role) for op, path, role in requests]
 
@@ -34,7 +36,11 @@ def _answer(op, path, role):
     if not found["exists"]:
         return found
     try:
-        if op == "facts":
+        status = os.stat(real)
+        found["file"] = [status.st_ino, status.st_size]
+        if op == "file":
+            pass
+        elif op == "facts":
             found["facts"] = image_facts(real, role)
         elif op == "links":
             found["links"] = image_links(real)

@@ -5,10 +5,10 @@ snapshot, so backup-ready can see whether the new bitmaps track them. It
 runs after everything else about OVERLAY was read.
 """
 
-from qcow2_conformance.observe import inspect
+from qcow2_conformance.observe import damage, inspect
 from qcow2_conformance.observe.facts import Observation, ProbeFacts
 from qcow2_conformance.scenarios.model import roles
-from qcow2_conformance.tools import command, qemu_img, qemu_io
+from qcow2_conformance.tools import command, qemu_io
 
 PROBE_PATTERN = 0x99
 
@@ -30,23 +30,26 @@ def probe_writes(virtual_size):
 
 def observe(tools, run, baseline, chain_paths, overlay_path, probe=True, folder_changes=None):
     # One read of every file: on a remote target, one round trip.
-    *chain, read = inspect.read_images(
-        tools, [*zip(chain_paths, roles(len(chain_paths))), (overlay_path, "OVERLAY")]
-    )
-    after = tuple(_readable(r) for r in chain)
-    overlay, error, exists = read
+    names = roles(len(chain_paths))
+    *chain, read = inspect.read_images(tools, [*zip(chain_paths, names), (overlay_path, "OVERLAY")])
+    found = damage.of_chain(chain_paths, names, chain, folder_changes)
+    after = tuple(None if i in found and found[i].lost else r.facts for i, r in enumerate(chain))
+    overlay, error, exists = read.facts, read.error, read.exists
     # OVERLAY too: on top of ACTIVE, as it should be, all in one qemu-img call.
-    infos = inspect.qemu_infos(tools, after + ((overlay,) if overlay else ()))
+    infos = inspect.qemu_infos(
+        tools, tuple(i for i in after if i) + ((overlay,) if overlay else ())
+    )
     check, wanted, probe = None, probe, None
     if not exists:
         error = None
-    if overlay is not None:
+    # qemu opens the whole chain to check or write OVERLAY: not when an image of it is lost.
+    if overlay is not None and not any(d.lost for d in found.values()):
         if overlay.format == "qcow2":
-            check = qemu_img.check(tools, overlay_path)
+            check = inspect.qemu_check(tools, overlay_path)
             if wanted and run.exit_status == 0:
                 probe = _probe(tools, overlay, chain_paths)
     return Observation(
-        run, baseline, after, overlay, error, check, infos, probe, folder_changes, exists
+        run, baseline, after, overlay, error, check, infos, probe, folder_changes, exists, found
     )
 
 
@@ -63,9 +66,3 @@ def _probe(tools, overlay, chain_paths):
     except (command.CommandError, inspect.InspectError) as e:
         return ProbeFacts(writes, (), None, str(e))
     return ProbeFacts(writes, (written, *below), info, None)
-
-
-def _readable(read):
-    if read.error:
-        raise inspect.InspectError(read.error)
-    return read.facts

@@ -7,7 +7,9 @@ test's three reports (it was a sixth of what they carried, as JSON).
 
 Exit status: 0 when every conformance rule (snapshot and chain, or commit) held (advisory findings
 are reported, with a warning line), 1 when one failed or could not be
-evaluated, or when results are missing; --strict-advisory makes advisory findings
+evaluated, when the implementation refused a scenario (exited non-zero,
+changing nothing: safe, but not conformant; the last line counts refusals
+apart), or when results are missing; --strict-advisory makes advisory findings
 fail the run too. Bad input ends the run earlier with 2 (fixtures.session).
 """
 
@@ -24,7 +26,7 @@ from qcow2_conformance.fixtures.session import is_active, is_worker, settings
 from qcow2_conformance.implementations.sweep import uses_libvirt
 from qcow2_conformance.reports import html, markdown, results
 from qcow2_conformance.reports.terminal import Terminal
-from qcow2_conformance.rules.outcomes import ERROR, FAILED, PASSED, SKIPPED
+from qcow2_conformance.rules.outcomes import ERROR, FAILED, PASSED, REFUSED, SKIPPED
 from qcow2_conformance.statuses import USAGE
 from qcow2_conformance.tools import toolset, virsh
 
@@ -248,8 +250,20 @@ class Collector:
         lines += [(line, "red") for line in replay_lines(self.document["results"])]
         # 'snapshot and chain', 'commit': the families of the procedure's rules that count.
         kinds = " and ".join(settings(self.config).procedure.conformance_families())
+        refused = [r for r in conformance if r["outcome"] == REFUSED]
+        bad = len(conformance) - len(refused)
         if conformance:
-            line = f"conformance: {len(conformance)} {kinds} verdicts failed or not evaluated"
+            line = "conformance: " + "; ".join(
+                ([f"{bad} {kinds} verdicts failed or not evaluated"] if bad else [])
+                + (
+                    [
+                        f"{len(refused)} scenario{'s' if len(refused) > 1 else ''} refused,"
+                        " changing nothing (safe, not conformant)"
+                    ]
+                    if refused
+                    else []
+                )
+            )
         elif not results.judged(self.document["results"]):
             line = f"conformance: nothing judged: every {kinds} verdict was skipped (see why)"
         else:

@@ -3,8 +3,8 @@
     qcow2-report OLD.json NEW.json [--markdown PATH]
 
 Lists every (implementation, scenario, rule, subject) whose outcome
-changed: regressions (passed -> failed or error), then fixes (failed or
-error -> passed), then other changes, then results that appear or
+changed: regressions (passed -> failed, refused or error), then fixes
+(failed, refused or error -> passed), then other changes, then results that appear or
 disappear. Prints text, writes Markdown (default: NEW.compare.md beside
 NEW), and exits 1 when there is a regression, 0 otherwise.
 

@@ -20,10 +20,18 @@ from qcow2_conformance.reports import generated_lines, results
 from qcow2_conformance.reports import table as model
 from qcow2_conformance.rules import load_rules
 from qcow2_conformance.rules.families import FAMILIES
-from qcow2_conformance.rules.outcomes import ERROR, FAILED, OUTCOMES, PASSED, SEVERITY, SKIPPED
+from qcow2_conformance.rules.outcomes import (
+    ERROR,
+    FAILED,
+    OUTCOMES,
+    PASSED,
+    REFUSED,
+    SEVERITY,
+    SKIPPED,
+)
 
 PAGE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "page")
-SYMBOLS = {PASSED: "✓", FAILED: "✗", ERROR: "!", SKIPPED: "–"}
+SYMBOLS = {PASSED: "✓", FAILED: "✗", REFUSED: "⊘", ERROR: "!", SKIPPED: "–"}
 
 
 def cell_of(records):
@@ -111,7 +119,7 @@ def _summary(tab):
         '<h2>Summary</h2><table id="summary"><thead><tr><th>implementation</th><th>qemu</th>'
         "<th>procedure</th><th>conformant</th>"
         + "".join(f"<th>{o}</th>" for o in OUTCOMES)
-        + "<th>failing rules</th></tr></thead><tbody>"
+        + "<th>failing rules</th><th>refused, changing nothing</th></tr></thead><tbody>"
     ]
     for verdict in sorted(tab.verdicts, key=lambda v: v.conformant):
         column = verdict.column
@@ -121,13 +129,24 @@ def _summary(tab):
             else '<span class="verdict-no">no</span>'
         )
         links = ", ".join(f'<a href="#rule-{escape(r)}">{escape(r)}</a>' for r in verdict.failing)
+        refused = _refused(verdict.refused)
         out.append(
             f"<tr><td>{escape(column.implementation)}</td><td>{escape(column.release)}</td>"
             f"<td>{escape(column.procedure)}</td><td>{verdict_html}</td>"
             + "".join(f"<td>{verdict.cell.count(o)}</td>" for o in OUTCOMES)
-            + f"<td>{links}</td></tr>"
+            + f"<td>{links}</td><td>{refused}</td></tr>"
         )
     return "".join(out) + "</tbody></table>"
+
+
+def _refused(scenarios):
+    """The scenarios refused: how many, then their names, folded away when many."""
+    if not scenarios:
+        return ""
+    names = escape(", ".join(scenarios))
+    if len(scenarios) <= 3:
+        return f"{len(scenarios)} scenario{'s' if len(scenarios) > 1 else ''}: {names}"
+    return f"<details><summary>{len(scenarios)} scenarios</summary>{names}</details>"
 
 
 def _side_by_side(tab):

@@ -29,7 +29,7 @@ def table(tab):
 
 
 def verdicts(tab):
-    """One line per column: conformant or not, the counts, the failing rules."""
+    """One line per column: conformant or not, the counts, the failing rules, the refusals."""
     lines = []
     several = len({verdict.column.procedure for verdict in tab.verdicts}) > 1
     for verdict in tab.verdicts:
@@ -40,6 +40,13 @@ def verdicts(tab):
             f"- **{escape(column.implementation)}** on qemu {escape(column.release)}{procedure}: "
             f"{'conformant' if verdict.conformant else 'NOT conformant'} ({tally})"
             + (f"; failing: {', '.join(verdict.failing)}" if verdict.failing else "")
+            + (
+                f"; refused {len(verdict.refused)}"
+                f" scenario{'s' if len(verdict.refused) > 1 else ''}, changing nothing:"
+                f" {escape(', '.join(verdict.refused))}"
+                if verdict.refused
+                else ""
+            )
         )
     return lines
 

@@ -23,13 +23,17 @@ from qcow2_conformance.rules.outcomes import (
     FINDINGS,
     OUTCOMES,
     PASSED,
+    REFUSED,
     SEVERITY,
     SKIPPED,
 )
 from qcow2_conformance.scenarios.model import SNAPSHOT
 
-MARKS = ((FAILED, "F"), (ERROR, "E"), (SKIPPED, "s"))
-LEGEND = "cell: passed/total, then F failed, E error (not evaluated), s skipped"
+MARKS = ((FAILED, "F"), (REFUSED, "R"), (ERROR, "E"), (SKIPPED, "s"))
+LEGEND = (
+    "cell: passed/total, then F failed, R refused (exited non-zero, changed nothing),"
+    " E error (not evaluated), s skipped"
+)
 
 
 @dataclass(frozen=True)
@@ -89,10 +93,11 @@ class Verdict:
     column: Column
     cell: Cell  # every record of the column
     failing: tuple  # conformance rules with a failed or error record, sorted
+    refused: tuple = ()  # scenarios the implementation refused, changing nothing, sorted
 
     @property
     def conformant(self):
-        return not self.failing
+        return not self.failing and not self.refused
 
 
 @dataclass(frozen=True)
@@ -180,7 +185,8 @@ def build(columns):
         )
         sections.append(Section(family, _heading(family), rows))
     verdicts = tuple(
-        Verdict(column, Cell.of(records), _failing(records)) for column, records in columns
+        Verdict(column, Cell.of(records), _failing(records), refused_scenarios(records))
+        for column, records in columns
     )
     return Table(tuple(column for column, _ in columns), tuple(sections), verdicts)
 
@@ -190,8 +196,19 @@ def _heading(family):
 
 
 def _failing(records):
+    """The conformance rules that failed or were not evaluated; a refusal is counted apart."""
     return tuple(
         sorted(
-            {r["rule"] for r in records if r["outcome"] in FINDINGS and r["family"] in CONFORMANCE}
+            {
+                r["rule"]
+                for r in records
+                if r["outcome"] in FINDINGS and r["outcome"] != REFUSED
+                if r["family"] in CONFORMANCE
+            }
         )
     )
+
+
+def refused_scenarios(records):
+    """The scenarios of records that were refused cleanly, sorted."""
+    return tuple(sorted({r["scenario"] for r in records if r["outcome"] == REFUSED}))

@@ -4,7 +4,7 @@ pytest's own output is made for a suite's tests, and a conformance test is a
 rule judged on a scenario: an advisory finding is no failure, a rule that
 could not be judged is no crash. So each conformance test's report gets a
 category of its own (pytest_report_teststatus), which the summary line counts
-('13 nonconformant, 7 advisory, 2 not evaluated') and which pytest's
+('13 nonconformant, 7 advisory, 2 not evaluated, 18 refused') and which pytest's
 FAILURES and ERRORS sections leave out. Only a bug (a test that raised
 without verdicts, a failed teardown) stays pytest's error, with its traceback.
 
@@ -22,7 +22,7 @@ import pytest
 from qcow2_conformance.fixtures.session import settings
 from qcow2_conformance.reports import findings, generated_lines, summary
 from qcow2_conformance.rules.families import CONFORMANCE
-from qcow2_conformance.rules.outcomes import FAILED
+from qcow2_conformance.rules.outcomes import FAILED, REFUSED
 
 # What a conformance test's report stands for: (category, letter, verbose word).
 # The category is what pytest's summary line counts.
@@ -30,12 +30,14 @@ PASSED = ("passed", ".", "PASSED")
 SKIPPED = ("skipped", "s", "SKIPPED")
 RULE_FAILED = ("nonconformant", "F", "NONCONFORMANT")
 NOT_EVALUATED = ("not evaluated", "N", "NOT-EVALUATED")
+# Exited non-zero and changed nothing: not conformant, but safe.
+REFUSED_RUN = ("refused", "R", "REFUSED")
 ADVISORY = ("advisory", "A", "ADVISORY")
 HARNESS_ERROR = ("error", "E", "ERROR")
 # A group's character in the progress is its worst test's.
-WORST_FIRST = (HARNESS_ERROR, RULE_FAILED, NOT_EVALUATED, ADVISORY, PASSED, SKIPPED)
-FINDINGS = (RULE_FAILED, NOT_EVALUATED, ADVISORY)
-MARKUP = {".": "green", "s": "yellow", "A": "yellow"}
+WORST_FIRST = (HARNESS_ERROR, RULE_FAILED, NOT_EVALUATED, REFUSED_RUN, ADVISORY, PASSED, SKIPPED)
+FINDINGS = (RULE_FAILED, NOT_EVALUATED, REFUSED_RUN, ADVISORY)
+MARKUP = {".": "green", "s": "yellow", "A": "yellow", "R": "yellow"}
 
 # Lines are cut here at least, however narrow the terminal says it is.
 NARROWEST = 100
@@ -54,6 +56,8 @@ def status(report, case):
         return HARNESS_ERROR
     if any(v["outcome"] == FAILED for v in verdicts):
         return RULE_FAILED if case.rule.family in CONFORMANCE else ADVISORY
+    if any(v["outcome"] == REFUSED for v in verdicts):
+        return REFUSED_RUN
     return NOT_EVALUATED
 
 
@@ -176,6 +180,10 @@ class Terminal:
         found = findings.sections(records, width)
         for heading, lines in (
             ("rules that failed: rule, scenario: why", found.failed),
+            (
+                "refused, changing nothing (not conformant): implementation: what it said",
+                found.refused,
+            ),
             ("rules not evaluated: scenario, rules: why", found.not_evaluated),
             ("advisory findings, not part of conformance: rule, scenario: why", found.advisory),
         ):

@@ -34,6 +34,8 @@ def valid_checkpoints(chain):
 def backup_ready(obs):
     """backup-ready: new writes are tracked, valid checkpoints stay valid and cover every write."""
     probe = obs.probe
+    if obs.lost:
+        raise NotEvaluated(f"not evaluated: {obs.lost}")
     if probe is None or probe.error:
         raise NotEvaluated(
             f"not evaluated: writing through OVERLAY failed: "

@@ -35,7 +35,7 @@ def commit_completes(obs):
         return problems
     before, after = obs.base_before, obs.base_after
     if after is None:
-        problems.append(obs.unreadable[obs.base].replace(before.role, obs.label(obs.base), 1))
+        problems.append(obs.unreadable[obs.base])
     elif after.format != before.format:
         problems.append(f"COMMIT_BASE is {after.format} after the commit, {before.format} before")
     return problems
@@ -47,7 +47,8 @@ def commit_data(obs):
     old = obs.before[index]
     new = obs.after[obs.above] if obs.above is not None else obs.base_after
     if obs.same_content is None or new is None:
-        raise NotEvaluated(f"not evaluated: {obs.unreadable.get(obs.above, 'nothing compared')}")
+        why = obs.lost or obs.unreadable.get(obs.above, "nothing compared")
+        raise NotEvaluated(f"not evaluated: {why}")
     where = "ABOVE" if obs.above is not None else "COMMIT_BASE"
     same, said = obs.same_content
     problems = []
@@ -64,14 +65,16 @@ def commit_data(obs):
 
 
 def commit_relink(obs):
-    """commit-relink: ABOVE is backed by COMMIT_BASE; COMMIT_BASE's link and what is below keep."""
-    problems = []
+    """commit-relink: ABOVE is backed by COMMIT_BASE; COMMIT_BASE's link and what is below keep.
+
+    An image that stays in the chain and was deleted, truncated or replaced is
+    named first, with what happened to it.
+    """
+    problems = [d.line for _, d in sorted(obs.damage.items())]
     base = obs.base_after
     if obs.above is not None:
         above = obs.after[obs.above]
-        if above is None:
-            problems.append(obs.unreadable[obs.above])
-        else:
+        if above is not None:
             if above.backing_path != base.path:
                 problems.append(
                     f"ABOVE's backing file {above.backing_file!r} resolves to"
@@ -89,10 +92,7 @@ def commit_relink(obs):
             f" to {base.backing_file!r} ({base.backing_format})"
         )
     for index in range(obs.base):
-        if obs.after[index] is None:
-            problems.append(obs.unreadable[index])
-        else:
-            problems += chain_changes((obs.before[index],), (obs.after[index],))
+        problems += chain_changes((obs.before[index],), (obs.after[index],))
     return problems
 
 
@@ -230,7 +230,10 @@ def commit_image_check(obs):
             continue
         report = obs.checks.get(index)
         if report is None:
-            raise NotEvaluated(f"not evaluated: {obs.unreadable.get(index, 'not checked')}")
+            why = obs.lost or obs.unreadable.get(index, "not checked")
+            raise NotEvaluated(f"not evaluated: {why}")
+        if report.get("not-run"):
+            raise NotEvaluated(f"not evaluated: {report['not-run']}")
         for field, what in (
             ("corruptions", "corruptions"),
             ("leaks", "leaked clusters"),
@@ -256,6 +259,8 @@ def commit_backup_ready(obs):
     """commit-backup-ready: valid checkpoints stay valid; every checkpoint valid afterwards,
     resurrected ones too, covers its old bits, the gap images' clusters and the probe's writes."""
     probe = obs.probe
+    if obs.lost:
+        raise NotEvaluated(f"not evaluated: {obs.lost}")
     if probe is None or probe.error:
         raise NotEvaluated(
             "not evaluated: writing through the new top failed:"

@@ -122,8 +122,9 @@ RULES = (
     ),
     _snapshot(
         "active-untouched",
-        "ACTIVE and every image below it keep their bitmaps (names,"
-        " flags, granularity, dirty bits), their guest data and their backing links",
+        "ACTIVE and every image below it stay the same files, none deleted, truncated or"
+        " replaced, and keep their bitmaps (names, flags, granularity, dirty bits), their guest"
+        " data and their backing links",
         snapshot.active_untouched,
         needs_overlay=False,
     ),
@@ -227,7 +228,9 @@ RULES = (
         "commit-relink",
         "after an intermediate commit, ABOVE's backing file resolves to COMMIT_BASE and records"
         " COMMIT_BASE's format; after either kind, COMMIT_BASE's own backing link and every"
-        " image below it are unchanged",
+        " image below it are unchanged, and no image that stays in the chain (COMMIT_BASE,"
+        " the images below it, ABOVE and the images above it) is deleted, truncated or"
+        " replaced",
         commit.commit_relink,
     ),
     _commit(

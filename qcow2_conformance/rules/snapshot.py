@@ -24,6 +24,8 @@ def overlay_backing(obs):
     if obs.overlay is None:
         return [obs.overlay_error or "OVERLAY could not be read"]
     overlay, active = obs.overlay, obs.after[-1]
+    if active is None:
+        raise NotEvaluated(f"not evaluated: {obs.damage[len(obs.after) - 1].line}")
     problems = []
     if overlay.format != "qcow2" or overlay.compat != "1.1":
         problems.append(
@@ -134,14 +136,20 @@ def overlay_fresh(obs):
 
 
 def active_untouched(obs):
-    """active-untouched: ACTIVE and the images below keep their bitmaps, data and backing links."""
-    return chain_changes(obs.before, obs.after)
+    """active-untouched: ACTIVE and the images below keep their bitmaps, data and backing links.
+
+    An image deleted, truncated or replaced is named with what happened to it,
+    first; one whose contents are lost is not compared further.
+    """
+    return [d.line for _, d in sorted(obs.damage.items())] + chain_changes(obs.before, obs.after)
 
 
 def chain_changes(chain_before, chain_after):
-    """What changed, image by image, in what matters of a chain."""
+    """What changed, image by image, in what matters of a chain; None: an image lost."""
     problems = []
     for before, after in zip(chain_before, chain_after):
+        if after is None:
+            continue
         where = before.role
         if [b for b in before.bitmaps] != [b for b in after.bitmaps]:
             problems.append(f"{where}: bitmaps changed: {_bitmap_change(before, after)}")
@@ -166,7 +174,11 @@ def image_check(obs):
     """image-check: qemu-img check finds no corruption and no leaked clusters in OVERLAY."""
     report = obs.overlay_check
     if report is None:
-        raise NotEvaluated("not evaluated: OVERLAY is not a qcow2 image qemu-img can check")
+        # qemu-img check opens the chain below OVERLAY too.
+        why = obs.lost or "OVERLAY is not a qcow2 image qemu-img can check"
+        raise NotEvaluated(f"not evaluated: {why}")
+    if report.get("not-run"):
+        raise NotEvaluated(f"not evaluated: {report['not-run']}")
     problems = []
     for field, what in (
         ("corruptions", "corruptions"),

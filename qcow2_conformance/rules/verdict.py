@@ -6,6 +6,10 @@ The error policy, the same for every rule:
   unreadable, NotEvaluated) make an error verdict that says so;
 - any other exception is a bug in the harness: it is not caught here, so the
   test that asked reports it with its traceback.
+
+A run that refused cleanly (rules.exit_status.refusal: exited non-zero,
+changed nothing) is one outcome, not a failure and ten errors: its
+completes rule is refused, and the rules that depend on the run are skipped.
 """
 
 from dataclasses import dataclass
@@ -21,7 +25,8 @@ from qcow2_conformance.rules import (
 )
 from qcow2_conformance.rules.backup import chain_problems
 from qcow2_conformance.rules.crosscheck import dirty_bits_agree
-from qcow2_conformance.rules.outcomes import ERROR, FAILED, PASSED, SKIPPED
+from qcow2_conformance.rules.exit_status import refusal
+from qcow2_conformance.rules.outcomes import ERROR, FAILED, PASSED, REFUSED, SKIPPED
 from qcow2_conformance.rules.subjects import BEFORE, SCENARIO_WIDE, subjects
 
 
@@ -40,6 +45,9 @@ def judge(rule_id, facts, subject=SCENARIO_WIDE):
     of the rule's own (judged_on HARDENING).
     """
     rule = load_rules()[rule_id]
+    refused = None if rule.judged_on == HARDENING else _refused(rule, facts, subject)
+    if refused:
+        return refused
     unmet = None if rule.judged_on == HARDENING else _unmet(rule, facts, subject)
     if unmet:
         return Verdict(rule_id, subject.label, ERROR, unmet)
@@ -50,6 +58,26 @@ def judge(rule_id, facts, subject=SCENARIO_WIDE):
     if problems:
         return Verdict(rule_id, subject.label, outcome, "; ".join(problems))
     return Verdict(rule_id, subject.label, PASSED, "")
+
+
+def _refused(rule, obs, subject):
+    """The Verdict of a rule on a run that refused cleanly, or None.
+
+    The completes rule says refused; the rules judged on every run (what a
+    run leaves behind) and those that do not depend on the run are judged as
+    usual; the others are skipped: there is nothing of the run to judge.
+    """
+    if subject.independent or (not rule.completion and not rule.needs_completion):
+        return None
+    why = refusal(obs)
+    if why is None:
+        return None
+    if rule.completion:
+        return Verdict(rule.id, subject.label, REFUSED, why)
+    completes = completes_rule(rule.procedure).id
+    return Verdict(
+        rule.id, subject.label, SKIPPED, f"not judged: {completes} refused, changing nothing"
+    )
 
 
 def _unmet(rule, obs, subject):
@@ -90,7 +118,8 @@ def _check_image(rule, obs, subject):
         return FAILED, dirty_bits_agree(subject.name, ours, qemus)
     image, account = obs.view(subject.name, subject.side)
     if image is None or account is None:
-        raise NotEvaluated(f"not evaluated: {subject.label} was not inspected")
+        lost = obs.lost if subject.side != BEFORE else None
+        raise NotEvaluated(f"not evaluated: {lost or f'{subject.label} was not inspected'}")
     return FAILED, rule.check(image, account)
 
 
@@ -105,6 +134,8 @@ def _check_checkpoint(rule, obs, subject):
         return SKIPPED, [
             f"not a valid checkpoint before the snapshot ({invalid[0]}), so not judged after it"
         ]
+    if obs.lost:
+        raise NotEvaluated(f"not evaluated: {obs.lost}")
     return FAILED, rule.check(obs.chain_after(), subject.name)
 
 

@@ -10,12 +10,14 @@ import re
 import pytest
 
 from qcow2_conformance.conformance.pipeline import Pipeline, RunError
-from qcow2_conformance.rules import verdict
+from qcow2_conformance.rules import completes_rule, verdict
 
 from faulty_programs import (
     COMMIT_PROGRAMS,
+    DAMAGE_PROGRAMS,
     HARDENING_PROGRAMS,
     LIFECYCLE_PROGRAMS,
+    REFUSING_PROGRAMS,
     SNAPSHOT_PROGRAMS,
 )
 from support import failed_rules, faulty, trips_exactly
@@ -28,6 +30,53 @@ from support import failed_rules, faulty, trips_exactly
 )
 def test_faulty_implementation_trips_its_rules(program, scenario, rules, pipeline, catalog):
     trips_exactly(pipeline, program, catalog[scenario], rules)
+
+
+@pytest.mark.parametrize(
+    "program, scenario, rules, words, unjudged",
+    DAMAGE_PROGRAMS,
+    ids=[f"{program}:{scenario}" for program, scenario, *_ in DAMAGE_PROGRAMS],
+)
+def test_damage_to_the_chain_is_a_verdict_about_the_tool(
+    program, scenario, rules, words, unjudged, pipeline, catalog
+):
+    verdicts = pipeline.verdicts(faulty(program), catalog[scenario])
+    assert failed_rules(verdicts) == rules
+    first = next(v for v in verdicts.values() if v.outcome == "failed" and v.rule in rules)
+    assert first.message.startswith(words), first.message
+    errors = {k: v.message for k, v in verdicts.items() if v.outcome == "error"}
+    if unjudged is None:
+        (completes,) = rules
+        unjudged = {rule for rule, _ in verdicts} - {completes}
+        because = f"not evaluated: {completes} failed ({words}"
+    else:
+        because = f"not evaluated: {words}"
+    assert {rule for rule, _ in errors} == unjudged, errors
+    # One line each, saying what the tool did: no traceback, no qemu-img output.
+    assert all(m.startswith(because) and "\n" not in m for m in errors.values()), errors
+
+
+@pytest.mark.parametrize("program, scenario, words", REFUSING_PROGRAMS)
+def test_a_run_that_changed_nothing_is_refused_and_its_other_rules_not_judged(
+    program, scenario, words, pipeline, catalog
+):
+    verdicts = pipeline.verdicts(faulty(program), catalog[scenario])
+    findings = {k: v.message for k, v in verdicts.items() if v.outcome in ("failed", "error")}
+    assert findings == {}
+    refused = {rule: v.message for (rule, _), v in verdicts.items() if v.outcome == "refused"}
+    if words is None:
+        assert refused == {}
+        return
+    completes = completes_rule(catalog[scenario].procedure).id
+    assert list(refused) == [completes]
+    said = "refused, changing nothing: exit status 1; it said: "
+    assert refused[completes].startswith(said) and words in refused[completes]
+    # Only what does not depend on the run is judged, and what a run leaves behind.
+    skipped = {k for k, v in verdicts.items() if v.outcome == "skipped"}
+    for rule, label in set(verdicts) - skipped - {(completes, "")}:
+        assert rule in ("overlay-only", "no-leftovers") or label.endswith(" before"), rule
+    for key in skipped:
+        assert verdicts[key].message == f"not judged: {completes} refused, changing nothing"
 
 
 # completes: the other rules are not evaluated, and say so.

@@ -106,7 +106,7 @@ def test_every_view_gives_the_same_verdicts():
     for verdict, line in zip(model.verdicts, text):
         counts = [verdict.cell.count(o) for o in OUTCOMES]
         assert line.startswith(f"- **{verdict.column.label}** on qemu 7.2: ")
-        assert f"({counts[0]} passed, {counts[1]} failed, {counts[2]} error," in line
+        assert f"({counts[0]} passed, {counts[1]} failed, {counts[2]} refused," in line
         assert f"<td>{escape(verdict.column.implementation)}</td><td>7.2</td>" in page
         assert "".join(f"<td>{n}</td>" for n in counts) in page
     assert [v.conformant for v in model.verdicts] == [False, True]

@@ -62,6 +62,19 @@ def test_summary_puts_failing_implementations_first():
     assert page.index(">bad<") < page.index(">good<")
 
 
+def test_a_refusal_has_its_symbol_its_colour_and_its_column():
+    refused = doc(
+        "7.2",
+        record("ovirt", "s1", "completes", "refused", "refused, changing nothing: exit status 1"),
+        record("ovirt", "s1", "carry-recording", "skipped", "not judged: completes refused"),
+    )
+    page = html.render([refused])
+    assert 'class="cell refused"' in page and ">⊘</td>" in page
+    assert "<th>refused, changing nothing</th>" in page and "<td>1 scenario: s1</td>" in page
+    assert "td.refused {" in page
+    assert "| completes | 0/1 R1 |" in markdown.render([refused])
+
+
 def test_the_page_loads_nothing_from_the_network():
     page = html.render(DOCS)
     for needle in ("http://", "https://", "<link", "src="):

@@ -30,6 +30,8 @@ def doc(qemu, *records, version=None, procedure=None):
         (["skipped", "error", "passed", "failed"], "1/4 F1 E1 s1", "failed"),
         (["skipped", "passed", "error"], "1/3 E1 s1", "error"),
         (["skipped", "skipped"], "0/2 s2", "skipped"),
+        (["passed"] * 9 + ["refused"] * 18, "9/27 R18", "refused"),
+        (["refused", "error", "failed"], "0/3 F1 R1 E1", "failed"),
     ],
 )
 def test_a_cell_counts_each_outcome(outcomes, text, worst):
@@ -133,7 +135,22 @@ def test_a_column_is_conformant_unless_a_snapshot_or_chain_rule_has_a_finding():
     ]
     good, bad = table.from_records(records).verdicts
     assert (good.column.label, good.conformant, good.failing) == ("good", True, ())
-    assert good.cell.counts == (1, 1, 1, 1)
+    assert good.cell.counts == (1, 1, 0, 1, 1)
     assert (bad.column.label, bad.conformant) == ("bad", False)
     assert bad.failing == ("carry-recording", "chain-top", "same-granularity")
     assert bad.cell.text == "1/4 F2 E1"
+
+
+def test_a_refusal_is_not_conformant_and_counted_apart_from_the_failing_rules():
+    records = [
+        record("ovirt", "commit-completes", "refused", family="commit", scenario="deep"),
+        record("ovirt", "commit-data", "skipped", family="commit", scenario="deep"),
+        record("ovirt", "commit-completes", "passed", family="commit", scenario="direct"),
+    ]
+    (verdict,) = table.from_records(records, "commit").verdicts
+    assert (verdict.conformant, verdict.failing, verdict.refused) == (False, (), ("deep",))
+    (line,) = markdown.verdicts(table.from_records(records, "commit"))
+    assert line.endswith(
+        "NOT conformant (1 passed, 0 failed, 1 refused, 0 error, 1 skipped);"
+        " refused 1 scenario, changing nothing: deep"
+    )

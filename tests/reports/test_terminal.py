@@ -25,6 +25,7 @@ from support import FAULTY, ROOT, conformance, qemu_folder
 # The end of pytest's summary line: '= 869 passed, ... in 56.74s ='.
 SUMMARY = re.compile(r"^=+ (.*) in [\d.]+s(?: \([\d:]+\))? =+$")
 FAILED_RULES = "rules that failed: rule, scenario: why"
+REFUSED = "refused, changing nothing (not conformant): implementation: what it said"
 NOT_EVALUATED = "rules not evaluated: scenario, rules: why"
 ADVISORY = "advisory findings, not part of conformance: rule, scenario: why"
 
@@ -81,6 +82,16 @@ def test_a_careless_tool_fits_one_screen(tools, tmp_path):
         "same-granularity",
         "skip-inconsistent",
     }
+    # qemu-img will not put -F qcow2 on a raw ACTIVE, and the tool passes that on: a
+    # refusal that changed nothing, one line, counted apart.
+    [refused] = section(out.stdout, REFUSED)
+    # The scenario's name when the checkout's path leaves room for it.
+    assert refused.startswith(f"exec:{FAULTY}/careless.py  refused 1 scenario")
+    assert "; 1 scenario refused, changing nothing (safe, not conformant)" in out.stdout
+    # JUnit has no outcome of its own for it: a failure whose message says refused.
+    junit = ElementTree.parse(tmp_path / "r.junit.xml").getroot()
+    said = [f.get("message") for f in junit.iter("failure")]
+    assert sum(m.startswith("Failed: refused, changing nothing: exit status 1") for m in said) == 1
     # One line per rule and scenario, with its reason.
     assert (
         "same-granularity   granularity-512: bitmap 'g512': granularity 65536 in OVERLAY,"
@@ -95,12 +106,13 @@ def test_a_careless_tool_fits_one_screen(tools, tmp_path):
     }
     # A run that did not complete: one line for the rules it left unjudged.
     unjudged = section(out.stdout, NOT_EVALUATED)
-    assert [line.split()[0] for line in unjudged] == ["names-leading-dash", "raw-active"]
+    assert [line.split()[0] for line in unjudged] == ["names-leading-dash"]
     assert all("rules not evaluated: completes failed (exit status 1" in line for line in unjudged)
     # Progress: one character per implementation run, and the share done.
-    assert any(re.fullmatch(r"[.FNAEs]+ +\[100%\]", line) for line in lines), out.stdout
+    assert any(re.fullmatch(r"[.FNRAEs]+ +\[100%\]", line) for line in lines), out.stdout
     counts = summary_counts(out.stdout)
     assert counts["nonconformant"] == len(failed) and counts["advisory"] == len(advisory)
+    assert counts["refused"] == 1
     assert "failed" not in counts and "error" not in counts
 
 
@@ -154,6 +166,22 @@ def test_rules_not_evaluated_are_one_line_naming_the_cause(tools, tmp_path):
     assert junit_counts(tmp_path) == {"failures": 1, "errors": counts["not evaluated"]}
 
 
+def test_a_tool_that_deletes_active_gets_verdicts_not_tracebacks(tools, tmp_path):
+    out = plain(run(tools, tmp_path, "deletes_active.py", "--scenario=recording-alone", "-n", "0"))
+    assert out.rc == 1, out.stdout[-3000:]
+    gone = "ACTIVE (active.qcow2) was deleted"
+    assert section(out.stdout, FAILED_RULES) == [f"active-untouched  recording-alone: {gone}"]
+    # The rules that need ACTIVE: one line for their one cause.
+    [line] = section(out.stdout, NOT_EVALUATED)
+    assert re.fullmatch(rf"recording-alone  \d+ rules not evaluated: {re.escape(gone)}", line)
+    assert section(out.stdout, ADVISORY) == ["overlay-only  recording-alone: removed active.qcow2"]
+    assert "Traceback" not in out.stdout and "InspectError" not in out.stdout
+    # Each rule not evaluated says so in one line of its own in the results file.
+    records = json.loads((tmp_path / "r.json").read_text())["results"]
+    unjudged = [r["message"] for r in records if r["outcome"] == "error"]
+    assert len(unjudged) > 1 and all(m == f"not evaluated: {gone}" for m in unjudged)
+
+
 # Builds nothing under the harness's chains folder: a chain qemu will not build is
 # the harness's failure, not the tool's.
 REFUSES_CHAINS = """#!/bin/sh
@@ -194,20 +222,27 @@ def test_the_header_names_the_qemu_judged_and_where_it_came_from(tools, tmp_path
 
 def test_verbose_keeps_each_test_and_each_findings_detail(tools, tmp_path):
     program = os.path.join(FAULTY, "careless.py")
-    scenarios = ("granularity-128k", "raw-active", "hardening-existing-overlay")
+    scenarios = (
+        "granularity-128k",
+        "raw-active",
+        "names-leading-dash",
+        "hardening-existing-overlay",
+    )
     out = run(tools, tmp_path, "careless.py", *(f"--scenario={s}" for s in scenarios), "-v")
     assert out.rc == 1, out.stdout[-3000:]
     for word, test in (
         ("NONCONFORMANT", "granularity-128k:same-granularity"),
         ("PASSED", "granularity-128k:completes"),
-        ("NOT-EVALUATED", "raw-active:carry-recording"),
+        ("NOT-EVALUATED", "names-leading-dash:carry-recording"),
+        ("REFUSED", "raw-active:completes"),
+        ("SKIPPED", "raw-active:carry-recording"),
         ("ADVISORY", "hardening-existing-overlay:no-clobber"),
     ):
         assert re.search(rf"{word} \S*:{test}\]", out.stdout), (word, test)
     detail = out.stdout.split("details of each finding", 1)[1]
     assert "AssertionError: bitmap 'g128k': granularity 65536 in OVERLAY" in detail
     commands = detail.split("Captured harness commands setup", 1)[1].splitlines()
-    assert any(program in line and "-> exit 0 in" in line for line in commands[:60])
+    assert any(program in line and "-> exit " in line for line in commands[:60])
     assert "-- snapshot rules" in out.stdout  # the table
 
 
@@ -252,6 +287,28 @@ def test_findings_name_the_implementation_when_there_are_several_and_fit_the_wid
         [record("failed", impl="one", message="x" * 200), record("passed", impl="two")], width=40
     )
     assert found.failed == ("one: same-granularity  s1: " + "x" * 10 + "...",)
+
+
+def test_refusals_are_one_line_per_implementation_with_what_they_share():
+    said = "refused, changing nothing: exit status 1; it said: WrongParentVolume: /run/"
+    found = findings.sections(
+        [
+            record("refused", impl="ovirt", rule="commit-completes", scenario=name, message=m)
+            for name, m in (("deep", f"{said}1 not 3"), ("v2", f"{said}7 not 9"))
+        ]
+        + [record("refused", impl="plain", rule="completes", message=f"{said}x")],
+        width=100,
+    )
+    assert found.refused == (
+        "ovirt  refused 2 scenarios (deep, v2): exit status 1; it said: WrongParentVolume: ...",
+        "plain  refused 1 scenario (s1): exit status 1; it said: WrongParentVolume: /run/x",
+    )
+    assert found.failed == found.not_evaluated == ()
+    # Too many names to leave room for what it said: the count alone.
+    narrow = findings.sections(
+        [record("refused", scenario=f"scenario-{i}", message=said) for i in range(9)], width=100
+    )
+    assert narrow.refused == (f"tool  refused 9 scenarios: {said.split(': ', 1)[1]}",)
 
 
 # docs/reports.md: its commands, each followed by its output.
