@@ -188,7 +188,6 @@ class LifecycleSlot:
     family: str = "lifecycle"
     images: tuple = ()
     hardening: tuple = ()
-    algorithm_limit: object = None
 
     @property
     def description(self):

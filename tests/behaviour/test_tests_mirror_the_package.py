@@ -34,6 +34,8 @@ ELSEWHERE = {
     "fixtures/lifecycle_options.py": "the lifecycle options and their one-line errors:"
     " conformance/test_lifecycles.py",
     "observe/chain_state.py": "a Disk's links and bitmaps: conformance/test_lifecycle_disk.py",
+    "observe/damage.py": "deleted, truncated and replaced images, by the faulty programs of"
+    " DAMAGE_PROGRAMS: behaviour/test_faulty_implementations.py",
     "observe/lifecycle_facts.py": "plain data the lifecycle rules judge:"
     " scenarios/test_lifecycle_model.py",
     "procedures/lifecycle.py": "who is judged on lifecycles: conformance/test_lifecycles.py",
