@@ -13,7 +13,6 @@ the results, and the verdict's message ends with the command that replays it.
 import os
 from dataclasses import replace
 
-from qcow2_conformance.conformance import lifecycle_machine
 from qcow2_conformance.conformance.lifecycle_disk import unavailable
 from qcow2_conformance.conformance.lifecycle_run import CLUSTER, SIZE, LifecycleRun, Stopped
 from qcow2_conformance.fixtures.cache import once
@@ -67,6 +66,8 @@ class Lifecycles:
     def _events(self, impl, slot):
         if slot.replay:
             return lc.read_file(slot.replay).events
+        from qcow2_conformance.conformance import lifecycle_machine  # hypothesis: drawing only
+
         return lifecycle_machine.draw(
             lifecycle_machine.derived_seed(slot.seed, slot.index),
             size=SIZE,
@@ -104,6 +105,8 @@ class Lifecycles:
 
     def _shrink(self, impl, slot, rule_id, events):
         """The replay file of the shortest sequence found that fails rule_id (else all events)."""
+        from qcow2_conformance.conformance import lifecycle_machine  # hypothesis: shrinking only
+
         shortest = lifecycle_machine.shrink(
             lifecycle_machine.derived_seed(slot.seed, slot.index),
             lambda: self._new_run(impl),
