@@ -32,6 +32,7 @@ Results go to a temporary folder that is removed afterwards. Asserts nothing.
 import argparse
 import collections
 import os
+import re
 import resource
 import shutil
 import statistics
@@ -72,7 +73,8 @@ def _load():
 
 
 def run_suite(args, folder):
-    """One run: (wall s, CPU s, exit status, results path, clock parts, load before/after)."""
+    """One run: (wall s, CPU s, exit status, results path, clock parts, load before/after,
+    tests)."""
     results = os.path.join(folder, "generated.json")
     logs, clock = os.path.join(folder, "commands"), os.path.join(folder, "clock")
     os.makedirs(logs)
@@ -107,7 +109,9 @@ def run_suite(args, folder):
     with open(clock) as f:
         first, last = (float(t) for t in f.read().split())
     parts = (first - started, last - first, ended - last)
-    return wall, cpu, out.returncode, results, parts, (load_before, _load())
+    # pytest's own count of tests ("N passed, M skipped"), not the results' records.
+    tests = sum(int(n) for n in re.findall(r"(\d+) (?:passed|failed|skipped|error)", out.stdout))
+    return wall, cpu, out.returncode, results, parts, (load_before, _load()), tests
 
 
 def commands(folder):
@@ -199,10 +203,10 @@ def main():
 def report(args, tools, folder):
     import json
 
-    wall, cpu, status, results, (start, middle, end), load = run_suite(args, folder)
+    wall, cpu, status, results, (start, middle, end), load, tests = run_suite(args, folder)
     with open(results, encoding="utf-8") as f:
         doc = json.load(f)
-    n, tests = len(doc["scenarios"]), len(doc["results"])
+    n = len(doc["scenarios"])
     print(
         f"--generate {args.count} --seed {args.seed} -n {args.workers} --impl {args.impl}:"
         f" {n} scenarios, {tests} tests, exit status {status}"
@@ -212,7 +216,8 @@ def report(args, tools, folder):
     own = python_cpu(folder)
     print(
         f"  of which the pytest processes' own: controller {own['controller']:.1f} s, workers"
-        f" {own['worker']:.1f} s; the commands they started {cpu - sum(own.values()):.1f} s"
+        f" {own['worker']:.1f} s; what they started (the commands, and the drawing's"
+        f" two forked processes) {cpu - sum(own.values()):.1f} s"
     )
     lines = commands(folder)
     print(f"  external commands: {len(lines)}, {len(lines) / n:.1f} a scenario; most run:")
