@@ -71,7 +71,8 @@ class Pipeline:
             def compute():
                 built = self.cache.pristine(scenario)
                 scratch = os.path.join(self.images, "baseline", key)
-                return baseline.baseline(self.tools, scenario, built, scratch)
+                infos = self.cache.chain_infos(scenario)
+                return baseline.baseline(self.tools, scenario, built, scratch, infos)
 
             self._baselines[key] = self.cache.shared(f"{key}.baseline", compute)
         return self._baselines[key]

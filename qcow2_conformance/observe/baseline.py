@@ -26,8 +26,12 @@ def declared_writes(scenario):
     return {name: tuple(ranges) for name, ranges in writes.items()}
 
 
-def baseline(tools, scenario, built, scratch):
-    """Return the Baseline of scenario's pristine chain; scratch is a folder for qemu's merge."""
+def baseline(tools, scenario, built, scratch, chain_infos=None):
+    """Return the Baseline of scenario's pristine chain; scratch is a folder for qemu's merge.
+
+    chain_infos: qemu-img info --backing-chain of the chain (top first), as the
+    build's check got it; qemu-img is asked again only without it.
+    """
     images = inspect.chain_facts(tools, built.paths)
     merged = {}
     missing = tools.lacks(NBD, BITMAP_COMMAND)
@@ -39,9 +43,30 @@ def baseline(tools, scenario, built, scratch):
             union_of(holders, name),
             _qemu_merge(tools, holders, name, scratch) if same_size else None,
         )
-    return Baseline(
-        images, inspect.qemu_infos(tools, images), merged, declared_writes(scenario), missing
-    )
+    accounts = _accounts(images, chain_infos) or inspect.qemu_infos(tools, images)
+    return Baseline(images, accounts, merged, declared_writes(scenario), missing)
+
+
+def _accounts(images, chain_infos):
+    """qemu-img's account of each image, by role, from the build's check; None
+    unless that check opened the very files, with the formats, the reader saw
+    (what inspect.qemu_infos asks of one --backing-chain call)."""
+    if not chain_infos or len(chain_infos) != len(images):
+        return None
+    infos = list(reversed(chain_infos))
+    for i, (image, info) in enumerate(zip(images, infos)):
+        below = images[i - 1] if i else None
+        if info.get("filename") != image.path and os.path.realpath(
+            info.get("filename", "")
+        ) != os.path.realpath(image.path):
+            return None
+        if below is not None and (
+            image.backing_path != below.path or image.backing_format != below.format
+        ):
+            return None
+    if images[0].backing_file is not None:
+        return None
+    return {image.role: inspect.qemu_account_of(info) for image, info in zip(images, infos)}
 
 
 def _qemu_merge(tools, holders, name, scratch):

@@ -155,3 +155,8 @@ def _account(info):
             for b in qemu_img.bitmaps(info)
         ),
     )
+
+
+def qemu_account_of(info):
+    """The QemuAccount in one qemu-img info dict (one item of --backing-chain's list)."""
+    return _account(info)

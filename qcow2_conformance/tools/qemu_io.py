@@ -8,20 +8,27 @@ from qcow2_conformance.tools import command
 _DIE = "sigraise 9"
 
 
-def _argv(tools, path, fmt, commands):
+def _argv(tools, path, fmt, commands, cache=None):
     argv = [tools.qemu_io, "-f", fmt]
+    if cache is not None:
+        argv += ["-t", cache]
     for c in commands:
         argv += ["-c", c]
     argv.append(path)
     return argv
 
 
-def write(tools, path, extents, *, pattern=0xCD, fmt="qcow2", timeout=None):
-    """Write pattern bytes at each (offset, length) of extents, in one process."""
+def write(tools, path, extents, *, pattern=0xCD, fmt="qcow2", cache=None, timeout=None):
+    """Write pattern bytes at each (offset, length) of extents, in one process.
+
+    cache: qemu's cache mode (-t); "unsafe" skips qemu's flushes (fdatasync),
+    not its writes: other processes read the same bytes, only a crash of the
+    machine could lose them.
+    """
     if not extents:
         return
     commands = [f"write -q -P {pattern:#x} {off} {length}" for off, length in extents]
-    command.run(tools.host, _argv(tools, path, fmt, commands), timeout=timeout)
+    command.run(tools.host, _argv(tools, path, fmt, commands, cache), timeout=timeout)
 
 
 def run(tools, path, commands, *, fmt="qcow2", check=True, timeout=None):

@@ -101,9 +101,10 @@ ELSEWHERE = {
     "scenarios/model.py": "plain data: scenarios/test_loader.py, scenarios/test_writer.py",
     "tools/apt.py": "tools/test_releases.py",
     "tools/bundle.py": "tools/test_agent.py",
-    "tools/command.py": "every test that runs a command; behaviour/test_runaway_programs.py",
     "tools/faults.py": "observe/test_hardening.py",
-    "tools/files.py": "implementations/test_external.py, observe/test_inspect.py",
+    "tools/files.py": "tools/test_command.py (in-process operations),"
+    " implementations/test_external.py,"
+    " observe/test_inspect.py",
     "tools/hosts.py": "behaviour/test_remote.py",
     "tools/processes.py": "behaviour/test_faulty_implementations.py, behaviour/test_interrupt.py",
     "tools/qemu_img.py": "every test that builds a chain; behaviour/test_reader_on_qemu_images.py",
