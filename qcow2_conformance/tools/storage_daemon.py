@@ -143,9 +143,9 @@ def transaction(tools, images, actions, *, script, timeout=None):
 # (a status of its own, or 128 + the signal that killed it).
 # The daemon is waited for, not watched in /proc: this shell is its parent,
 # so wait returns once its last thread is gone and its image locks with it
-# (a multi-threaded process's /proc entry shows Z while its other threads
-# still hold its files), and it cannot mistake a process that took the
-# daemon's reaped pid (pids wrap at 32768 here) for the daemon.
+# (the kernel may show a multi-threaded process's leader as Z before its
+# last thread, which holds the files, is gone), and it cannot mistake a
+# process that took the daemon's reaped pid (pid_max is 32768 here) for it.
 # The writer of the daemon's input is a subshell, not a { } group: dash keeps
 # a copy of a group's redirected stderr open in it, which would hold the
 # caller's pipe open for as long as the daemon lives.
