@@ -139,6 +139,13 @@ def transaction(tools, images, actions, *, script, timeout=None):
 # gone, so its image locks are too. The output is each client's stdout, then
 # the daemon's log, each after a separator line. A failed client ends the
 # clients; its status is the command's, its stderr the command's stderr.
+# Last comes the daemon's exit status, so a daemon that ended early says how
+# (a status of its own, or 128 + the signal that killed it).
+# The daemon is waited for, not watched in /proc: this shell is its parent,
+# so wait returns once its last thread is gone and its image locks with it
+# (the kernel may show a multi-threaded process's leader as Z before its
+# last thread, which holds the files, is gone), and it cannot mistake a
+# process that took the daemon's reaped pid (pid_max is 32768 here) for it.
 # The writer of the daemon's input is a subshell, not a { } group: dash keeps
 # a copy of a group's redirected stderr open in it, which would hold the
 # caller's pipe open for as long as the daemon lives.
@@ -165,9 +172,11 @@ if kill -0 "$pid" 2>/dev/null && ! grep -q '"error"' "$log"; then
     done
 fi
 touch -- "$stop"
-while [ -e "/proc/$pid" ] && ! grep -q ') Z' "/proc/$pid/stat" 2>/dev/null; do sleep 0.005; done
+wait "$pid"; status=$?
 echo "$sep"
 cat -- "$log"
+echo "$sep"
+echo "$status"
 exit "$rc"
 """
 
@@ -251,15 +260,25 @@ def serve_chain(
         why = f"timed out after {timeout} s; the daemon and its clients were killed"
         raise command.CommandError(argv, command.Result(out.rc, "", why, timed_out=True))
     parts = out.stdout.split(separator + "\n")
-    said, outputs = parts[-1], parts[1:-1]
+    said, status, outputs = parts[-2], parts[-1].strip(), parts[1:-2]
     replies = [json.loads(line) for line in said.splitlines() if line.startswith("{")]
     answers = [r for r in replies if "return" in r or "error" in r]
     errors = [r["error"]["desc"] for r in answers if "error" in r]
     if errors or len(answers) < len(commands):
-        why = errors[0] if errors else f"qemu-storage-daemon ended early: {said.strip()}"
+        why = errors[0] if errors else _ended_early(status, len(answers), len(commands), said)
         raise Refused(argv, command.Result(1, said, why))
     if out.rc != 0 or len(outputs) != len(clients):
         failed = clients[max(len(outputs) - 1, 0)]
         said = outputs[-1] if outputs else ""
         raise command.CommandError(failed, command.Result(out.rc, said, out.stderr))
     return outputs
+
+
+def _ended_early(status, answered, asked, said):
+    """One line: how the daemon ended, how far it got, and what it said."""
+    code = int(status) if status.isdigit() else None
+    how = f"killed by signal {code - 128}" if code and code > 128 else f"exit status {status}"
+    return (
+        f"qemu-storage-daemon ended early ({how}) after answering {answered} of {asked}"
+        f" QMP commands; its log: {said.strip() or '(empty)'}"
+    )

@@ -194,6 +194,22 @@ def test_a_failed_backup_leaves_no_daemon(guest, tmp_path, client, timeout, said
     guest.write(0, 10, 0x11)  # the daemon's read-only opens are gone too
 
 
+def test_a_daemon_that_ends_early_says_how_and_what_it_logged(guest, tmp_path):
+    # A writer that still holds the top (a VM, a tool's process not yet gone):
+    # the daemon cannot take its lock and exits before any QMP answer.
+    disk = guest.disk
+    holder = qemu_io.hold(disk.tools, disk.top, str(tmp_path / "holder.log"))
+    try:
+        with pytest.raises(BackupError) as refused:
+            disk.backup()
+    finally:
+        qemu_io.release(disk.tools, holder)
+    said = str(refused.value)
+    assert "ended early (exit status 1) after answering 0 of 3 QMP commands" in said
+    assert "lock" in said and "\n" not in said.split("its log:")[0]
+    assert processes.marked(disk.tools.host, disk._mark) == {}
+
+
 def test_a_missing_nbd_client_is_one_line_naming_its_package(tools, tmp_path, monkeypatch):
     # Only what command.run itself needs: no nbdinfo.
     bindir = tmp_path / "bin"
