@@ -13,8 +13,9 @@ from qcow2_conformance.conformance.lifecycle_machine import MAX_EVENTS, derived_
 from qcow2_conformance.conformance.lifecycle_run import CLUSTER, SIZE, LifecycleRun
 from qcow2_conformance.fixtures.lifecycle_options import lifecycle_options
 from qcow2_conformance.implementations.registry import Reference
-from qcow2_conformance.rules.outcomes import FAILED
+from qcow2_conformance.rules.outcomes import FAILED, PASSED
 from qcow2_conformance.scenarios import lifecycle as lc
+from qcow2_conformance.tools import releases, toolset
 
 from faulty_programs import LIFECYCLE_PROGRAMS
 from support import FAULTY, conformance, faulty
@@ -158,3 +159,31 @@ def test_lifecycle_options_give_the_slots_to_judge():
         ("lifecycle-1", 5, MAX_EVENTS),
     ]
     assert lifecycle_options(_Options(), _refused, str) is None
+
+
+@pytest.fixture(params=["local", "10.0"])
+def release_tools(request, tools):
+    """The machine's qemu, and qemu 10.0 fetched into the user cache (tools/releases.py)."""
+    if request.param == "local":
+        found = tools
+    else:
+        try:
+            folder = releases.provision(tools.host, request.param)
+        except releases.ReleaseError as e:
+            pytest.skip(f"qemu {request.param} cannot be fetched here: {e}")
+        found = toolset.find(tools.host, os.path.join(folder, "qemu-img"))
+    reason = unavailable(found)
+    if reason:
+        pytest.skip(reason)
+    return found
+
+
+@pytest.mark.parametrize("seed", [11])
+def test_the_reference_passes_drawn_lifecycles_on_each_release(release_tools, seed, tmp_path):
+    # A few lifecycles here; bench/lifecycles.py runs 200 (docs/benchmarks.md).
+    for index in range(3):
+        events = draw(derived_seed(seed, index), size=SIZE, cluster_size=CLUSTER, commits=True)
+        done = [lc.to_dict(e) for e in events]
+        _, run = _failed(Reference(), release_tools, done, tmp_path / f"lifecycle-{index}")
+        outcomes = {rule: v.outcome for rule, v in run.verdicts().items()}
+        assert outcomes == dict.fromkeys(outcomes, PASSED), (index, done, run.verdicts())
