@@ -44,13 +44,10 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from qcow2_conformance.conformance.cases import cases  # noqa: E402
-from qcow2_conformance.conformance.pipeline import Pipeline  # noqa: E402
-from qcow2_conformance.fixtures.cache import ChainCache  # noqa: E402
-from qcow2_conformance.implementations import registry  # noqa: E402
-from qcow2_conformance.rules import HARDENING  # noqa: E402
 from qcow2_conformance.scenarios import load_catalog  # noqa: E402
 from qcow2_conformance.tools import command, toolset  # noqa: E402
+
+from phases import cpu_seconds, sequential_pass  # noqa: E402
 
 # What tox sets for the conformance environment (tox.ini), so the figures are a user's.
 ENV = {
@@ -61,11 +58,6 @@ ENV = {
 # Building a chain, the tool's own run, the cross-check (qemu-img info),
 # qemu-img check, the probe: what a scenario cannot do without.
 FLOOR_COMMANDS = 5
-
-
-def _cpu(who=resource.RUSAGE_CHILDREN):
-    usage = resource.getrusage(who)
-    return usage.ru_utime + usage.ru_stime
 
 
 def _load():
@@ -99,9 +91,9 @@ def run_suite(args, folder):
     ]
     env = {**ENV, "BENCH_COMMAND_LOG": logs, "BENCH_RUN_CLOCK": clock}
     load_before = _load()
-    started, start, cpu = time.time(), time.monotonic(), _cpu()
+    started, start, cpu = time.time(), time.monotonic(), cpu_seconds()
     out = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True)
-    wall, cpu, ended = time.monotonic() - start, _cpu() - cpu, time.time()
+    wall, cpu, ended = time.monotonic() - start, cpu_seconds() - cpu, time.time()
     if out.returncode not in (0, 1):
         sys.exit(
             f"bench: the run exited {out.returncode}:\n{out.stdout[-3000:]}{out.stderr[-2000:]}"
@@ -124,7 +116,7 @@ def commands(folder):
     return lines
 
 
-def python_cpu(folder):
+def pythoncpu_seconds(folder):
     """{'controller': s, 'worker': s}: CPU the run's pytest processes used themselves."""
     found = collections.Counter()
     logs = os.path.join(folder, "commands")
@@ -149,39 +141,19 @@ def program(line):
 
 def start_cost(tools, runs=40):
     """Median wall and mean CPU (the program and the harness) of one command start."""
-    walls, cpu = [], _cpu() + _cpu(resource.RUSAGE_SELF)
+    walls, cpu = [], cpu_seconds() + cpu_seconds(resource.RUSAGE_SELF)
     for _ in range(runs):
         start = time.monotonic()
         command.run(tools.host, [tools.qemu_img, "--version"])
         walls.append(time.monotonic() - start)
-    return statistics.median(walls), (_cpu() + _cpu(resource.RUSAGE_SELF) - cpu) / runs
+    return statistics.median(walls), (
+        cpu_seconds() + cpu_seconds(resource.RUSAGE_SELF) - cpu
+    ) / runs
 
 
 def phases(impl_name, scenarios, folder):
     """{phase: [wall s, CPU s]} of one sequential pass over scenarios, in this process."""
-    tools = toolset.find(toolset.get_host())
-    impl = registry.resolve(impl_name)
-    os.makedirs(os.path.join(folder, "runs"))
-    pipeline = Pipeline(
-        tools, ChainCache(tools, os.path.join(folder, "chains")), os.path.join(folder, "runs"), 300
-    )
-    times = collections.defaultdict(lambda: [0.0, 0.0])
-
-    def timed(name, func, *args):
-        start, cpu = time.monotonic(), _cpu() + _cpu(resource.RUSAGE_SELF)
-        func(*args)
-        times[name][0] += time.monotonic() - start
-        times[name][1] += _cpu() + _cpu(resource.RUSAGE_SELF) - cpu
-
-    for scenario in scenarios:
-        timed("building chains", pipeline.cache.pristine, scenario)
-        timed("baselines (reading, qemu's merge)", pipeline.baseline, scenario)
-        timed("implementation runs, observation, verdicts", pipeline.verdicts, impl, scenario)
-    for case in cases([impl], scenarios):
-        if case.rule.judged_on == HARDENING:
-            for subject in case.subjects:
-                timed("hardening runs", pipeline.hardening, impl, case.scenario, case.rule, subject)
-    return times
+    return sequential_pass(impl_name, scenarios, folder)[0]
 
 
 def main():
@@ -213,7 +185,7 @@ def report(args, tools, folder):
     )
     print(f"  wall {wall:.1f} s (load average {load[0]:.1f} before, {load[1]:.1f} after)")
     print(f"  {n / wall:.2f} scenarios/s; CPU {cpu:.1f} s, {cpu / n:.3f} CPU-s a scenario")
-    own = python_cpu(folder)
+    own = pythoncpu_seconds(folder)
     print(
         f"  of which the pytest processes' own: controller {own['controller']:.1f} s, workers"
         f" {own['worker']:.1f} s; what they started (the commands, and the drawing's"

@@ -29,15 +29,11 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from qcow2_conformance.conformance.cases import cases  # noqa: E402
-from qcow2_conformance.conformance.pipeline import Pipeline  # noqa: E402
-from qcow2_conformance.fixtures.cache import ChainCache  # noqa: E402
-from qcow2_conformance.implementations import registry  # noqa: E402
-from qcow2_conformance.rules import HARDENING  # noqa: E402
 from qcow2_conformance.scenarios import load_catalog  # noqa: E402
 from qcow2_conformance.scenarios.loader import CATALOG_DIR  # noqa: E402
 from qcow2_conformance.scenarios.model import SNAPSHOT  # noqa: E402
-from qcow2_conformance.tools import toolset  # noqa: E402
+
+from phases import sequential_pass  # noqa: E402
 
 # What tox sets for the conformance environment (tox.ini), so the figures are a user's.
 ENV = {
@@ -129,33 +125,9 @@ def side_by_side(impl, folder, pinned):
 
 
 def phases(impl_name, folder):
-    """Seconds of each phase of one sequential pass, measured here, in order."""
-    tools = toolset.find(toolset.get_host())
-    scenarios = snapshot_scenarios()
-    impl = registry.resolve(impl_name)
-    pipeline = Pipeline(
-        tools,
-        ChainCache(tools, os.path.join(folder, "chains")),
-        os.path.join(folder, "runs"),
-        timeout=300,
-    )
-    os.makedirs(os.path.join(folder, "runs"))
-    times = {}
-
-    def timed(name, func, *args):
-        start = time.monotonic()
-        func(*args)
-        times[name] = times.get(name, 0) + time.monotonic() - start
-
-    for scenario in scenarios:
-        timed("building chains", pipeline.cache.pristine, scenario)
-        timed("baselines (reading, qemu's merge)", pipeline.baseline, scenario)
-        timed("implementation runs, observation, verdicts", pipeline.verdicts, impl, scenario)
-    for case in cases([impl], scenarios):
-        if case.rule.judged_on == HARDENING:
-            for subject in case.subjects:
-                timed("hardening runs", pipeline.hardening, impl, case.scenario, case.rule, subject)
-    return times, len(cases([impl], scenarios))
+    """Seconds of each phase of one sequential pass, measured here, in order; the test count."""
+    times, tests = sequential_pass(impl_name, snapshot_scenarios(), folder)
+    return {name: wall for name, (wall, _) in times.items()}, tests
 
 
 def main():
