@@ -143,9 +143,10 @@ def test_an_interrupted_run_exits_130_and_leaves_nothing_running(
     assert processes_with(token) == []
 
 
-def test_ctrl_c_through_tox_exits_1_and_leaves_nothing_running(tmp_path):
-    """tox reports an interrupted command as a failure of its own, whatever its status;
-    it waits for the harness to stop (tox.ini's suicide_timeout)."""
+def test_ctrl_c_through_tox_fails_and_leaves_nothing_running(tmp_path):
+    """tox waits for the harness to stop (tox.ini's suicide_timeout) and fails: with its own
+    1, or with the harness's 130 when the harness had stopped before tox handled the
+    interrupt (both seen, docs/exit-statuses.md)."""
     tox, lock = tox_conformance()
     token = uuid.uuid4().hex
     marker = tmp_path / "started"
@@ -157,9 +158,19 @@ def test_ctrl_c_through_tox_exits_1_and_leaves_nothing_running(tmp_path):
         run = start([*tox, *args, f"--impl=exec:{program}"], tmp_path, token)
         wait_for(marker.exists, run, "the implementation's start")
         status, out = interrupt(run)
-    assert status == 1, out[-3000:]
+    assert status in (1, 130), out[-3000:]
     assert "conformance: exit 130" in out, out[-3000:]
     assert processes_with(token) == []
+
+
+DOMAIN_SCENARIOS = (
+    "recording-alone",
+    "disabled-alone",
+    "inconsistent-recording-alone",
+    "inconsistent-disabled-alone",
+    "no-bitmaps",
+    "names-shell",
+)
 
 
 def test_ctrl_c_during_a_libvirt_run_leaves_no_domain(tools, tmp_path):
@@ -171,7 +182,10 @@ def test_ctrl_c_during_a_libvirt_run_leaves_no_domain(tools, tmp_path):
     args = [
         *conformance_argv("qcow2-conformance"),
         *("-n", "0", f"--testrunuid={run_token}", "--impl=libvirt-live"),
-        *("--scenario=recording-alone", f"--results={tmp_path / 'r.json'}"),
+        f"--results={tmp_path / 'r.json'}",
+        # Several, so that a domain is seen alive: one scenario's run ended in 2.4 s, its
+        # domain gone before the test looked.
+        *(f"--scenario={name}" for name in DOMAIN_SCENARIOS),
     ]
     run = start(args, tmp_path, token)
 
