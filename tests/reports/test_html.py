@@ -91,7 +91,7 @@ def test_markdown_summary(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def browser():
+def browser(tmp_path_factory):
     missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not shutil.which(p)]
     if missing:
         pytest.skip(f"{', '.join(missing)} not installed: apt-get install chromium chromium-driver")
@@ -113,7 +113,10 @@ def browser():
     ):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    # Chromium keeps a folder of its own in TMPDIR after it quits: the test's, not /tmp.
+    scratch = str(tmp_path_factory.mktemp("chromium"))
+    service = Service(CHROMEDRIVER, env={**os.environ, "TMPDIR": scratch})
+    driver = webdriver.Chrome(service=service, options=options)
     yield driver
     driver.quit()
 
