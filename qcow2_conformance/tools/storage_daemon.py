@@ -41,18 +41,8 @@ def apply_to(tools, images, commands, *, script, timeout=None):
     # nothing on quit.
     close = [{"execute": "blockdev-del", "arguments": {"node-name": n}} for n, _, _ in images]
     lines = [{"execute": "qmp_capabilities"}, *commands, *close, {"execute": "quit"}]
-    qmp = "".join(json.dumps(c, separators=(",", ":")) + "\n" for c in lines)
-    argv = [tools.qemu_storage_daemon]
-    for node, path, read_only in images:
-        blockdev = {
-            "driver": "qcow2",
-            "node-name": node,
-            "backing": None,
-            "read-only": read_only,
-            "file": {"driver": "file", "filename": path, "read-only": read_only},
-        }
-        argv += ["--blockdev", json.dumps(blockdev)]
-    argv += ["--chardev", "stdio,id=qmp", "--monitor", "chardev=qmp"]
+    qmp = _qmp_text(lines)
+    argv = _daemon_argv(tools, [(node, path, read_only, None) for node, path, read_only in images])
     if len(qmp) <= PIPED:
         piped = ["sh", "-c", 'qmp=$1; shift; printf %s "$qmp" | "$@"', "sh", qmp, *argv]
         out = command.run(tools.host, piped, timeout=timeout)
@@ -62,9 +52,7 @@ def apply_to(tools, images, commands, *, script, timeout=None):
             out = command.run(tools.host, argv, stdin=script, timeout=timeout)
         finally:
             files.remove(tools.host, script)
-    replies = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
-    answers = [r for r in replies if "return" in r or "error" in r]
-    errors = [r["error"]["desc"] for r in answers if "error" in r]
+    answers, errors = _answers(out.stdout)
     if errors or len(answers) != len(lines):
         raise command.CommandError(
             argv,
@@ -128,6 +116,35 @@ def transaction(tools, images, actions, *, script, timeout=None):
             script=script,
             timeout=timeout,
         )
+
+
+def _daemon_argv(tools, images):
+    """qemu-storage-daemon's argv: each (node, path, read_only, backing node or None) a
+    qcow2 node, and its monitor on stdin and stdout."""
+    argv = [tools.qemu_storage_daemon]
+    for node, path, read_only, backing in images:
+        blockdev = {
+            "driver": "qcow2",
+            "node-name": node,
+            "backing": backing,
+            "read-only": read_only,
+            "file": {"driver": "file", "filename": path, "read-only": read_only},
+        }
+        argv += ["--blockdev", json.dumps(blockdev, separators=(",", ":"))]
+    return argv + ["--chardev", "stdio,id=qmp", "--monitor", "chardev=qmp"]
+
+
+def _qmp_text(commands):
+    """The QMP input of commands, one short line each (qemu reads it a byte at a time)."""
+    return "".join(json.dumps(c, separators=(",", ":")) + "\n" for c in commands)
+
+
+def _answers(output):
+    """(the answers to commands, the error descriptions among them) in the daemon's output;
+    events are neither."""
+    replies = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    answers = [r for r in replies if "return" in r or "error" in r]
+    return answers, [r["error"]["desc"] for r in answers if "error" in r]
 
 
 # --- A chain exported over NBD, as a backup application reads it. ---
@@ -219,17 +236,10 @@ def serve_chain(
     way the daemon is gone. mark: the processes' mark (tools/processes.py).
     """
     nodes = [f"n{i}" for i in range(len(images))]
-    argv = [tools.qemu_storage_daemon]
-    for i, path in enumerate(images):
-        blockdev = {
-            "driver": "qcow2",
-            "node-name": nodes[i],
-            "read-only": True,
-            "backing": nodes[i - 1] if i else None,
-            "file": {"driver": "file", "filename": path, "read-only": True},
-        }
-        argv += ["--blockdev", json.dumps(blockdev, separators=(",", ":"))]
-    argv += ["--chardev", "stdio,id=qmp", "--monitor", "chardev=qmp"]
+    argv = _daemon_argv(
+        tools,
+        [(nodes[i], path, True, nodes[i - 1] if i else None) for i, path in enumerate(images)],
+    )
     top = nodes[-1]
     commands = [{"execute": "qmp_capabilities"}]
     export = {"type": "nbd", "id": "e", "node-name": top, "name": EXPORT_NAME}
@@ -248,7 +258,7 @@ def serve_chain(
         {"execute": "nbd-server-start", "arguments": {"addr": address}},
         {"execute": "block-export-add", "arguments": export},
     ]
-    qmp = "".join(json.dumps(c, separators=(",", ":")) + "\n" for c in commands)
+    qmp = _qmp_text(commands)
     separator = f"--- {command.new_mark()} ---"
     lines = [shlex.join(str(a) for a in client) for client in clients]
     script = [
@@ -261,9 +271,7 @@ def serve_chain(
         raise command.CommandError(argv, command.Result(out.rc, "", why, timed_out=True))
     parts = out.stdout.split(separator + "\n")
     said, status, outputs = parts[-2], parts[-1].strip(), parts[1:-2]
-    replies = [json.loads(line) for line in said.splitlines() if line.startswith("{")]
-    answers = [r for r in replies if "return" in r or "error" in r]
-    errors = [r["error"]["desc"] for r in answers if "error" in r]
+    answers, errors = _answers(said)
     if errors or len(answers) < len(commands):
         why = errors[0] if errors else _ended_early(status, len(answers), len(commands), said)
         raise Refused(argv, command.Result(1, said, why))
