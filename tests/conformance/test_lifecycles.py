@@ -190,9 +190,7 @@ def release_tools(request, tools):
 def test_the_reference_passes_200_drawn_lifecycles_on_each_release(release_tools, chunk, tmp_path):
     per_chunk = BAR_LIFECYCLES // BAR_CHUNKS
     for index in range(chunk * per_chunk, (chunk + 1) * per_chunk):
-        events = draw(
-            derived_seed(BAR_SEED, index), size=SIZE, cluster_size=CLUSTER, commits=True
-        )
+        events = draw(derived_seed(BAR_SEED, index), size=SIZE, cluster_size=CLUSTER, commits=True)
         done = [lc.to_dict(e) for e in events]
         _, run = _failed(Reference(), release_tools, done, tmp_path / f"lifecycle-{index}")
         outcomes = {rule: v.outcome for rule, v in run.verdicts().items()}
