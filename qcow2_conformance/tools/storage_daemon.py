@@ -13,7 +13,7 @@ node names, no argument that repeats qemu's default.
 import json
 import shlex
 
-from qcow2_conformance.tools import command, files
+from qcow2_conformance.tools import command, files, processes
 
 NODE = "i"
 
@@ -265,11 +265,21 @@ def serve_chain(
         "sh", "-c", _SERVE, "sh", qmp, socket, str(len(commands)), separator, str(len(lines)),
         *lines, *argv,
     ]  # fmt: skip
+    if mark is command.FRESH:
+        mark = command.new_mark()  # known here, to find what a killed shell left
     out = command.run(tools.host, script, check=False, timeout=timeout, mark=mark)
     if out.timed_out:
         why = f"timed out after {timeout} s; the daemon and its clients were killed"
         raise command.CommandError(argv, command.Result(out.rc, "", why, timed_out=True))
     parts = out.stdout.split(separator + "\n")
+    if len(parts) < 3 or not parts[-1].strip().isdigit():
+        # The shell itself was killed before the daemon's end: it may still run.
+        left = processes.kill_marked(tools.host, mark) if mark is not None else {}
+        why = (
+            f"the backup's shell ended before the daemon did (exit status {out.rc});"
+            f" {len(left)} process(es) it left were killed"
+        )
+        raise command.CommandError(argv, command.Result(out.rc, "", why))
     said, status, outputs = parts[-2], parts[-1].strip(), parts[1:-2]
     answers, errors = _answers(said)
     if errors or len(answers) < len(commands):

@@ -194,6 +194,24 @@ def test_a_failed_backup_leaves_no_daemon(guest, tmp_path, client, timeout, said
     guest.write(0, 10, 0x11)  # the daemon's read-only opens are gone too
 
 
+def test_a_backup_whose_shell_is_killed_says_so_and_leaves_no_daemon(guest, tmp_path):
+    # A client that kills the shell that runs it: the daemon, its input's writer and
+    # the shell's separators are left behind or missing.
+    disk = guest.disk
+    disk.checkpoint("c1")
+    program = tmp_path / "client"
+    program.write_text("#!/bin/sh\nkill -KILL $PPID\n")
+    program.chmod(0o755)
+    disk._nbd = nbd.NbdTools(disk.tools.host, disk._nbd.nbdinfo, str(program))
+    with pytest.raises(command.CommandError) as failed:
+        disk.backup("c1")
+    said = str(failed.value)
+    assert "the backup's shell ended before the daemon did (exit status 137)" in said
+    assert "\n" not in said
+    assert processes.marked(disk.tools.host, disk._mark) == {}
+    guest.write(0, 10, 0x11)  # the daemon's read-only opens are gone too
+
+
 def test_a_daemon_that_ends_early_says_how_and_what_it_logged(guest, tmp_path):
     # A writer that still holds the top (a VM, a tool's process not yet gone):
     # the daemon cannot take its lock and exits before any QMP answer.
