@@ -195,6 +195,13 @@ SOME = st.integers(5, 20)
 RUNS = st.integers(1, 3)
 RUN_LENGTH = st.integers(34, 100)
 SIZE_BITS = st.integers(0, (MAX_SIZE // SECTOR).bit_length() - 1)
+# Sectors in [2**bits, 2**(bits+1)), for each bits SIZE_BITS draws, to MAX_SIZE.
+SIZES_BY_BITS = tuple(
+    st.integers(1 << bits, min((2 << bits) - 1, MAX_SIZE // SECTOR))
+    for bits in range((MAX_SIZE // SECTOR).bit_length())
+)
+# st.integers caches too, but its cache costs more per call than this one.
+between = lru_cache(CACHED)(st.integers)
 MAYBE_CLUSTER = st.one_of(st.none(), st.sampled_from(CLUSTER_SIZES))
 MAYBE_GRANULARITY = st.one_of(st.none(), st.sampled_from(GRANULARITIES))
 MAYBE_SERIES_GRANULARITY = st.one_of(st.none(), st.sampled_from(GRANULARITIES[7:]))
@@ -219,8 +226,8 @@ def chains(draw, min_depth=1):
 def commit_chains(draw):
     """A chain of two images or more with COMMIT_BASE below COMMIT_TOP marked."""
     images = list(draw(chains(min_depth=2)))
-    base = draw(st.integers(0, len(images) - 2))
-    top = draw(st.integers(base + 1, len(images) - 1))
+    base = draw(between(0, len(images) - 2))
+    top = draw(between(base + 1, len(images) - 1))
     images[base] = replace(images[base], commit_role=COMMIT_BASE)
     images[top] = replace(images[top], commit_role=COMMIT_TOP)
     return tuple(images)
@@ -245,9 +252,7 @@ def image(draw, pool, below_size):
 @st.composite
 def sizes(draw):
     """Multiples of 512 from 512 B to 4 TiB, spread over every power of two."""
-    bits = draw(SIZE_BITS)
-    low = 1 << bits
-    return SECTOR * draw(st.integers(low, min(2 * low - 1, MAX_SIZE // SECTOR)))
+    return SECTOR * draw(SIZES_BY_BITS[draw(SIZE_BITS)])
 
 
 SIZES = sizes()
@@ -272,13 +277,13 @@ def extents(draw, size):
     """An (offset, length) range inside size: anywhere, at the very end, or just before it."""
     sectors = size // SECTOR
     most = min(sectors, COST_MAX_EXTENT // SECTOR)
-    bits = draw(st.integers(0, most.bit_length() - 1))
-    length = draw(st.integers(1 << bits, min(2 << bits, most + 1) - 1))
+    bits = draw(between(0, most.bit_length() - 1))
+    length = draw(between(1 << bits, min(2 << bits, most + 1) - 1))
     where = draw(THIRD)
     if where == 0:
-        start = draw(st.integers(0, sectors - length))
+        start = draw(between(0, sectors - length))
     else:
-        start = sectors - length - (draw(st.integers(0, sectors - length)) if where == 2 else 0)
+        start = sectors - length - (draw(between(0, sectors - length)) if where == 2 else 0)
     return start * SECTOR, length * SECTOR
 
 
