@@ -20,9 +20,11 @@ scenarios/filters.py); the reason is counted. The shrinker
 (conformance/shrink.py) replays a round to start from a failing scenario.
 """
 
+import gc
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from multiprocessing import get_context
 
 import hypothesis
@@ -109,7 +111,7 @@ def draw(count, seed, procedure):
             rounds = range(round_, round_ + PARALLEL_ROUNDS)
             n = len(rounds)
             # The procedure travels to the pool by pickle: by its class's name.
-            found = pool.map(examples, [seed] * n, rounds, [procedure] * n)
+            found = pool.map(_drawn_round, [seed] * n, rounds, [procedure] * n)
             for r, drawn in zip(rounds, found):
                 _keep(drawing, drawn, count, seed, r, width, procedure)
             round_ += PARALLEL_ROUNDS
@@ -174,16 +176,62 @@ def examples(seed, round_, procedure, test=None, shrink=False):
     return drawn
 
 
+def _drawn_round(seed, round_, procedure):
+    """examples() in a child of draw(), without the cyclic garbage collector.
+
+    Its passes over hypothesis's many long-lived objects cost about an eighth
+    of a round's CPU; a round's garbage is small, and the next collection frees it.
+    The collector decides nothing hypothesis draws.
+    """
+    gc.disable()
+    try:
+        return examples(seed, round_, procedure)
+    finally:
+        gc.enable()
+
+
 def round_seed(seed, round_):
     return seed * 1000 + round_
+
+
+# Strategies are built once, here or in a cache per argument, not for each
+# draw: hypothesis validates every new strategy object on its first draw,
+# and that was most of the drawing's CPU. The same strategies drawn in the
+# same order make the same choices (and spans, which the generate phase
+# mutates by label): the scenarios drawn are the same, byte for byte.
+# Caches are bounded: sizes vary widely, and a size repeats mostly within a chain.
+CACHED = 4096
+PERCENT = st.integers(0, 99)
+TENTH = st.integers(0, 9)
+FIFTH = st.integers(0, 4)
+THIRD = st.integers(0, 2)
+FEW = st.integers(1, 4)
+SOME = st.integers(5, 20)
+RUNS = st.integers(1, 3)
+RUN_LENGTH = st.integers(34, 100)
+SIZE_BITS = st.integers(0, (MAX_SIZE // SECTOR).bit_length() - 1)
+# Sectors in [2**bits, 2**(bits+1)), for each bits SIZE_BITS draws, to MAX_SIZE.
+SIZES_BY_BITS = tuple(
+    st.integers(1 << bits, min((2 << bits) - 1, MAX_SIZE // SECTOR))
+    for bits in range((MAX_SIZE // SECTOR).bit_length())
+)
+# st.integers caches too, but its cache costs more per call than this one.
+between = lru_cache(CACHED)(st.integers)
+MAYBE_CLUSTER = st.one_of(st.none(), st.sampled_from(CLUSTER_SIZES))
+MAYBE_GRANULARITY = st.one_of(st.none(), st.sampled_from(GRANULARITIES))
+MAYBE_SERIES_GRANULARITY = st.one_of(st.none(), st.sampled_from(GRANULARITIES[7:]))
+ANY_STATE = st.sampled_from(STATES)
+PLAIN = st.sampled_from(PLAIN_NAMES)
+# Mostly qcow2 v3; the first choice is what shrinking goes to.
+FORMAT_SHARES = ("qcow2",) * 7 + ("qcow2-v2",) * 2 + ("raw",)
 
 
 @st.composite
 def chains(draw, min_depth=1):
     """A chain, bottom to top, as a tuple of Images; shrinks to one small image."""
-    pool = draw(st.lists(names(), min_size=1, max_size=6))
+    pool = tuple(draw(POOLS))
     images = [draw(image(pool, None))]
-    for _ in range(max(min_depth, DEPTHS[draw(st.integers(0, 99))]) - 1):
+    for _ in range(max(min_depth, DEPTHS[draw(PERCENT)]) - 1):
         size = next(i.size for i in reversed(images) if i.size is not None)
         images.append(draw(image(pool, size)))
     return tuple(images)
@@ -193,24 +241,24 @@ def chains(draw, min_depth=1):
 def commit_chains(draw):
     """A chain of two images or more with COMMIT_BASE below COMMIT_TOP marked."""
     images = list(draw(chains(min_depth=2)))
-    base = draw(st.integers(0, len(images) - 2))
-    top = draw(st.integers(base + 1, len(images) - 1))
+    base = draw(between(0, len(images) - 2))
+    top = draw(between(base + 1, len(images) - 1))
     images[base] = replace(images[base], commit_role=COMMIT_BASE)
     images[top] = replace(images[top], commit_role=COMMIT_TOP)
     return tuple(images)
 
 
+@lru_cache(CACHED)
 @st.composite
 def image(draw, pool, below_size):
-    # Mostly qcow2 v3; the first choice is what shrinking goes to.
-    fmt = ("qcow2",) * 7 + ("qcow2-v2",) * 2 + ("raw",)
-    fmt = fmt[draw(st.integers(0, 9))]
-    size = draw(sizes() if below_size is None else st.one_of(st.none(), sizes()))
+    """An Image over pool (a tuple of bitmap names) on top of an image of below_size."""
+    fmt = FORMAT_SHARES[draw(TENTH)]
+    size = draw(SIZES if below_size is None else MAYBE_SIZE)
     virtual = below_size if size is None else size
-    cluster = None if fmt == "raw" else draw(st.one_of(st.none(), st.sampled_from(CLUSTER_SIZES)))
-    data = tuple(draw(st.lists(extents(virtual), max_size=3)))
+    cluster = None if fmt == "raw" else draw(MAYBE_CLUSTER)
+    data = tuple(draw(_data(virtual)))
     # Bitmaps in raw or v2 images are drawn now and then, to be refused and counted.
-    wants = fmt == "qcow2" or draw(st.integers(0, 9)) == 0
+    wants = fmt == "qcow2" or draw(TENTH) == 0
     bitmaps = draw(bitmap_lists(virtual, pool)) if wants else ()
     assert fmt in FORMATS
     return Image(fmt, size, cluster, data, bitmaps)
@@ -219,30 +267,46 @@ def image(draw, pool, below_size):
 @st.composite
 def sizes(draw):
     """Multiples of 512 from 512 B to 4 TiB, spread over every power of two."""
-    bits = draw(st.integers(0, (MAX_SIZE // SECTOR).bit_length() - 1))
-    low = 1 << bits
-    return SECTOR * draw(st.integers(low, min(2 * low - 1, MAX_SIZE // SECTOR)))
+    return SECTOR * draw(SIZES_BY_BITS[draw(SIZE_BITS)])
 
 
+SIZES = sizes()
+MAYBE_SIZE = st.one_of(st.none(), SIZES)
+
+
+@lru_cache(CACHED)
+def _data(size):
+    """The ranges written in an image of size."""
+    return st.lists(extents(size), max_size=3)
+
+
+@lru_cache(CACHED)
+def _dirty(size):
+    """The ranges dirty in a bitmap of an image of size."""
+    return st.lists(extents(size), min_size=1, max_size=2)
+
+
+@lru_cache(CACHED)
 @st.composite
 def extents(draw, size):
     """An (offset, length) range inside size: anywhere, at the very end, or just before it."""
     sectors = size // SECTOR
     most = min(sectors, COST_MAX_EXTENT // SECTOR)
-    bits = draw(st.integers(0, most.bit_length() - 1))
-    length = draw(st.integers(1 << bits, min(2 << bits, most + 1) - 1))
-    where = draw(st.integers(0, 2))
+    bits = draw(between(0, most.bit_length() - 1))
+    length = draw(between(1 << bits, min(2 << bits, most + 1) - 1))
+    where = draw(THIRD)
     if where == 0:
-        start = draw(st.integers(0, sectors - length))
+        start = draw(between(0, sectors - length))
     else:
-        start = sectors - length - (draw(st.integers(0, sectors - length)) if where == 2 else 0)
+        start = sectors - length - (draw(between(0, sectors - length)) if where == 2 else 0)
     return start * SECTOR, length * SECTOR
 
 
+@lru_cache(None)
 def names():
     """Bitmap names: plain, hostile, any characters, long, or exactly 1023 bytes."""
     return st.one_of(
-        st.sampled_from(PLAIN_NAMES),
+        PLAIN,
         st.sampled_from(HOSTILE_NAMES),
         st.text(st.characters(codec="utf-8"), min_size=1, max_size=24),
         # Long: a drawn piece repeated to a drawn length (drawing each of a
@@ -266,17 +330,26 @@ def _filled(char):
     return char * (MAX_NAME_BYTES // width) + "x" * (MAX_NAME_BYTES % width)
 
 
+POOLS = st.lists(names(), min_size=1, max_size=6)
+
+
+@lru_cache(CACHED)
+def _pooled(pool):
+    return st.sampled_from(pool)
+
+
+@lru_cache(CACHED)
 @st.composite
 def bitmap_lists(draw, size, pool):
     """None or a few bitmaps usually; 5 to 20 now and then; 34 to 300 rarely."""
     # hypothesis favours the ends of a range: 0 (where shrinking goes too) is a few bitmaps.
-    band = draw(st.integers(0, 99))
+    band = draw(PERCENT)
     if band < 75:
-        found = [draw(bitmaps(size, pool)) for _ in range(draw(st.integers(1, 4)))]
+        found = [draw(bitmaps(size, pool)) for _ in range(draw(FEW))]
     elif band < 86:
         found = []
     elif band < 94:
-        found = [draw(bitmaps(size, pool)) for _ in range(draw(st.integers(5, 20)))]
+        found = [draw(bitmaps(size, pool)) for _ in range(draw(SOME))]
     else:
         found = draw(series(size))
     unique = list({b.name: b for b in reversed(found)}.values())[::-1]
@@ -284,30 +357,28 @@ def bitmap_lists(draw, size, pool):
     return tuple(sorted(unique, key=lambda b: not b.inconsistent))
 
 
+@lru_cache(CACHED)
 @st.composite
 def bitmaps(draw, size, pool):
     # Mostly names of the chain's pool: checkpoints that span several images.
-    name = draw(st.sampled_from(pool) if draw(st.integers(0, 4)) < 4 else names())
-    state = STATE_SHARES[draw(st.integers(0, 99))]
-    granularity = draw(st.one_of(st.none(), st.sampled_from(GRANULARITIES)))
+    name = draw(_pooled(pool) if draw(FIFTH) < 4 else names())
+    state = STATE_SHARES[draw(PERCENT)]
+    granularity = draw(MAYBE_GRANULARITY)
     # Each dirty bitmap costs three commands to build: one in three or so is.
-    dirty = tuple(
-        draw(st.lists(extents(size), min_size=1, max_size=2))
-        if draw(st.integers(0, 2)) == 2
-        else ()
-    )
+    dirty = tuple(draw(_dirty(size)) if draw(THIRD) == 2 else ())
     return Bitmap(name, state, granularity, dirty)
 
 
+@lru_cache(CACHED)
 @st.composite
 def series(draw, size):
     """34 to 300 bitmaps named PREFIX-NNN, in runs of one state and granularity."""
-    prefix = draw(st.sampled_from(PLAIN_NAMES))
+    prefix = draw(PLAIN)
     found = []
-    for _ in range(draw(st.integers(1, 3))):
-        count = draw(st.integers(34, 100))
-        state = draw(st.sampled_from(STATES))
-        granularity = draw(st.one_of(st.none(), st.sampled_from(GRANULARITIES[7:])))
+    for _ in range(draw(RUNS)):
+        count = draw(RUN_LENGTH)
+        state = draw(ANY_STATE)
+        granularity = draw(MAYBE_SERIES_GRANULARITY)
         found += [
             Bitmap(f"{prefix}-{len(found) + i:03}", state, granularity, ()) for i in range(count)
         ]
