@@ -3,10 +3,13 @@
 On this machine the common ones run in this process (os, shutil) instead:
 a coreutils command started from a pytest worker cost about 2 ms of CPU,
 and a run needed 5 or 6 of them per scenario (bench/generated.py). What they
-do is the same as the commands', which the other hosts still get.
+do is the same as the commands', which the other hosts still get. Copying
+a scenario's chain and moving the reference's overlay into place went the
+same way later (issue 23): two commands a scenario.
 """
 
 import base64
+import contextlib
 import os
 import shutil
 
@@ -14,6 +17,8 @@ from qcow2_conformance.tools import command
 
 # Below the kernel's limit for one argument (MAX_ARG_STRLEN, 128 KiB).
 _CHUNK = 64 * 1024
+# What copy_tree reads at a time: a multiple of any block size.
+_COPIED = 1 << 20
 
 
 def _here(host):
@@ -85,8 +90,59 @@ def mkdtemps(host, prefix):
 
 
 def copy_tree(host, src, dst):
-    """Copy folder src to dst, keeping sparse files sparse."""
+    """Copy folder src to dst (which must not exist), keeping sparse files sparse."""
+    if _here(host):
+        shutil.copytree(src, dst, symlinks=True, copy_function=_copy_sparse)
+        return
     command.run(host, ["cp", "-a", "--sparse=always", "--", src, dst])
+
+
+def _copy_sparse(src, dst):
+    """cp -a --sparse=always of one file: its holes, and every all-zero block
+    of its data, are holes of the copy; its mode and times are kept.
+
+    A raw image's allocation is a fact the reader reports (observe/reader.py),
+    so the copy's holes must be cp's: blocks of the source's st_blksize, from
+    the start of each data extent (which the file system aligns to blocks).
+    """
+    with open(src, "rb") as f, open(dst, "wb") as out:
+        st = os.fstat(f.fileno())
+        block = st.st_blksize or 4096
+        for start, length in _data_extents(f.fileno(), st.st_size):
+            for at in range(start, start + length, _COPIED):
+                data = os.pread(f.fileno(), min(_COPIED, start + length - at), at)
+                _write_nonzero(out.fileno(), data, at, block)
+        os.ftruncate(out.fileno(), st.st_size)
+    shutil.copystat(src, dst, follow_symlinks=False)
+
+
+def _write_nonzero(fd, data, offset, block):
+    """Write data at offset, leaving out its all-zero blocks (holes in a new file)."""
+    view, zeros = memoryview(data), bytes(block)
+    run = None
+    for at in range(0, len(data), block):
+        piece = view[at : at + block]
+        if piece == zeros[: len(piece)]:
+            if run is not None:
+                os.pwrite(fd, view[run:at], offset + run)
+                run = None
+        elif run is None:
+            run = at
+    if run is not None:
+        os.pwrite(fd, view[run:], offset + run)
+
+
+def _data_extents(fd, size):
+    """The non-hole ranges (offset, length) of a file (SEEK_DATA/SEEK_HOLE)."""
+    off = 0
+    while off < size:
+        try:
+            start = os.lseek(fd, off, os.SEEK_DATA)
+        except OSError:  # ENXIO: only a hole is left
+            return
+        end = os.lseek(fd, start, os.SEEK_HOLE)
+        yield start, end - start
+        off = end
 
 
 def remove(host, *paths):
@@ -111,7 +167,22 @@ def rename_no_clobber(host, src, dst):
     A hard link never replaces an existing name, unlike rename(2), so a file
     that appeared meanwhile at dst is kept.
     """
-    command.run(host, ["sh", "-c", 'ln -T -- "$1" "$2" && rm -f -- "$1"', "sh", src, dst])
+    argv = ["sh", "-c", 'ln -T -- "$1" "$2" && rm -f -- "$1"', "sh", src, dst]
+    if not _here(host):
+        command.run(host, argv)
+        return
+    try:
+        # ln's default: a link to src itself, were it a symbolic link.
+        os.link(src, dst, follow_symlinks=False)
+    except OSError as e:
+        if os.path.lexists(src):
+            said = f"ln: failed to create hard link '{dst}': {e.strerror}"
+        else:
+            said = f"ln: failed to access '{src}': {e.strerror}"
+        # What the command's failure says, for the callers that report it.
+        raise command.CommandError(argv, command.Result(1, "", said)) from None
+    with contextlib.suppress(FileNotFoundError):
+        os.remove(src)
 
 
 def write_text(host, path, text):
