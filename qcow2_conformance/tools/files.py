@@ -21,21 +21,21 @@ _CHUNK = 64 * 1024
 _COPIED = 1 << 20
 
 
-def _here(host):
+def here(host):
     """True when host is this machine, as this process's own user."""
     backend = getattr(host, "backend", None)
     return getattr(backend, "NAME", None) == "local" and not backend.sudo
 
 
 def exists(host, path):
-    if _here(host):
+    if here(host):
         # test -e follows symbolic links, as os.path.exists does.
         return os.path.exists(path)
     return command.run(host, ["test", "-e", path], check=False).rc == 0
 
 
 def mkdir(host, path):
-    if _here(host):
+    if here(host):
         os.makedirs(path, exist_ok=True)
         return
     command.run(host, ["mkdir", "-p", path])
@@ -43,7 +43,7 @@ def mkdir(host, path):
 
 def fresh_folder(host, path):
     """An empty folder at path: whatever was there is removed first."""
-    if _here(host):
+    if here(host):
         _remove_here(path)
         os.makedirs(path)
         return
@@ -91,7 +91,7 @@ def mkdtemps(host, prefix):
 
 def copy_tree(host, src, dst):
     """Copy folder src to dst (which must not exist), keeping sparse files sparse."""
-    if _here(host):
+    if here(host):
         shutil.copytree(src, dst, symlinks=True, copy_function=_copy_sparse)
         return
     command.run(host, ["cp", "-a", "--sparse=always", "--", src, dst])
@@ -146,7 +146,7 @@ def _data_extents(fd, size):
 
 
 def remove(host, *paths):
-    if paths and _here(host):
+    if paths and here(host):
         for path in paths:
             _remove_here(path)
     elif paths:
@@ -168,7 +168,7 @@ def rename_no_clobber(host, src, dst):
     that appeared meanwhile at dst is kept.
     """
     argv = ["sh", "-c", 'ln -T -- "$1" "$2" && rm -f -- "$1"', "sh", src, dst]
-    if not _here(host):
+    if not here(host):
         command.run(host, argv)
         return
     try:
@@ -190,6 +190,10 @@ def write_text(host, path, text):
 
     The first piece replaces what path held: one command for a short text.
     """
+    if here(host):
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+        return
     for start in range(0, max(len(text), 1), _CHUNK):
         piece = text[start : start + _CHUNK]
         redirect = ">>" if start else ">"
@@ -201,7 +205,7 @@ def listing(host, folder):
 
     Folders themselves are left out: an empty one costs nothing.
     """
-    if _here(host) and os.path.isdir(folder):
+    if here(host) and os.path.isdir(folder):
         return _listing_here(folder)
     out = command.run(host, ["find", folder, "!", "-type", "d", "-printf", r"%P\0%s\0%T@\0"]).stdout
     fields = out.split("\0")[:-1]
