@@ -11,12 +11,15 @@ same way later (issue 23): two commands a scenario.
 import base64
 import contextlib
 import os
+import secrets
 import shutil
+import string
 
 from qcow2_conformance.tools import command
 
 # Below the kernel's limit for one argument (MAX_ARG_STRLEN, 128 KiB).
 _CHUNK = 64 * 1024
+_LETTERS = string.ascii_letters + string.digits
 # What copy_tree reads at a time: a multiple of any block size.
 _COPIED = 1 << 20
 
@@ -64,9 +67,22 @@ def is_dir(host, path):
 
 def mkdtemp(host, prefix, parent="/tmp"):
     """A new, empty folder under parent (/tmp keeps paths short enough for sockets)."""
+    if here(host):
+        return _mkdtemp_here(f"{parent.rstrip('/')}/{prefix}")
     return command.run(
         host, ["mktemp", "-d", f"{parent.rstrip('/')}/{prefix}.XXXXXX"]
     ).stdout.strip()
+
+
+def _mkdtemp_here(stem):
+    """mktemp -d STEM.XXXXXX: six letters or digits (mkdtemps() finds them by that), mode 0700."""
+    while True:
+        path = stem + "." + "".join(secrets.choice(_LETTERS) for _ in range(6))
+        try:
+            os.mkdir(path, 0o700)
+            return path
+        except FileExistsError:
+            continue
 
 
 def mkdtemps(host, prefix):

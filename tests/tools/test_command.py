@@ -122,3 +122,11 @@ def test_a_move_in_process_never_replaces_a_file(tools, tmp_path):
     assert dst.read_text() == "new" and not src.exists()
     with pytest.raises(command.CommandError, match="failed to access .*No such file"):
         files.rename_no_clobber(tools.host, str(src), str(tmp_path / "other"))
+
+
+def test_a_temporary_folder_made_in_process_is_mktemps(tools, tmp_path):
+    ours = files.mkdtemp(tools.host, "harness-test", parent=str(tmp_path))
+    theirs = command.run(tools.host, ["mktemp", "-d", f"{tmp_path}/harness-test.XXXXXX"]).stdout
+    assert os.stat(ours).st_mode == os.stat(theirs.strip()).st_mode
+    assert len(os.path.basename(ours)) == len(os.path.basename(theirs.strip()))
+    assert os.listdir(ours) == []
