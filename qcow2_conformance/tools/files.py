@@ -14,6 +14,7 @@ import os
 import secrets
 import shutil
 import string
+import sys
 
 from qcow2_conformance.tools import command
 
@@ -170,11 +171,26 @@ def remove(host, *paths):
 
 
 def _remove_here(path):
-    """rm -rf path: a link is removed, never what it points to."""
+    """rm -rf path: a link is removed, never what it points to.
+
+    As rm -f, a file that is gone already is no error: a daemon may remove
+    its own socket in the folder meanwhile (qemu-nbd, just stopped).
+    """
     if os.path.isdir(path) and not os.path.islink(path):
-        shutil.rmtree(path)
-    elif os.path.lexists(path):
-        os.remove(path)
+        shutil.rmtree(path, **{_ON_ERROR: _unless_gone})
+    else:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(path)
+
+
+# shutil.rmtree's error handler: onerror until Python 3.12 deprecated it for onexc.
+_ON_ERROR = "onexc" if sys.version_info >= (3, 12) else "onerror"
+
+
+def _unless_gone(function, path, error):
+    error = error if isinstance(error, BaseException) else error[1]
+    if not isinstance(error, FileNotFoundError):
+        raise error
 
 
 def rename_no_clobber(host, src, dst):
