@@ -3,34 +3,43 @@
 On this machine the common ones run in this process (os, shutil) instead:
 a coreutils command started from a pytest worker cost about 2 ms of CPU,
 and a run needed 5 or 6 of them per scenario (bench/generated.py). What they
-do is the same as the commands', which the other hosts still get.
+do is the same as the commands', which the other hosts still get. Copying
+a scenario's chain and moving the reference's overlay into place went the
+same way later (issue 23): two commands a scenario.
 """
 
 import base64
+import contextlib
 import os
+import secrets
 import shutil
+import string
+import sys
 
 from qcow2_conformance.tools import command
 
 # Below the kernel's limit for one argument (MAX_ARG_STRLEN, 128 KiB).
 _CHUNK = 64 * 1024
+_LETTERS = string.ascii_letters + string.digits
+# What copy_tree reads at a time: a multiple of any block size.
+_COPIED = 1 << 20
 
 
-def _here(host):
+def here(host):
     """True when host is this machine, as this process's own user."""
     backend = getattr(host, "backend", None)
     return getattr(backend, "NAME", None) == "local" and not backend.sudo
 
 
 def exists(host, path):
-    if _here(host):
+    if here(host):
         # test -e follows symbolic links, as os.path.exists does.
         return os.path.exists(path)
     return command.run(host, ["test", "-e", path], check=False).rc == 0
 
 
 def mkdir(host, path):
-    if _here(host):
+    if here(host):
         os.makedirs(path, exist_ok=True)
         return
     command.run(host, ["mkdir", "-p", path])
@@ -38,7 +47,7 @@ def mkdir(host, path):
 
 def fresh_folder(host, path):
     """An empty folder at path: whatever was there is removed first."""
-    if _here(host):
+    if here(host):
         _remove_here(path)
         os.makedirs(path)
         return
@@ -59,9 +68,22 @@ def is_dir(host, path):
 
 def mkdtemp(host, prefix, parent="/tmp"):
     """A new, empty folder under parent (/tmp keeps paths short enough for sockets)."""
+    if here(host):
+        return _mkdtemp_here(f"{parent.rstrip('/')}/{prefix}")
     return command.run(
         host, ["mktemp", "-d", f"{parent.rstrip('/')}/{prefix}.XXXXXX"]
     ).stdout.strip()
+
+
+def _mkdtemp_here(stem):
+    """mktemp -d STEM.XXXXXX: six letters or digits (mkdtemps() finds them by that), mode 0700."""
+    while True:
+        path = stem + "." + "".join(secrets.choice(_LETTERS) for _ in range(6))
+        try:
+            os.mkdir(path, 0o700)
+            return path
+        except FileExistsError:
+            continue
 
 
 def mkdtemps(host, prefix):
@@ -85,12 +107,63 @@ def mkdtemps(host, prefix):
 
 
 def copy_tree(host, src, dst):
-    """Copy folder src to dst, keeping sparse files sparse."""
+    """Copy folder src to dst (which must not exist), keeping sparse files sparse."""
+    if here(host):
+        shutil.copytree(src, dst, symlinks=True, copy_function=_copy_sparse)
+        return
     command.run(host, ["cp", "-a", "--sparse=always", "--", src, dst])
 
 
+def _copy_sparse(src, dst):
+    """cp -a --sparse=always of one file: its holes, and every all-zero block
+    of its data, are holes of the copy; its mode and times are kept.
+
+    A raw image's allocation is a fact the reader reports (observe/reader.py),
+    so the copy's holes must be cp's: blocks of the source's st_blksize, from
+    the start of each data extent (which the file system aligns to blocks).
+    """
+    with open(src, "rb") as f, open(dst, "wb") as out:
+        st = os.fstat(f.fileno())
+        block = st.st_blksize or 4096
+        for start, length in _data_extents(f.fileno(), st.st_size):
+            for at in range(start, start + length, _COPIED):
+                data = os.pread(f.fileno(), min(_COPIED, start + length - at), at)
+                _write_nonzero(out.fileno(), data, at, block)
+        os.ftruncate(out.fileno(), st.st_size)
+    shutil.copystat(src, dst, follow_symlinks=False)
+
+
+def _write_nonzero(fd, data, offset, block):
+    """Write data at offset, leaving out its all-zero blocks (holes in a new file)."""
+    view, zeros = memoryview(data), bytes(block)
+    run = None
+    for at in range(0, len(data), block):
+        piece = view[at : at + block]
+        if piece == zeros[: len(piece)]:
+            if run is not None:
+                os.pwrite(fd, view[run:at], offset + run)
+                run = None
+        elif run is None:
+            run = at
+    if run is not None:
+        os.pwrite(fd, view[run:], offset + run)
+
+
+def _data_extents(fd, size):
+    """The non-hole ranges (offset, length) of a file (SEEK_DATA/SEEK_HOLE)."""
+    off = 0
+    while off < size:
+        try:
+            start = os.lseek(fd, off, os.SEEK_DATA)
+        except OSError:  # ENXIO: only a hole is left
+            return
+        end = os.lseek(fd, start, os.SEEK_HOLE)
+        yield start, end - start
+        off = end
+
+
 def remove(host, *paths):
-    if paths and _here(host):
+    if paths and here(host):
         for path in paths:
             _remove_here(path)
     elif paths:
@@ -98,11 +171,26 @@ def remove(host, *paths):
 
 
 def _remove_here(path):
-    """rm -rf path: a link is removed, never what it points to."""
+    """rm -rf path: a link is removed, never what it points to.
+
+    As rm -f, a file that is gone already is no error: a daemon may remove
+    its own socket in the folder meanwhile (qemu-nbd, just stopped).
+    """
     if os.path.isdir(path) and not os.path.islink(path):
-        shutil.rmtree(path)
-    elif os.path.lexists(path):
-        os.remove(path)
+        shutil.rmtree(path, **{_ON_ERROR: _unless_gone})
+    else:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(path)
+
+
+# shutil.rmtree's error handler: onerror until Python 3.12 deprecated it for onexc.
+_ON_ERROR = "onexc" if sys.version_info >= (3, 12) else "onerror"
+
+
+def _unless_gone(function, path, error):
+    error = error if isinstance(error, BaseException) else error[1]
+    if not isinstance(error, FileNotFoundError):
+        raise error
 
 
 def rename_no_clobber(host, src, dst):
@@ -111,7 +199,22 @@ def rename_no_clobber(host, src, dst):
     A hard link never replaces an existing name, unlike rename(2), so a file
     that appeared meanwhile at dst is kept.
     """
-    command.run(host, ["sh", "-c", 'ln -T -- "$1" "$2" && rm -f -- "$1"', "sh", src, dst])
+    argv = ["sh", "-c", 'ln -T -- "$1" "$2" && rm -f -- "$1"', "sh", src, dst]
+    if not here(host):
+        command.run(host, argv)
+        return
+    try:
+        # ln's default: a link to src itself, were it a symbolic link.
+        os.link(src, dst, follow_symlinks=False)
+    except OSError as e:
+        if os.path.lexists(src):
+            said = f"ln: failed to create hard link '{dst}': {e.strerror}"
+        else:
+            said = f"ln: failed to access '{src}': {e.strerror}"
+        # What the command's failure says, for the callers that report it.
+        raise command.CommandError(argv, command.Result(1, "", said)) from None
+    with contextlib.suppress(FileNotFoundError):
+        os.remove(src)
 
 
 def write_text(host, path, text):
@@ -119,6 +222,10 @@ def write_text(host, path, text):
 
     The first piece replaces what path held: one command for a short text.
     """
+    if here(host):
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+        return
     for start in range(0, max(len(text), 1), _CHUNK):
         piece = text[start : start + _CHUNK]
         redirect = ">>" if start else ">"
@@ -130,7 +237,7 @@ def listing(host, folder):
 
     Folders themselves are left out: an empty one costs nothing.
     """
-    if _here(host) and os.path.isdir(folder):
+    if here(host) and os.path.isdir(folder):
         return _listing_here(folder)
     out = command.run(host, ["find", folder, "!", "-type", "d", "-printf", r"%P\0%s\0%T@\0"]).stdout
     fields = out.split("\0")[:-1]

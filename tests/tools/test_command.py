@@ -4,6 +4,8 @@ operations run in the harness's process: both must do what the commands did."""
 import os
 import time
 
+import pytest
+
 from qcow2_conformance.tools import command, files, processes
 
 
@@ -63,3 +65,68 @@ def test_folders_made_and_removed_in_process(tools, tmp_path):
     assert os.path.isdir(tmp_path / "x") and not os.path.lexists(tmp_path / "link")
     files.remove(tools.host, str(tmp_path / "x"))
     assert not files.exists(tools.host, str(tmp_path / "x"))
+
+
+def _tree(root):
+    """Every entry under root: mode, size, mtime, blocks, data extents, bytes or link target."""
+    found = {}
+    for top, dirs, names in os.walk(root):
+        for name in names + dirs:
+            path = os.path.join(top, name)
+            st = os.lstat(path)
+            if os.path.islink(path):
+                content = os.readlink(path)
+            elif os.path.isfile(path):
+                with open(path, "rb") as f:
+                    content = (list(files._data_extents(f.fileno(), st.st_size)), f.read())
+            else:
+                content = None
+            found[os.path.relpath(path, root)] = (
+                st.st_mode,
+                st.st_size,
+                st.st_mtime_ns,
+                st.st_blocks,
+                content,
+            )
+    return found
+
+
+def test_a_copy_in_process_is_cps(tools, tmp_path):
+    src = tmp_path / "src"
+    (src / "sub").mkdir(parents=True)
+    with open(src / "image", "wb") as f:
+        # Written zeros inside data become holes too (--sparse=always), a hole stays one.
+        f.write(b"a" * 5000 + bytes(20000) + b"b" * 100)
+        f.seek(1 << 22)
+        f.write(b"c" * 3 + bytes(9000))
+    (src / "sub" / "small").write_bytes(bytes(8192) + b"z")
+    os.chmod(src / "sub" / "small", 0o640)
+    os.symlink("image", src / "link")
+    os.symlink("/nowhere", src / "dangling")
+    os.utime(src / "sub", ns=(10**18, 10**18))
+    command.run(tools.host, ["cp", "-a", "--sparse=always", "--", str(src), str(tmp_path / "cp")])
+    files.copy_tree(tools.host, str(src), str(tmp_path / "ours"))
+    assert _tree(tmp_path / "ours") == _tree(tmp_path / "cp")
+    assert os.stat(tmp_path / "ours").st_mtime_ns == os.stat(src).st_mtime_ns
+
+
+def test_a_move_in_process_never_replaces_a_file(tools, tmp_path):
+    src, dst = tmp_path / "partial", tmp_path / "final"
+    src.write_text("new")
+    dst.write_text("there first")
+    with pytest.raises(command.CommandError, match="failed to create hard link .*File exists"):
+        files.rename_no_clobber(tools.host, str(src), str(dst))
+    assert (src.read_text(), dst.read_text()) == ("new", "there first")
+    os.remove(dst)
+    files.rename_no_clobber(tools.host, str(src), str(dst))
+    assert dst.read_text() == "new" and not src.exists()
+    with pytest.raises(command.CommandError, match="failed to access .*No such file"):
+        files.rename_no_clobber(tools.host, str(src), str(tmp_path / "other"))
+
+
+def test_a_temporary_folder_made_in_process_is_mktemps(tools, tmp_path):
+    ours = files.mkdtemp(tools.host, "harness-test", parent=str(tmp_path))
+    theirs = command.run(tools.host, ["mktemp", "-d", f"{tmp_path}/harness-test.XXXXXX"]).stdout
+    assert os.stat(ours).st_mode == os.stat(theirs.strip()).st_mode
+    assert len(os.path.basename(ours)) == len(os.path.basename(theirs.strip()))
+    assert os.listdir(ours) == []
