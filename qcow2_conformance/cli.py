@@ -63,6 +63,9 @@ def conformance(args=None):
     args = sys.argv[1:] if args is None else args
     try:
         status = int(pytest.main(suite_argv(args), plugins=[OneLineUsage()]))
+        # What is still buffered goes out here, where a reader that went away is
+        # handled; at the interpreter's exit it would end the run with 120.
+        sys.stdout.flush()
     except KeyboardInterrupt:
         # Before pytest's session began (plugins loading): pytest's own handling
         # of an interrupt (fixtures/session.py) covers the rest.

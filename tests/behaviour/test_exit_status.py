@@ -252,6 +252,38 @@ def test_a_reader_that_goes_away_ends_the_run_with_141_and_no_traceback(tools, t
     assert (out.rc, out.stderr) == (141, "")
 
 
+# pytest's help fills its buffer several times, so `| head -1` above may go
+# away before the first write or only before the last, at exit: CI saw 120
+# and "Exception ignored ... BrokenPipeError" once. This pins the second case.
+# pytest.main is replaced by a writer (pure logic; no tool involved).
+_LAST_WRITE_AFTER_READER_LEFT = """
+import os, sys, pytest
+from qcow2_conformance import cli
+read_end, write_end = os.pipe()
+os.dup2(write_end, sys.stdout.fileno())
+def main(args, plugins):
+    print("usage: qcow2-conformance [options]")
+    os.close(read_end)
+    return 0
+pytest.main = main
+sys.exit(cli.conformance(["--help"]))
+"""
+
+
+def test_output_left_in_the_buffer_when_the_reader_goes_away_ends_with_141():
+    # Buffered, as a plain shell's python is: PYTHONUNBUFFERED would write at once.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    out = subprocess.run(
+        [sys.executable, "-c", _LAST_WRITE_AFTER_READER_LEFT],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=60,
+    )
+    assert (out.returncode, out.stderr) == (141, "")
+
+
 def test_tox_e_conformance_gives_the_same_statuses(tools, tmp_path):
     tox, lock = tox_conformance()
     granularity = f"exec:{os.path.join(FAULTY, 'omits_granularity.py')}"
