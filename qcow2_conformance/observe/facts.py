@@ -1,6 +1,7 @@
 """The facts rules judge. Plain frozen data, built by observe.inspect."""
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,17 @@ class ImageFacts:
     data_digest: str  # of what this image itself holds
 
     def bitmap(self, name):
-        return next((b for b in self.bitmaps if b.name == name), None)
+        """The first of its bitmaps named name, or None."""
+        return self._by_name.get(name)
+
+    @cached_property
+    def _by_name(self):
+        # Made once: the chain rules ask every image of a chain for every
+        # checkpoint, and a scan of its bitmaps per question grew with their square.
+        found = {}
+        for b in self.bitmaps:
+            found.setdefault(b.name, b)
+        return found
 
     @property
     def names(self):

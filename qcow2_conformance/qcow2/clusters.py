@@ -76,13 +76,15 @@ def _l2_table(f, h, index, entry, where, result, used):
     if l2_offset in used:
         raise at(what, where, f"L2 table {l2_offset:#x} is also used by L1 entry {used[l2_offset]}")
     used[l2_offset] = index
-    l2 = be64_array(f.pread(f"L2 table of {what}", l2_offset, cs))
     first = index * h.l2_entries * cs
+    # The whole table must be in the file, but only the entries of clusters
+    # inside the disk are read: a small disk with 2 MiB clusters has one
+    # entry in use of 262144.
+    f.check(f"L2 table of {what}", l2_offset, cs)
+    inside = min(h.l2_entries, -(-(h.size - first) // cs))
+    l2 = be64_array(f.pread(f"L2 table of {what}", l2_offset, inside * 8))
     for j in compress(range(len(l2)), l2):
         guest = first + j * cs
-        if guest >= h.size:
-            # Beyond the virtual disk; not guest visible.
-            break
         length = min(cs, h.size - guest)
         entry = l2[j]
         host = entry & L2_OFFSET_MASK
@@ -142,9 +144,10 @@ def _l2_entry(f, h, entry, where, indexes, length):
     return DATA, host, length
 
 
-def allocated_extents(f, h):
+def allocated_extents(mapped):
+    """Extents of mapped (what runs() returned) with neighbours of one kind merged."""
     extents = []
-    for guest, length, kind, _, _ in runs(f, h):
+    for guest, length, kind, _, _ in mapped:
         if extents:
             last = extents[-1]
             if last.kind == kind and last.offset + last.length == guest:
@@ -154,11 +157,11 @@ def allocated_extents(f, h):
     return extents
 
 
-def data_digest(f, h):
-    """sha256 over the extents and the host bytes behind them."""
+def data_digest(f, h, mapped):
+    """sha256 over the extents of mapped (what runs() returned) and the host bytes behind them."""
     digest = hashlib.sha256()
     groups = []
-    for run in runs(f, h):
+    for run in mapped:
         guest, length, kind = run[:3]
         if groups:
             extent, members = groups[-1]

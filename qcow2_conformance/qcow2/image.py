@@ -62,6 +62,7 @@ class Qcow2Image:
 
     def __init__(self, path):
         self._file = File(path)
+        self._runs = None  # the mapping, once read
         try:
             self._load()
         except BaseException:
@@ -153,11 +154,18 @@ class Qcow2Image:
 
     @_guarded
     def allocated_extents(self):
-        return clusters.allocated_extents(self._file, self.header)
+        return clusters.allocated_extents(self._mapping())
 
     @_guarded
     def data_digest(self):
-        return clusters.data_digest(self._file, self.header)
+        return clusters.data_digest(self._file, self.header, self._mapping())
+
+    def _mapping(self):
+        """The guest clusters' mapping (clusters.runs), read once for both the
+        extents and the digest: walking the L2 tables was most of what either cost."""
+        if self._runs is None:
+            self._runs = clusters.runs(self._file, self.header)
+        return self._runs
 
     # Lifetime.
 

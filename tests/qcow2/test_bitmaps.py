@@ -4,6 +4,8 @@ Unless a test says otherwise: 512 byte clusters, a 1 MiB disk, the bitmap
 directory in cluster 3, bitmap tables from cluster 4, data from cluster 8.
 """
 
+import random
+
 import pytest
 
 from qcow2_conformance.qcow2 import Bitmap, Qcow2Error, open_image
@@ -232,6 +234,70 @@ def test_alternating_bits(tmp_path):
         assert len(extents) == 8192 // 2
         assert extents[:2] == [(0, 512), (1024, 512)]
         assert img.dirty_count(b) == 4096
+
+
+def naive_extents(clusters, nbits, granularity, size):
+    """Dirty extents read one bit at a time: what the reader's bit tricks must give."""
+    found = []
+    for n in range(nbits):
+        cluster = clusters[n // (8 * CS)]
+        k = n % (8 * CS)
+        if cluster is ALL_ONES or cluster[k // 8] >> (k % 8) & 1:
+            if found and found[-1][1] == n:
+                found[-1][1] = n + 1
+            else:
+                found.append([n, n + 1])
+    return [(s * granularity, min(e * granularity, size) - s * granularity) for s, e in found]
+
+
+ALL_ONES = None  # a table entry of 1: every bit of the cluster set
+WORD_EDGES = bits(0, 62, 63, 64, 127, 128, 4031, 4032, 4095)
+
+
+def seeded(seed, density):
+    """A cluster whose bits are each set with the given probability."""
+    rng = random.Random(seed)
+    return bytes(sum(1 << k for k in range(8) if rng.random() < density) for _ in range(CS))
+
+
+@pytest.mark.parametrize(
+    "first, second",
+    [
+        (bits(), bits()),
+        (WORD_EDGES, WORD_EDGES),
+        (bits(4095), bits(0, 4004, 4005, 4007, 4095)),  # across clusters; past the disk's end
+        (b"\xff" * CS, b"\xff" * CS),
+        (ALL_ONES, bits(0, 1)),
+        (b"\x55" * CS, ALL_ONES),
+        (seeded(1, 0.01), seeded(2, 0.01)),
+        (seeded(3, 0.5), seeded(4, 0.5)),
+        (seeded(5, 0.97), seeded(6, 0.97)),
+    ],
+    ids=[
+        "empty",
+        "word-edges",
+        "tails",
+        "full",
+        "all-ones-entry",
+        "alternating",
+        "sparse",
+        "random",
+        "dense",
+    ],
+)
+def test_dirty_extents_match_a_bit_by_bit_reading(tmp_path, first, second):
+    # Two clusters of 4096 bits; the disk ends 100 bytes into bit 8100, so the
+    # second cluster's last 91 bits and part of a granule lie past it.
+    size = (2 * 4096 - 92) * 512 + 100
+    table, placed = [], {}
+    for number, cluster in zip((8, 9), (first, second)):
+        table.append(1 if cluster is ALL_ONES else number * CS)
+        if cluster is not ALL_ONES:
+            placed[number] = cluster
+    data = one_bitmap(table, placed, size=size, granularity_bits=9)
+    with open_bytes(tmp_path, data) as img:
+        found = img.dirty_extents(img.bitmaps[0])
+    assert found == naive_extents([first, second], 2 * 4096 - 91, 512, size)
 
 
 def sparse_image(path, size, cluster_bits, granularity_bits, table):
