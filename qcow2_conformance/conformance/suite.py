@@ -99,10 +99,29 @@ def judged(pipeline, impl, scenario, failed_runs):
 def verdicts(case, request):
     """The verdicts of case's rule: of a scenario's run, or of a lifecycle."""
     if case.scenario.procedure == LIFECYCLE:
-        return lifecycle_verdicts(case, request.getfixturevalue("lifecycles"), request)
+        return lifecycle_verdicts(case, _session_fixture(request, "lifecycles"), request)
     return scenario_verdicts(
-        case, request.getfixturevalue("pipeline"), request.getfixturevalue("failed_runs"), request
+        case,
+        _session_fixture(request, "pipeline"),
+        _session_fixture(request, "failed_runs"),
+        request,
     )
+
+
+_SESSION_FIXTURES = pytest.StashKey[dict]()
+
+
+def _session_fixture(request, name):
+    """The value of the session fixture name, asked of pytest once a session.
+
+    request.getfixturevalue sets up again every fixture the named one
+    depends on, at every call: once a test, that was a twentieth of a worker's
+    own CPU. A session fixture's value does not change within its session.
+    """
+    found = request.session.stash.setdefault(_SESSION_FIXTURES, {})
+    if name not in found:
+        found[name] = request.getfixturevalue(name)
+    return found[name]
 
 
 def lifecycle_verdicts(case, lifecycles, request):

@@ -5,8 +5,11 @@ scenario and the field, so a user extending the catalog sees what to fix.
 """
 
 import os
+import pickle
 import re
 import tomllib
+import zlib
+from dataclasses import fields
 
 from qcow2_conformance.scenarios.commit_roles import check_procedure, commit_role
 from qcow2_conformance.scenarios.errors import CatalogError
@@ -55,6 +58,29 @@ def load_catalog(folder=CATALOG_DIR):
             seen[scenario.name] = scenario.source
             scenarios.append(scenario)
     return scenarios
+
+
+def packed(scenarios):
+    """scenarios as bytes that unpacked() turns back into equal ones.
+
+    The xdist controller hands the catalog it loaded to its workers this way:
+    parsing a thousand drawn files again took each worker about a second of
+    its start, and a worker on another machine may not have the files at all.
+    """
+    inner = pickle.dumps(scenarios, pickle.HIGHEST_PROTOCOL)
+    return zlib.compress(pickle.dumps((_shape(), inner), pickle.HIGHEST_PROTOCOL), 1)
+
+
+def unpacked(data):
+    """The scenarios packed() made, or None when this harness's model differs from the
+    packer's (a worker on another machine with another version): load the files then."""
+    # The outer layer holds only names and bytes: it unpickles under any version.
+    shape, inner = pickle.loads(zlib.decompress(data))
+    return pickle.loads(inner) if shape == _shape() else None
+
+
+def _shape():
+    return [(cls.__name__, [f.name for f in fields(cls)]) for cls in (Scenario, Image, Bitmap)]
 
 
 def load_file(path):

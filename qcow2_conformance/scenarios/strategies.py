@@ -22,10 +22,10 @@ scenarios/filters.py); the reason is counted. The shrinker
 
 import gc
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from multiprocessing import get_context
+from queue import SimpleQueue
 
 import hypothesis
 from hypothesis import HealthCheck, Phase
@@ -99,22 +99,41 @@ def draw(count, seed, procedure):
     """The first count scenarios of procedure that are kept, drawn from seed, named
     PREFIX-SEED-NNNN (procedure.drawn_prefix: gen, gen-commit).
 
-    Rounds are seeded each on their own, so two are drawn at once, one per
-    core, and taken in order: the same scenarios as one after the other.
+    Rounds are seeded each on their own, so several are drawn at once, one per
+    core, and taken in order: the same scenarios as one after the other. A
+    process that ends a round starts the next one at once, without waiting for
+    the others to end theirs (rounds take from 0.5 to 0.9 s: waiting for the
+    slower of each pair cost about a tenth of the drawing).
     """
     drawing = Drawing(seed, [])
     width = max(4, len(str(count - 1)))
+    ended = SimpleQueue()  # rounds that ended, in the order they did
+    rounds = {}
     # fork: the children inherit hypothesis and the strategies, already imported.
-    with ProcessPoolExecutor(PARALLEL_ROUNDS, mp_context=get_context("fork")) as pool:
-        round_ = 0
-        while len(drawing.scenarios) < count:
-            rounds = range(round_, round_ + PARALLEL_ROUNDS)
-            n = len(rounds)
+    # Leaving the block terminates them: a round still drawn then is not needed.
+    with get_context("fork").Pool(PARALLEL_ROUNDS) as pool:
+
+        def start(round_):
             # The procedure travels to the pool by pickle: by its class's name.
-            found = pool.map(_drawn_round, [seed] * n, rounds, [procedure] * n)
-            for r, drawn in zip(rounds, found):
-                _keep(drawing, drawn, count, seed, r, width, procedure)
-            round_ += PARALLEL_ROUNDS
+            rounds[round_] = pool.apply_async(
+                _drawn_round,
+                (seed, round_, procedure),
+                callback=lambda _: ended.put(round_),
+                error_callback=lambda _: ended.put(round_),
+            )
+
+        for round_ in range(PARALLEL_ROUNDS):
+            start(round_)
+        started, taken = PARALLEL_ROUNDS, 0
+        while len(drawing.scenarios) < count:
+            ended.get()
+            while taken in rounds and rounds[taken].ready():
+                found = rounds.pop(taken).get()
+                _keep(drawing, found, count, seed, taken, width, procedure)
+                taken += 1
+            if len(drawing.scenarios) < count:
+                start(started)
+                started += 1
     return drawing
 
 

@@ -67,6 +67,9 @@ def write_file(path, scenarios):
 
 
 def _string(text):
+    if text.isprintable() and '"' not in text and "\\" not in text:
+        # Nothing to escape: a long name is not looked at character by character.
+        return f'"{text}"'
     out = []
     for char in text:
         if char in _ESCAPES:

@@ -2,7 +2,8 @@
 
 import pytest
 
-from qcow2_conformance.scenarios import CatalogError, load_catalog, load_file
+from qcow2_conformance.scenarios import CatalogError, load_catalog, load_file, loader
+from qcow2_conformance.scenarios.loader import packed, unpacked
 
 from support import catalog_error
 
@@ -157,3 +158,14 @@ def test_the_catalog_covers_what_it_must():
         "disabled",
         "inconsistent-recording",
     }
+
+
+def test_a_packed_catalog_unpacks_equal():
+    catalog = load_catalog()
+    assert unpacked(packed(catalog)) == catalog
+
+
+def test_a_catalog_packed_by_another_model_is_left_to_the_files(monkeypatch):
+    data = packed(load_catalog())
+    monkeypatch.setattr(loader, "_shape", lambda: [("Scenario", ["name", "images"])])
+    assert unpacked(data) is None
