@@ -5,7 +5,9 @@
         create a recording bitmap named BITMAP in OVERLAY, with its granularity
 
 It uses qemu's own tools only, adds every bitmap in one qemu-storage-daemon
-transaction (qemu-img, one call per bitmap, when there is no daemon), builds
+transaction (qemu-img, one call per bitmap, when there is no daemon), has
+qemu read back from the file what it stored (the same daemon reopens the
+file; qemu-img info without it, or with nothing to add), builds
 the overlay under a temporary name and gives it its final name only when it is
 complete, so it never leaves a half-made OVERLAY, and never replaces a file.
 
@@ -47,8 +49,7 @@ def snapshot(tools, active, overlay, *, timeout=300):
         qemu_img.create(
             tools, partial, fmt="qcow2", backing=active, backing_fmt=info["format"], timeout=timeout
         )
-        _add(tools, partial, wanted, timeout)
-        _confirm(tools, partial, wanted, timeout)
+        _add_and_confirm(tools, partial, wanted, timeout)
         files.rename_no_clobber(tools.host, partial, overlay)
     except BaseException:
         files.remove(tools.host, partial, partial + ".qmp")
@@ -56,19 +57,22 @@ def snapshot(tools, active, overlay, *, timeout=300):
     return wanted
 
 
-def _add(tools, path, wanted, timeout):
-    if tools.qemu_storage_daemon:
-        storage_daemon.add_bitmaps(
+def _add_and_confirm(tools, path, wanted, timeout):
+    """Add wanted's bitmaps to path, then make sure qemu reads back from the file what it
+    stored: the same daemon closes and reopens it, else qemu-img info does."""
+    if tools.qemu_storage_daemon and wanted:
+        read = storage_daemon.add_bitmaps_read_back(
             tools, path, [(n, g, False) for n, g in wanted], script=path + ".qmp", timeout=timeout
         )
+        _check(path, [(n, g) for n, g, recording, bad in read if recording and not bad], wanted)
         return
     for name, granularity in wanted:
         qemu_img.bitmap(tools, path, name, "--add", granularity=granularity, timeout=timeout)
+    _check(path, carried_bitmaps(qemu_img.info(tools, path, timeout=timeout)), wanted)
 
 
-def _confirm(tools, path, wanted, timeout):
-    made = sorted(carried_bitmaps(qemu_img.info(tools, path, timeout=timeout)))
-    if made != sorted(wanted):
+def _check(path, made, wanted):
+    if sorted(made) != sorted(wanted):
         raise SnapshotError(f"{path}: qemu stored {len(made)} bitmaps, {len(wanted)} were added")
 
 

@@ -1,9 +1,14 @@
 """Facts of a scenario's pristine chain, read once and shared by every implementation.
 
 It also proves the reader's bit order against qemu: for each checkpoint with
-dirty bits, qemu merges the checkpoint's bitmaps of every layer into a
-scratch image (qemu-img bitmap --merge) and reports the result through a
-read-only qemu-nbd export; the reader's union of the same bitmaps must match.
+dirty bits, qemu merges the checkpoint's bitmaps of every layer and reports
+the result through a read-only NBD export read by qemu-img map; the
+reader's union of the same bitmaps must match. With qemu-storage-daemon one
+daemon opens the chain read-only, merges every checkpoint into a bitmap of
+its own that lives in memory only, and serves them all (one command a chain,
+tools/storage_daemon.py); without it, each checkpoint is merged into a
+scratch image (qemu-img bitmap --merge) served by qemu-nbd (five commands
+or more a checkpoint).
 """
 
 import os
@@ -11,8 +16,8 @@ import os
 from qcow2_conformance.observe import inspect
 from qcow2_conformance.observe.extents import merge, union_of
 from qcow2_conformance.observe.facts import Baseline
-from qcow2_conformance.tools import files, qemu_img, qemu_nbd
-from qcow2_conformance.tools.toolset import BITMAP_COMMAND, NBD
+from qcow2_conformance.tools import files, qemu_img, qemu_nbd, storage_daemon
+from qcow2_conformance.tools.toolset import BITMAP_COMMAND, NBD, STORAGE_DAEMON
 
 MERGED = "merged"
 
@@ -33,16 +38,15 @@ def baseline(tools, scenario, built, scratch, chain_infos=None):
     build's check got it; qemu-img is asked again only without it.
     """
     images = inspect.chain_facts(tools, built.paths)
-    merged = {}
-    missing = tools.lacks(NBD, BITMAP_COMMAND)
+    daemon = not tools.lacks(STORAGE_DAEMON)
+    missing = None if daemon else tools.lacks(NBD, BITMAP_COMMAND)
+    holders = {}
     for name in scenario.dirty_checkpoints() if not missing else ():
-        holders = [i for i in images if i.bitmap(name) and not i.bitmap(name).in_use]
-        # qemu merges only bitmaps of one size: None says it cannot cross-check this one.
-        same_size = len({i.virtual_size for i in holders}) == 1
-        merged[name] = (
-            union_of(holders, name),
-            _qemu_merge(tools, holders, name, scratch) if same_size else None,
-        )
+        holders[name] = [i for i in images if i.bitmap(name) and not i.bitmap(name).in_use]
+    # qemu merges only bitmaps of one size: no merge (None) says it cannot cross-check one.
+    mergeable = {n: h for n, h in holders.items() if len({i.virtual_size for i in h}) == 1}
+    qemus = (_daemon_merges if daemon else _scratch_merges)(tools, images, mergeable, scratch)
+    merged = {name: (union_of(h, name), qemus.get(name)) for name, h in holders.items()}
     accounts = _accounts(images, chain_infos) or inspect.qemu_infos(tools, images)
     return Baseline(images, accounts, merged, declared_writes(scenario), missing)
 
@@ -69,14 +73,49 @@ def _accounts(images, chain_infos):
     return {image.role: inspect.qemu_account_of(info) for image, info in zip(images, infos)}
 
 
+def _finest(holders, name):
+    """The finest granularity of name's bitmaps in holders: it keeps their union exact."""
+    return min(i.bitmap(name).granularity for i in holders)
+
+
+def _daemon_merges(tools, images, merges, scratch):
+    """{name: qemu's merge} of each checkpoint's holders, from one qemu-storage-daemon."""
+    wanted = list(merges.items())
+    if not wanted:
+        return {}
+    index = {image.path: i for i, image in enumerate(images)}
+    # A socket path is limited to 108 bytes, and scratch may be deeper than that.
+    sockets = files.mkdtemp(tools.host, "harness-nbd")
+    try:
+        maps = storage_daemon.merged_dirty_maps(
+            tools,
+            [(image.path, image.format) for image in images],
+            [
+                # The merge lands on the highest holder: all holders have its size.
+                (index[h[-1].path], _finest(h, name), [(index[i.path], name) for i in h])
+                for name, h in wanted
+            ],
+            os.path.join(sockets, "nbd.sock"),
+            timeout=60,
+        )
+    finally:
+        files.remove(tools.host, sockets)
+    return {name: merge(extents) for (name, _), extents in zip(wanted, maps)}
+
+
+def _scratch_merges(tools, images, merges, scratch):
+    """{name: qemu's merge} of each checkpoint's holders, each in a scratch image."""
+    return {name: _qemu_merge(tools, holders, name, scratch) for name, holders in merges.items()}
+
+
 def _qemu_merge(tools, holders, name, scratch):
     files.mkdir(tools.host, scratch)
     target = os.path.join(scratch, "merge.qcow2")
     qemu_img.create(tools, target, size=holders[-1].virtual_size)
     try:
-        # The finest granularity of the layers keeps the union exact.
-        finest = min(i.bitmap(name).granularity for i in holders)
-        qemu_img.bitmap(tools, target, MERGED, "--add", "--disable", granularity=finest)
+        qemu_img.bitmap(
+            tools, target, MERGED, "--add", "--disable", granularity=_finest(holders, name)
+        )
         for image in holders:
             qemu_img.bitmap(
                 tools, target, MERGED, "--merge", name, "-b", image.path, "-F", image.format

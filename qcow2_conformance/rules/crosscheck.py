@@ -36,7 +36,7 @@ def dirty_bits_agree(name, reader_extents, qemu_extents):
     if list(reader_extents) == list(qemu_extents):
         return []
     return [
-        f"dirty bits of {name!r}: qemu (qemu-nbd + qemu-img map) reports"
+        f"dirty bits of {name!r}: qemu's merge (read over NBD by qemu-img map) reports"
         f" {describe(qemu_extents)}, the reader {describe(reader_extents)}"
     ]
 

@@ -105,6 +105,27 @@ def map(tools, path, *, fmt=None, timeout=None):
     return json.loads(command.run(tools.host, argv, timeout=timeout).stdout)
 
 
+def nbd_dirty_map_argv(tools, socket, export, bitmap):
+    """qemu-img map of an NBD export on the UNIX socket at socket (export None: the
+    server's default one), reporting bitmap's dirty ranges as "data": false
+    (x-dirty-bitmap)."""
+    opts = ["driver=nbd", "server.type=unix", f"server.path={_escape(socket)}"]
+    if export is not None:
+        opts.append(f"export={_escape(export)}")
+    opts.append(f"x-dirty-bitmap=qemu:dirty-bitmap:{_escape(bitmap)}")
+    return [tools.qemu_img, "map", "--output=json", "--image-opts", ",".join(opts)]
+
+
+def parse_nbd_dirty_map(text):
+    """The (offset, length) ranges an nbd_dirty_map_argv output reports dirty, in order."""
+    return [(e["start"], e["length"]) for e in json.loads(text) if not e["data"]]
+
+
+def _escape(value):
+    # --image-opts uses QemuOpts syntax, where a comma is written twice.
+    return value.replace(",", ",,")
+
+
 def bitmaps(info_dict):
     """The bitmap list inside a qemu-img info dict ([] when there is none)."""
     return info_dict.get("format-specific", {}).get("data", {}).get("bitmaps", [])

@@ -5,11 +5,10 @@ x-dirty-bitmap, where dirty ranges show as "data": false.
 """
 
 import contextlib
-import json
 import os
 import signal
 
-from qcow2_conformance.tools import command, files
+from qcow2_conformance.tools import command, files, qemu_img
 
 
 def dirty_extents(tools, image, bitmap, *, folder, fmt="qcow2", timeout=60):
@@ -54,28 +53,12 @@ def dirty_extents(tools, image, bitmap, *, folder, fmt="qcow2", timeout=60):
         if started.rc != 0:
             said = command.run(tools.host, ["cat", log], check=False).stdout
             raise command.CommandError(argv, command.Result(started.rc, "", said))
-        opts = ",".join(
-            [
-                "driver=nbd",
-                "server.type=unix",
-                f"server.path={socket}",
-                f"x-dirty-bitmap=qemu:dirty-bitmap:{_escape(bitmap)}",
-            ]
-        )
-        out = command.run(
-            tools.host,
-            [tools.qemu_img, "map", "--output=json", "--image-opts", opts],
-            timeout=timeout,
-        )
+        mapper = qemu_img.nbd_dirty_map_argv(tools, socket, None, bitmap)
+        out = command.run(tools.host, mapper, timeout=timeout)
     finally:
         _stop(tools.host, pidfile)
         files.remove(tools.host, sockets, pidfile, log)
-    return [(e["start"], e["length"]) for e in json.loads(out.stdout) if not e["data"]]
-
-
-def _escape(value):
-    # --image-opts uses QemuOpts syntax, where a comma is written twice.
-    return value.replace(",", ",,")
+    return qemu_img.parse_nbd_dirty_map(out.stdout)
 
 
 def _stop(host, pidfile):

@@ -12,9 +12,10 @@ node names, no argument that repeats qemu's default.
 """
 
 import json
+import os
 import shlex
 
-from qcow2_conformance.tools import command, files, processes
+from qcow2_conformance.tools import command, files, processes, qemu_img
 
 NODE = "i"
 
@@ -31,16 +32,20 @@ def apply(tools, path, commands, *, script, timeout=None):
     return apply_to(tools, [(NODE, path, False)], commands, script=script, timeout=timeout)
 
 
-def apply_to(tools, images, commands, *, script, timeout=None):
+def apply_to(tools, images, commands, *, script, timeout=None, open_at_end=None):
     """Like apply, for several images: (node name, path, read_only) each, none with its backing.
 
     Commands name the images by their node names, so one transaction can
-    span them (a bitmap merge from one image into another).
+    span them (a bitmap merge from one image into another). open_at_end:
+    the node names open when the commands are done (default: the images'),
+    closed before the daemon quits.
     """
     # Deleting the nodes closes the images, which is when qemu stores
     # persistent bitmaps and reports a failure to do so. qemu 5.2 stores
     # nothing on quit.
-    close = [{"execute": "blockdev-del", "arguments": {"node-name": n}} for n, _, _ in images]
+    if open_at_end is None:
+        open_at_end = [n for n, _, _ in images]
+    close = [{"execute": "blockdev-del", "arguments": {"node-name": n}} for n in open_at_end]
     lines = [{"execute": "qmp_capabilities"}, *commands, *close, {"execute": "quit"}]
     qmp = _qmp_text(lines)
     argv = _daemon_argv(tools, [(node, path, read_only, None) for node, path, read_only in images])
@@ -79,6 +84,83 @@ def add_bitmaps(tools, path, bitmaps, *, script, timeout=None):
     transaction(tools, [(NODE, path, False)], actions, script=script, timeout=timeout)
 
 
+def add_bitmaps_read_back(tools, path, bitmaps, *, script, timeout=None):
+    """add_bitmaps, then, in the same daemon, close the image (qemu stores the bitmaps)
+    and open it again, read-only, so qemu reads back what it stored.
+
+    Returns the bitmaps qemu read from the file: (name, granularity,
+    recording, inconsistent) each, in qemu's order (not the image's).
+    """
+    actions = [
+        add_action(NODE, name, granularity, disabled=disabled)
+        for name, granularity, disabled in reversed(bitmaps)
+    ]
+    again = "r"
+    reopen = {
+        "driver": "qcow2",
+        "node-name": again,
+        "backing": None,
+        "read-only": True,
+        "file": {"driver": "file", "filename": path, "read-only": True},
+    }
+    commands = [
+        {"execute": "transaction", "arguments": {"actions": actions}},
+        {"execute": "blockdev-del", "arguments": {"node-name": NODE}},
+        {"execute": "blockdev-add", "arguments": reopen},
+        {"execute": "query-named-block-nodes", "arguments": {"flat": True}},
+    ]
+    answers = apply_to(
+        tools,
+        [(NODE, path, False)],
+        commands,
+        script=script,
+        timeout=timeout,
+        open_at_end=[again],
+    )
+    (node,) = [n for n in answers[-1] if n.get("node-name") == again]
+    return [
+        (b["name"], b["granularity"], b["recording"], b.get("inconsistent", False))
+        for b in node.get("dirty-bitmaps", [])
+    ]
+
+
+# Started in the background so this shell can kill it, and wait for it: once
+# wait returns, its last thread is gone, and its image locks with it. The
+# pid file appears once every image is open (qemu writes it once the block
+# devices of its command line are open; the build checks what it left).
+_OPEN_AND_KILL = r"""
+pidfile=$1 log=$2; shift 2
+rm -f -- "$pidfile" "$log"
+"$@" --pidfile "$pidfile" </dev/null >"$log" 2>&1 &
+pid=$!
+while [ ! -s "$pidfile" ] && kill -0 "$pid" 2>/dev/null; do sleep 0.005; done
+if [ -s "$pidfile" ]; then
+    kill -9 "$pid"; wait "$pid"; rm -f -- "$pidfile" "$log"; exit 0
+fi
+wait "$pid"; cat -- "$log" >&2; rm -f -- "$pidfile" "$log"; exit 1
+"""
+
+# qemu-storage-daemon's --pidfile came with qemu 6.0.
+PIDFILE_SINCE = (6, 0)
+
+
+def open_and_kill(tools, paths, *, folder, timeout=None):
+    """Open the qcow2 images at paths read-write (none with its backing) in one daemon,
+    then kill it (SIGKILL) once all are open.
+
+    Every bitmap on disk keeps its in-use flag, as a crashed writer leaves
+    it: qemu_io.open_and_die for several images in one process. folder
+    takes the daemon's pid file and log for the while.
+    """
+    images = [(f"{NODE}{i}", path, False, None) for i, path in enumerate(paths)]
+    argv = _daemon_argv(tools, images, monitor=False)
+    pidfile, log = os.path.join(folder, ".qsd.pid"), os.path.join(folder, ".qsd.log")
+    script = ["sh", "-c", _OPEN_AND_KILL, "sh", pidfile, log, *argv]
+    out = command.run(tools.host, script, check=False, timeout=timeout)
+    if out.rc != 0:
+        raise command.CommandError(argv, command.Result(out.rc, "", out.stderr.strip()))
+
+
 def add_action(node, name, granularity=None, *, disabled=False):
     """A transaction action that adds persistent bitmap name to node."""
     data = {"node": node, "name": name, "persistent": True}
@@ -113,19 +195,20 @@ def transaction(tools, images, actions, *, script, timeout=None):
         )
 
 
-def _daemon_argv(tools, images):
-    """qemu-storage-daemon's argv: each (node, path, read_only, backing node or None) a
-    qcow2 node, and its monitor on stdin and stdout."""
+def _daemon_argv(tools, images, *, monitor=True):
+    """qemu-storage-daemon's argv: each (node, path, read_only, backing node or None[,
+    format]) a node (qcow2 unless a format is given), and its monitor on stdin and stdout."""
     argv = [tools.qemu_storage_daemon]
-    for node, path, read_only, backing in images:
-        blockdev = {
-            "driver": "qcow2",
-            "node-name": node,
-            "backing": backing,
-            "read-only": read_only,
-            "file": {"driver": "file", "filename": path, "read-only": read_only},
-        }
+    for node, path, read_only, backing, *fmt in images:
+        driver = fmt[0] if fmt else "qcow2"
+        blockdev = {"driver": driver, "node-name": node}
+        if driver != "raw":  # a raw node has no backing to name
+            blockdev["backing"] = backing
+        blockdev["read-only"] = read_only
+        blockdev["file"] = {"driver": "file", "filename": path, "read-only": read_only}
         argv += ["--blockdev", json.dumps(blockdev, separators=(",", ":"))]
+    if not monitor:
+        return argv
     return argv + ["--chardev", "stdio,id=qmp", "--monitor", "chardev=qmp"]
 
 
@@ -146,47 +229,64 @@ def _answers(output):
 
 # One command does it all, because every command costs a process start (and
 # on an ssh target a round trip): start the daemon in the background with
-# its QMP input, wait until it has answered every command, run each client
-# (a shell line) while it serves, then make it quit and wait until it is
-# gone, so its image locks are too. The output is each client's stdout, then
-# the daemon's log, each after a separator line. A failed client ends the
-# clients; its status is the command's, its stderr the command's stderr.
-# Last comes the daemon's exit status, so a daemon that ended early says how
-# (a status of its own, or 128 + the signal that killed it).
+# its monitor on two FIFOs, write its QMP input, read its answers as qemu
+# writes them, run each client (a shell line) once it has answered every
+# command, then make it quit and wait until it is gone, so its image locks
+# are too. The output is each client's stdout, then the daemon's log, each
+# after a separator line. A failed client ends the clients; its status is
+# the command's, its stderr the command's stderr. Last comes the daemon's
+# exit status, so a daemon that ended early says how (a status of its own,
+# or 128 + the signal that killed it).
+# Reading the answers from a FIFO takes shell builtins only: polling a log
+# for them (grep and sleep until they were there, sleep until the clients
+# were done) started a dozen programs a serve and waited 5 to 10 ms for
+# nothing at each end. Both ends open the FIFOs in the same order (input,
+# then output), as opening one end waits for the other.
 # The daemon is waited for, not watched in /proc: this shell is its parent,
 # so wait returns once its last thread is gone and its image locks with it
 # (the kernel may show a multi-threaded process's leader as Z before its
 # last thread, which holds the files, is gone), and it cannot mistake a
 # process that took the daemon's reaped pid (pid_max is 32768 here) for it.
-# The writer of the daemon's input is a subshell, not a { } group: dash keeps
-# a copy of a group's redirected stderr open in it, which would hold the
-# caller's pipe open for as long as the daemon lives.
+# A write to a daemon that has ended would kill this shell (SIGPIPE): each
+# goes through a subshell that ignores the signal, as an ignored signal
+# would stay ignored in the clients.
 _SERVE = r"""
 qmp=$1 socket=$2 want=$3 sep=$4 n=$5; shift 5
 i=0; while [ "$i" -lt "$n" ]; do eval "client$i=\$1"; shift; i=$((i + 1)); done
-dir=$(dirname -- "$socket"); stop=$dir/stop log=$dir/qsd.log
-# What an earlier export left would pass for this one's (its answers, its socket).
-rm -f -- "$stop" "$log" "$socket"
-(printf %s "$qmp"; while [ ! -e "$stop" ]; do sleep 0.01; done
-  printf '{"execute":"quit"}\n') </dev/null 2>/dev/null | "$@" >"$log" 2>&1 &
+dir=${socket%/*}; into=$dir/qsd.in said=$dir/qsd.out log=$dir/qsd.log
+# The FIFOs of an earlier serve in this folder serve again; qemu replaces a
+# socket left at its path.
+if [ ! -p "$into" ] || [ ! -p "$said" ]; then
+    rm -f -- "$into" "$said" && mkfifo -- "$into" "$said" || exit 1
+fi
+"$@" <"$into" >"$said" 2>&1 &
 pid=$!
-while kill -0 "$pid" 2>/dev/null; do
-    [ "$(grep -c -e '"return"' -e '"error"' "$log" 2>/dev/null)" -ge "$want" ] 2>/dev/null && break
-    sleep 0.005
+exec 5>"$into" 6<"$said" 4>"$log"
+(trap '' PIPE; printf %s "$qmp" >&5) 2>/dev/null
+got=0 refused=
+while [ "$got" -lt "$want" ] && IFS= read -r line <&6; do
+    printf '%s\n' "$line" >&4
+    case $line in
+    *'"error"'*) got=$((got + 1)) refused=1 ;;
+    *'"return"'*) got=$((got + 1)) ;;
+    esac
 done
 rc=0
-if kill -0 "$pid" 2>/dev/null && ! grep -q '"error"' "$log"; then
+if [ "$got" -ge "$want" ] && [ -z "$refused" ]; then
     i=0; while [ "$i" -lt "$n" ]; do
         eval "line=\$client$i"
         echo "$sep"
-        eval "$line" || { rc=$?; break; }
+        eval "$line" </dev/null 4>&- 5>&- 6<&- || { rc=$?; break; }
         i=$((i + 1))
     done
 fi
-touch -- "$stop"
+(trap '' PIPE; printf '{"execute":"quit"}\n' >&5) 2>/dev/null
+exec 5>&-
+while IFS= read -r line <&6 || [ -n "$line" ]; do printf '%s\n' "$line" >&4; done
+exec 6<&- 4>&-
 wait "$pid"; status=$?
 echo "$sep"
-cat -- "$log"
+while IFS= read -r line || [ -n "$line" ]; do printf '%s\n' "$line"; done <"$log"
 echo "$sep"
 echo "$status"
 exit "$rc"
@@ -225,7 +325,8 @@ def serve_chain(
     qemu:dirty-bitmap:TEMP_BITMAP; none: no bitmap (a full backup).
     granularity is the temporary bitmap's (None: qemu's default). socket: a
     UNIX socket path of at most 107 bytes, in a folder of the caller's that
-    also takes the daemon's log. clients: argument lists, run one after the
+    also takes the daemon's log and the two FIFOs of its monitor (left for
+    the next serve in that folder). clients: argument lists, run one after the
     other at export_uri(socket). Raises Refused if the daemon refused a
     command (with qemu's message), CommandError if a client failed; either
     way the daemon is gone. mark: the processes' mark (tools/processes.py).
@@ -253,6 +354,56 @@ def serve_chain(
         {"execute": "nbd-server-start", "arguments": {"addr": address}},
         {"execute": "block-export-add", "arguments": export},
     ]
+    return _serve(tools, argv, commands, socket, clients, timeout=timeout, mark=mark)
+
+
+def merged_dirty_maps(tools, images, merges, socket, *, timeout=None, mark=command.FRESH):
+    """qemu's own merges of bitmaps, each read back by qemu-img map; one command in all.
+
+    images: (path, format) pairs, base first, opened read-only as one chain.
+    merges: (index into images, granularity, sources) each, sources being
+    (index into images, bitmap name) pairs: qemu merges them into a new
+    disabled, non-persistent bitmap of that image (every source must have
+    its size), exports the image over NBD with it, and qemu-img map reads
+    it back. Returns, per merge, the (offset, length) ranges qemu reports
+    dirty, in order, touching ones as qemu-img map gives them. socket: as
+    serve_chain's. Raises Refused if qemu refused a merge.
+    """
+    nodes = [f"n{i}" for i in range(len(images))]
+    argv = _daemon_argv(
+        tools,
+        [
+            (nodes[i], path, True, nodes[i - 1] if i else None, fmt)
+            for i, (path, fmt) in enumerate(images)
+        ],
+    )
+    actions, exports, clients = [], [], []
+    for m, (target, granularity, sources) in enumerate(merges):
+        name = f"m{m}"
+        add = {"node": nodes[target], "name": name, "persistent": False, "disabled": True}
+        if granularity is not None:
+            add["granularity"] = granularity
+        actions += [
+            {"type": "block-dirty-bitmap-add", "data": add},
+            merge_action(nodes[target], name, [(nodes[i], b) for i, b in sources]),
+        ]
+        export = {"type": "nbd", "id": name, "node-name": nodes[target], "name": name}
+        exports.append({"execute": "block-export-add", "arguments": {**export, "bitmaps": [name]}})
+        clients.append(qemu_img.nbd_dirty_map_argv(tools, socket, name, name))
+    address = {"type": "unix", "data": {"path": socket}}
+    commands = [
+        {"execute": "qmp_capabilities"},
+        {"execute": "transaction", "arguments": {"actions": actions}},
+        {"execute": "nbd-server-start", "arguments": {"addr": address}},
+        *exports,
+    ]
+    outputs = _serve(tools, argv, commands, socket, clients, timeout=timeout, mark=mark)
+    return [qemu_img.parse_nbd_dirty_map(out) for out in outputs]
+
+
+def _serve(tools, argv, commands, socket, clients, *, timeout, mark):
+    """Run the daemon (argv) with its QMP commands, then clients while it serves; each
+    client's stdout."""
     qmp = _qmp_text(commands)
     separator = f"--- {command.new_mark()} ---"
     lines = [shlex.join(str(a) for a in client) for client in clients]

@@ -99,6 +99,11 @@ def install(binary):
 MIN_VERSION = (5, 0)
 
 
+def version(tools):
+    """(major, minor) of tools' qemu release."""
+    return _version(tools.release) or MIN_VERSION
+
+
 def _version(release):
     match = re.search(r"version (\d+)\.(\d+)", release)
     return (int(match.group(1)), int(match.group(2))) if match else None

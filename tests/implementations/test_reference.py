@@ -8,7 +8,7 @@ import pytest
 
 from qcow2_conformance.implementations import reference
 from qcow2_conformance.implementations.registry import Reference
-from qcow2_conformance.tools import command, files
+from qcow2_conformance.tools import command, files, qemu_img, qemu_io, storage_daemon
 
 
 @pytest.mark.parametrize("use_daemon", [True, False], ids=["storage-daemon", "qemu-img"])
@@ -84,3 +84,23 @@ def test_command_line(tools, built, tmp_path):
     assert again.rc == 1
     assert again.stderr.startswith("error: ") and "already exists" in again.stderr
     assert files.exists(tools.host, str(overlay))
+
+
+def test_the_daemon_reads_back_what_it_stored(tools, tmp_path):
+    if tools.qemu_storage_daemon is None:
+        pytest.skip(f"no qemu-storage-daemon beside {tools.qemu_img}")
+    image = str(tmp_path / "overlay.qcow2")
+    qemu_img.create(tools, image, size=64 << 20)
+    qemu_img.bitmap(tools, image, "crashed", "--add")
+    qemu_io.open_and_die(tools, image)
+    script = str(tmp_path / "qmp")
+    read = storage_daemon.add_bitmaps_read_back(
+        tools, image, [("new", 4096, False), ("off", None, True)], script=script
+    )
+    # What was on disk before the run comes back too, as the file says it (in use:
+    # inconsistent, which qemu never records into).
+    assert sorted(read) == [
+        ("crashed", 65536, False, True),
+        ("new", 4096, True, False),
+        ("off", 65536, False, False),
+    ]
