@@ -89,9 +89,20 @@ def unavailable(tools):
 class Disk:
     """One virtual disk: a qcow2 chain in `folder` on the target, operated by lifecycle events."""
 
-    def __init__(self, tools, impl, folder, *, size=4 * MiB, cluster_size=64 * KiB, timeout=60.0):
-        """folder: an absolute path on the target (made if missing). Raises
-        toolset.ToolError, one line, if qemu-storage-daemon or libnbd's tools are missing."""
+    def __init__(
+        self,
+        tools,
+        impl,
+        folder,
+        *,
+        size=4 * MiB,
+        cluster_size=64 * KiB,
+        timeout=60.0,
+        nbd_tools=None,
+    ):
+        """folder: an absolute path on the target (made if missing); nbd_tools: libnbd's
+        tools as nbd.find found them (None: found here). Raises toolset.ToolError, one
+        line, if qemu-storage-daemon or libnbd's tools are missing."""
         if not os.path.isabs(folder):
             raise ValueError(f"Disk folder {folder!r} is not an absolute path")
         if not tools.qemu_storage_daemon:
@@ -102,7 +113,7 @@ class Disk:
         self.size = size
         self.timeout = timeout
         self.timings = {"chain": 0.0, "tool": 0.0, "backup": 0.0, "restore": 0.0}
-        self._nbd = nbd.find(tools.host)
+        self._nbd = nbd_tools or nbd.find(tools.host)
         self._mark = command.new_mark()
         self._scratch = None  # a short /tmp folder for the NBD socket and the copy
         self._daemon = False  # a daemon may be running

@@ -34,9 +34,19 @@ class Stopped(Exception):
 class LifecycleRun:
     """One lifecycle on one Disk: the model beside it, and what each rule found."""
 
-    def __init__(self, tools, impl, folder, *, size=SIZE, cluster_size=CLUSTER, timeout=60.0):
+    def __init__(
+        self, tools, impl, folder, *, size=SIZE, cluster_size=CLUSTER, timeout=60.0, nbd_tools=None
+    ):
         self.folder = folder
-        self.disk = Disk(tools, impl, folder, size=size, cluster_size=cluster_size, timeout=timeout)
+        self.disk = Disk(
+            tools,
+            impl,
+            folder,
+            size=size,
+            cluster_size=cluster_size,
+            timeout=timeout,
+            nbd_tools=nbd_tools,
+        )
         self.model = LifecycleModel(size)
         self.done = []  # the events carried out, in order
         self.skipped = []  # (event, why) of events that could not happen on this disk

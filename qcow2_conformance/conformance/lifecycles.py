@@ -20,7 +20,7 @@ from qcow2_conformance.implementations.external import ExternalProgram
 from qcow2_conformance.procedures import commit, lifecycle
 from qcow2_conformance.rules.outcomes import FAILED
 from qcow2_conformance.scenarios import lifecycle as lc
-from qcow2_conformance.tools import files
+from qcow2_conformance.tools import files, nbd
 
 
 class Lifecycles:
@@ -39,10 +39,18 @@ class Lifecycles:
         self.shrink_budget = shrink_budget
         self.exec_commits = exec_commits
         self._made = 0
+        # Both are asked per test and per lifecycle; the answers hold for the session,
+        # and each asking was two `command -v` runs.
+        self._unavailable = {}
+        self._nbd = None
         os.makedirs(root, exist_ok=True)
 
     def unavailable(self, impl):
-        return lifecycle.PROCEDURE.unavailable(impl, self.tools) or unavailable(self.tools)
+        if impl.name not in self._unavailable:
+            self._unavailable[impl.name] = lifecycle.PROCEDURE.unavailable(
+                impl, self.tools
+            ) or unavailable(self.tools)
+        return self._unavailable[impl.name]
 
     def verdict(self, impl, slot, rule_id):
         """The Verdict of rule_id on slot's lifecycle, with the replay command if it failed."""
@@ -86,7 +94,10 @@ class Lifecycles:
     def _new_run(self, impl):
         self._made += 1
         folder = os.path.join(self.images, f"{_safe(impl.name)}-{os.getpid()}-{self._made}")
-        return _Cleaned(LifecycleRun(self.tools, impl, folder, timeout=self.timeout), self.tools)
+        if self._nbd is None:
+            self._nbd = nbd.find(self.tools.host)
+        run = LifecycleRun(self.tools, impl, folder, timeout=self.timeout, nbd_tools=self._nbd)
+        return _Cleaned(run, self.tools)
 
     def _run(self, impl, slot):
         run = self._new_run(impl)
