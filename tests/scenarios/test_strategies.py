@@ -138,21 +138,25 @@ def test_what_qemu_takes_is_kept():
 # them before issue 23 made drawing cheaper: a change that makes drawing
 # cheaper must draw the same scenarios, or the seeds quoted in docs and the
 # replay of a failing scenario change with it.
-PINNED_HYPOTHESIS = "6.170.17"
+# hypothesis promises no draw across its releases: the versions these are checked against.
+PINNED_HYPOTHESIS = ("6.170.17", "6.170.27")
 PINNED = {
     SNAPSHOT: "42fb566647f717cfdff0c3ac713cff8c9f6e9e755e42270660feab1bed08336f",
     COMMIT: "f86f98aded2419d0f360f1fe2488f9d73c4813679c4844ce0779a0aaf379ac9c",
 }
 
 
-@pytest.mark.skipif(
-    generate.hypothesis.__version__ != PINNED_HYPOTHESIS,
-    reason=f"the pinned draws are hypothesis {PINNED_HYPOTHESIS}'s",
-)
 @pytest.mark.parametrize("procedure, fixture", [(SNAPSHOT, "drawing"), (COMMIT, "commit_drawing")])
 def test_seed_11_draws_what_it_drew_before(procedure, fixture, request):
     drawn = request.getfixturevalue(fixture).scenarios
-    assert hashlib.sha256(repr([s.images for s in drawn]).encode()).hexdigest() == PINNED[procedure]
+    found = hashlib.sha256(repr([s.images for s in drawn]).encode()).hexdigest()
+    version = generate.hypothesis.__version__
+    if found != PINNED[procedure] and version not in PINNED_HYPOTHESIS:
+        pytest.skip(
+            f"hypothesis {version} draws other scenarios for seed 11 than"
+            f" {' and '.join(PINNED_HYPOTHESIS)} did: pin its draws after checking them"
+        )
+    assert found == PINNED[procedure]
 
 
 DRAW = """
