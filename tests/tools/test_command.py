@@ -2,6 +2,8 @@
 operations run in the harness's process: both must do what the commands did."""
 
 import os
+import tempfile
+import threading
 import time
 
 import pytest
@@ -130,3 +132,32 @@ def test_a_temporary_folder_made_in_process_is_mktemps(tools, tmp_path):
     assert os.stat(ours).st_mode == os.stat(theirs.strip()).st_mode
     assert len(os.path.basename(ours)) == len(os.path.basename(theirs.strip()))
     assert os.listdir(ours) == []
+
+
+@pytest.mark.parametrize(
+    "lister", [files.mkdtemps, files._mkdtemps_by_shell], ids=["in-process", "shell"]
+)
+def test_the_folders_mkdtemp_made_are_found_while_others_come_and_go(tools, tmp_path, lister):
+    prefix = f"harness-test-{os.getpid()}"
+    made = sorted(files.mkdtemp(tools.host, prefix) for _ in range(2))
+    os.symlink(made[0], f"/tmp/{prefix}.link00")  # not a folder, as for find -type d
+    stop = threading.Event()
+
+    def churn():
+        # What other tests and programs do in /tmp meanwhile.
+        while not stop.is_set():
+            os.rmdir(tempfile.mkdtemp(prefix="harness-churn-", dir="/tmp"))
+
+    threads = [threading.Thread(target=churn) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    try:
+        # find(1) failed about one call in twenty this way.
+        seen = [lister(tools.host, prefix) for _ in range(200)]
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+        files.remove(tools.host, *made, f"/tmp/{prefix}.link00")
+    assert seen == [made] * 200
+    assert lister(tools.host, prefix) == []
