@@ -10,6 +10,7 @@ same way later (issue 23): two commands a scenario.
 
 import base64
 import contextlib
+import itertools
 import os
 import secrets
 import shutil
@@ -170,6 +171,51 @@ def _write_nonzero(fd, data, offset, block):
             run = at
     if run is not None:
         os.pwrite(fd, view[run:], offset + run)
+
+
+def read_layout(path):
+    """(size, pieces) of the file at path on this machine, a file with little data such
+    as a new image: its data extents as they are, zeros included, so
+    write_layout makes the same file. A piece is (offset, bytes), or (offset,
+    length) for a run of zero blocks, which is most of a new qcow2 image."""
+    pieces = []
+    with open(path, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        for start, length in _data_extents(f.fileno(), size):
+            data = os.pread(f.fileno(), length, start)
+
+            def zero(at, data=data):
+                return data[at : at + _BLOCK] == _ZEROS[: min(_BLOCK, len(data) - at)]
+
+            for is_zero, run in itertools.groupby(range(0, len(data), _BLOCK), zero):
+                first, *rest = run
+                end = min((rest[-1] if rest else first) + _BLOCK, len(data))
+                pieces.append((start + first, end - first if is_zero else data[first:end]))
+    return size, tuple(pieces)
+
+
+_BLOCK = 4096
+
+
+def write_layout(path, layout):
+    """Make the file at path on this machine what read_layout saw: the same bytes, with
+    data where it had data and holes where it had holes; as a new file of
+    qemu's is made, 0644 less the umask, and an existing one truncated."""
+    size, pieces = layout
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        for at, data in pieces:
+            if isinstance(data, int):
+                for offset in range(0, data, len(_ZEROS)):
+                    os.pwrite(fd, _ZEROS[: min(len(_ZEROS), data - offset)], at + offset)
+            else:
+                os.pwrite(fd, data, at)
+        os.ftruncate(fd, size)
+    finally:
+        os.close(fd)
+
+
+_ZEROS = bytes(1 << 20)
 
 
 def _data_extents(fd, size):
