@@ -27,8 +27,12 @@ def write(tools, path, extents, *, pattern=0xCD, fmt="qcow2", cache=None, timeou
     """
     if not extents:
         return
-    commands = [f"write -q -P {pattern:#x} {off} {length}" for off, length in extents]
+    commands = _writes(extents, pattern)
     command.run(tools.host, _argv(tools, path, fmt, commands, cache), timeout=timeout)
+
+
+def _writes(extents, pattern):
+    return [f"write -q -P {pattern:#x} {off} {length}" for off, length in extents]
 
 
 def write_images(tools, folder, writes, *, cache=None, timeout=None):
@@ -47,7 +51,7 @@ def write_images(tools, folder, writes, *, cache=None, timeout=None):
             raise ValueError(f"qemu-io cannot open {name!r} by name: a plain file name it must be")
         cached = f"-t {cache} " if cache is not None else ""
         commands.append(f"open {cached}-o driver={fmt} {name}")
-        commands += [f"write -q -P {pattern:#x} {off} {length}" for off, length in extents]
+        commands += _writes(extents, pattern)
         commands.append("close")
     if commands:
         argv = [tools.qemu_io]
