@@ -51,6 +51,8 @@ ELSEWHERE = {
     " behaviour/test_end_to_end.py, behaviour/test_parallel.py",
     "conformance/test_rules.py": "the conformance suite itself, run by every behaviour test"
     " that runs qcow2-conformance: behaviour/test_end_to_end.py",
+    "fixtures/bitmap_groups.py": "the order bitmaps are built in, both ways of building:"
+    " fixtures/test_chain.py, fixtures/test_chain_daemon.py",
     "fixtures/cache.py": "behaviour/test_parallel.py (computed once), tools/test_locks.py",
     "fixtures/inputs.py": "bad input, one line each: behaviour/test_end_to_end.py,"
     " behaviour/test_exit_status.py",
