@@ -24,7 +24,9 @@ workers (default 2), the reference by default, and prints:
 - the floor: the fewest external commands a scenario needs (building its
   chain, the tool's own run, the cross-check, qemu-img check, the probe:
   5) times the measured cost of starting one command (qemu-img --version
-  through tools/command.run), for N scenarios on W workers.
+  through tools/command.run), for N scenarios on W workers; and what pytest
+  and xdist cost by themselves for as many tests as the run had, each doing
+  nothing, on W workers.
 
 Results go to a temporary folder that is removed afterwards. Asserts nothing.
 """
@@ -151,6 +153,34 @@ def start_cost(tools, runs=40):
     ) / runs
 
 
+# A suite of tests that do nothing, one per test of the run: what pytest and
+# xdist cost by themselves, with the plugins every pytest run here loads.
+NOOP_SUITE = """
+import pytest
+
+
+@pytest.mark.parametrize("i", range({tests}))
+def test_nothing(i):
+    pass
+"""
+
+
+def framework_cost(tests, workers, folder):
+    """(wall s, CPU s) of pytest -n workers over tests no-op tests, in folder."""
+    os.makedirs(folder)
+    with open(os.path.join(folder, "test_nothing.py"), "w", encoding="utf-8") as f:
+        f.write(NOOP_SUITE.format(tests=tests))
+    with open(os.path.join(folder, "pytest.ini"), "w", encoding="utf-8") as f:
+        f.write("[pytest]\n")
+    argv = [sys.executable, "-m", "pytest", "-q", "-n", str(workers)]
+    argv += ["-p", "no:cacheprovider", "-p", "no:hypothesispytest"]  # as the suite's pytest.ini
+    start, cpu = time.monotonic(), cpu_seconds()
+    out = subprocess.run(argv, cwd=folder, env=ENV, capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.exit(f"bench: the no-op suite exited {out.returncode}:\n{out.stdout[-2000:]}")
+    return time.monotonic() - start, cpu_seconds() - cpu
+
+
 def phases(impl_name, scenarios, folder):
     """{phase: [wall s, CPU s]} of one sequential pass over scenarios, in this process."""
     return sequential_pass(impl_name, scenarios, folder)[0]
@@ -230,6 +260,13 @@ def report(args, tools, folder):
         f" This run: {len(lines) / n:.1f} commands a scenario,"
         f" {wall / floor:.1f}x the floor's wall,"
         f" {cpu / n / (FLOOR_COMMANDS * cpu1):.1f}x its CPU"
+    )
+    wall0, cpu0 = framework_cost(tests, args.workers, os.path.join(folder, "noop"))
+    print(
+        f"pytest and xdist alone: {tests} tests that do nothing, -n {args.workers}:"
+        f" {wall0:.1f} s wall, {cpu0:.1f} CPU-s ({cpu0 / n:.3f} a scenario)."
+        f" With the commands' floor: {wall0 + floor:.1f} s wall,"
+        f" {cpu0 / n + FLOOR_COMMANDS * cpu1:.3f} CPU-s a scenario"
     )
 
 
