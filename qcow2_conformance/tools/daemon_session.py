@@ -108,6 +108,14 @@ class Session:
                     return details
             self._reply(self._line(deadline, event))
 
+    def forget(self, event, **data):
+        """Drop the events of a kind (and data) kept so far: ones nobody will wait for."""
+        self.events = [
+            e
+            for e in self.events
+            if e["event"] != event or any(e.get("data", {}).get(k) != v for k, v in data.items())
+        ]
+
     def transaction(self, actions):
         if actions:
             self.execute("transaction", {"actions": actions})
