@@ -129,3 +129,19 @@ def tox_conformance():
     os.makedirs(os.path.join(ROOT, ".tox"), exist_ok=True)
     lock = os.path.join(ROOT, ".tox", "harness-tests.lock")
     return [tox, "-c", os.path.join(ROOT, "tox.ini"), "-e", "conformance", "--"], lock
+
+
+def processes_with(token):
+    """'PID COMMAND LINE' of every live process whose environment holds token."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/environ", "rb") as f:
+                if token.encode() not in f.read():
+                    continue
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                line = f.read().replace(b"\0", b" ").decode(errors="replace")
+            found.append(f"{pid} {line}")
+        except OSError:
+            continue  # gone meanwhile, or a zombie: nothing left running
+    return found

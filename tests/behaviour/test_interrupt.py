@@ -19,7 +19,7 @@ import pytest
 from qcow2_conformance.implementations.libvirt_domain import PREFIX
 from qcow2_conformance.tools import locks, virsh
 
-from support import ROOT, tox_conformance
+from support import ROOT, processes_with, tox_conformance
 
 URI = "qemu:///system"
 TOKEN_VARIABLE = "HARNESS_TEST_INTERRUPT"
@@ -44,22 +44,6 @@ case "$*" in
 esac
 exec {real} "$@"
 """
-
-
-def processes_with(token):
-    """'PID COMMAND LINE' of every live process whose environment holds token."""
-    found = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open(f"/proc/{pid}/environ", "rb") as f:
-                if token.encode() not in f.read():
-                    continue
-            with open(f"/proc/{pid}/cmdline", "rb") as f:
-                line = f.read().replace(b"\0", b" ").decode(errors="replace")
-            found.append(f"{pid} {line}")
-        except OSError:
-            continue  # gone meanwhile, or a zombie: nothing left running
-    return found
 
 
 def start(argv, cwd, token):

@@ -5,10 +5,13 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 
 import pytest
 
-from qcow2_conformance.tools import command, daemon_session, processes, qemu_img
+from qcow2_conformance.tools import command, daemon_session, qemu_img
+
+from support import processes_with
 
 
 @pytest.fixture
@@ -85,12 +88,10 @@ def test_the_daemon_dies_with_the_process_that_started_it(session_tools, tmp_pat
     )
     pid = int(child.stdout.readline())
     assert not _gone(pid)
+    assert any("qemu-storage-daemon" in p for p in processes_with(token))
     child.kill()
     child.wait()
-    processes_left = {}
-    for _ in range(100):
-        processes_left = processes.marked(session_tools.host, token)
-        if not processes_left:
-            break
-        subprocess.run(["sleep", "0.05"])
-    assert processes_left == {}
+    deadline = time.monotonic() + 5
+    while processes_with(token) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert processes_with(token) == []
