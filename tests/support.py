@@ -2,8 +2,10 @@
 
 import contextlib
 import os
+import subprocess
 import sys
 import tempfile
+import time
 
 import pytest
 
@@ -145,3 +147,25 @@ def processes_with(token):
         except OSError:
             continue  # gone meanwhile, or a zombie: nothing left running
     return found
+
+
+def start_python(program, token):
+    """python running program, with token in its environment (processes_with finds
+    what it starts); its stdin and stdout are pipes."""
+    return subprocess.Popen(
+        [sys.executable, "-c", program],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        env={**os.environ, "HARNESS_TEST_TOKEN": token},
+    )
+
+
+def killed_leaves(child, token, settle=5):
+    """SIGKILL child, then what still carries token once settle seconds passed, or
+    sooner when nothing does."""
+    child.kill()
+    child.wait()
+    deadline = time.monotonic() + settle
+    while processes_with(token) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return processes_with(token)

@@ -2,16 +2,13 @@
 
 import os
 import signal
-import subprocess
-import sys
 import textwrap
-import time
 
 import pytest
 
 from qcow2_conformance.tools import command, daemon_session, qemu_img
 
-from support import processes_with
+from support import killed_leaves, processes_with, start_python
 
 
 @pytest.fixture
@@ -82,16 +79,8 @@ def test_the_daemon_dies_with_the_process_that_started_it(session_tools, tmp_pat
         sys.stdin.read()
         """
     )
-    env = {**os.environ, "HARNESS_TEST_TOKEN": token}
-    child = subprocess.Popen(
-        [sys.executable, "-c", program], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env
-    )
+    child = start_python(program, token)
     pid = int(child.stdout.readline())
     assert not _gone(pid)
     assert any("qemu-storage-daemon" in p for p in processes_with(token))
-    child.kill()
-    child.wait()
-    deadline = time.monotonic() + 5
-    while processes_with(token) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert processes_with(token) == []
+    assert killed_leaves(child, token) == []
