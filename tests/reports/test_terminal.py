@@ -182,11 +182,12 @@ def test_a_tool_that_deletes_active_gets_verdicts_not_tracebacks(tools, tmp_path
     assert len(unjudged) > 1 and all(m == f"not evaluated: {gone}" for m in unjudged)
 
 
-# Builds nothing under the harness's chains folder: a chain qemu will not build is
-# the harness's failure, not the tool's.
+# Builds nothing under the harness's chains folder, and checks nothing there (the
+# build's last step; its images may come from qemu-storage-daemon): a chain qemu
+# will not build is the harness's failure, not the tool's.
 REFUSES_CHAINS = """#!/bin/sh
 case "$1 $*" in
-create*/chains/*) echo "qemu-img: refusing to build a chain" >&2; exit 1 ;;
+create*/chains/*|info*/chains/*) echo "qemu-img: refusing to build a chain" >&2; exit 1 ;;
 esac
 exec @REAL@ "$@"
 """
