@@ -171,6 +171,12 @@ def add_action(node, name, granularity=None, *, disabled=False):
     return {"type": "block-dirty-bitmap-add", "data": data}
 
 
+def toggle_action(node, name, *, enable):
+    """A transaction action that enables (or disables) node's bitmap name."""
+    kind = "block-dirty-bitmap-enable" if enable else "block-dirty-bitmap-disable"
+    return {"type": kind, "data": {"node": node, "name": name}}
+
+
 def merge_action(node, name, sources):
     """A transaction action that merges sources ((node, name) pairs) into node's bitmap name."""
     bitmaps = [{"node": n, "name": b} for n, b in sources]
@@ -195,17 +201,27 @@ def transaction(tools, images, actions, *, script, timeout=None):
         )
 
 
+def node_options(node, path, backing, fmt="qcow2", *, read_only=False, cache=None):
+    """blockdev-add's arguments for the image at path as node (qcow2 unless fmt says
+    otherwise) over the node backing (None: no backing), its file node's
+    read-only and cache options the same as its own."""
+    blockdev = {"driver": fmt, "node-name": node}
+    if fmt != "raw":  # a raw node has no backing to name
+        blockdev["backing"] = backing
+    blockdev["read-only"] = read_only
+    file = {"driver": "file", "filename": path, "read-only": read_only}
+    if cache is not None:
+        blockdev["cache"] = file["cache"] = cache
+    blockdev["file"] = file
+    return blockdev
+
+
 def _daemon_argv(tools, images, *, monitor=True):
     """qemu-storage-daemon's argv: each (node, path, read_only, backing node or None[,
     format]) a node (qcow2 unless a format is given), and its monitor on stdin and stdout."""
     argv = [tools.qemu_storage_daemon]
     for node, path, read_only, backing, *fmt in images:
-        driver = fmt[0] if fmt else "qcow2"
-        blockdev = {"driver": driver, "node-name": node}
-        if driver != "raw":  # a raw node has no backing to name
-            blockdev["backing"] = backing
-        blockdev["read-only"] = read_only
-        blockdev["file"] = {"driver": "file", "filename": path, "read-only": read_only}
+        blockdev = node_options(node, path, backing, *fmt, read_only=read_only)
         argv += ["--blockdev", json.dumps(blockdev, separators=(",", ":"))]
     if not monitor:
         return argv
