@@ -46,17 +46,14 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
+from suite_env import suite_env  # noqa: E402
+
 from qcow2_conformance.scenarios import load_catalog  # noqa: E402
 from qcow2_conformance.tools import command, toolset  # noqa: E402
 
 from phases import cpu_seconds, sequential_pass  # noqa: E402
 
-# What tox sets for the conformance environment (tox.ini), so the figures are a user's.
-ENV = {
-    **os.environ,
-    "PYTHONDONTWRITEBYTECODE": "",
-    "PYTHONPYCACHEPREFIX": os.path.join(ROOT, ".cache", "pycache"),
-}
+ENV = suite_env()
 # Building a chain, the tool's own run, the cross-check (qemu-img info),
 # qemu-img check, the probe: what a scenario cannot do without.
 FLOOR_COMMANDS = 5

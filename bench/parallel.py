@@ -29,18 +29,15 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
+from suite_env import suite_env  # noqa: E402
+
 from qcow2_conformance.scenarios import load_catalog  # noqa: E402
 from qcow2_conformance.scenarios.loader import CATALOG_DIR  # noqa: E402
 from qcow2_conformance.scenarios.model import SNAPSHOT  # noqa: E402
 
 from phases import sequential_pass  # noqa: E402
 
-# What tox sets for the conformance environment (tox.ini), so the figures are a user's.
-ENV = {
-    **os.environ,
-    "PYTHONDONTWRITEBYTECODE": "",
-    "PYTHONPYCACHEPREFIX": os.path.join(ROOT, ".cache", "pycache"),
-}
+ENV = suite_env()
 
 
 def suite(workers, impl, folder, *more, cpu=None):

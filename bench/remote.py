@@ -22,16 +22,14 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 sys.path.insert(0, ROOT)
 
+from suite_env import suite_env  # noqa: E402
+
 from qcow2_conformance.scenarios import load_catalog  # noqa: E402
 from qcow2_conformance.scenarios.model import SNAPSHOT  # noqa: E402
 
 import sshd  # noqa: E402
 
-ENV = {
-    **os.environ,
-    "PYTHONDONTWRITEBYTECODE": "",
-    "PYTHONPYCACHEPREFIX": os.path.join(ROOT, ".cache", "pycache"),
-}
+ENV = suite_env()
 
 
 def suite(workers, impl, results, *more):

@@ -25,12 +25,9 @@ import sys
 import tempfile
 import time
 
+from suite_env import suite_env
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-ENV = {
-    **os.environ,
-    "PYTHONDONTWRITEBYTECODE": "",
-    "PYTHONPYCACHEPREFIX": os.path.join(ROOT, ".cache", "pycache"),
-}
 
 
 def run(args, folder, root=ROOT):
@@ -55,10 +52,9 @@ def run(args, folder, root=ROOT):
     ]
     # The plugin from this checkout, the harness from root's.
     env = {
-        **ENV,
+        **suite_env(root),
         "BENCH_STARTUP_CLOCK": clock,
         "PYTHONPATH": os.path.join(ROOT, "bench"),
-        "PYTHONPYCACHEPREFIX": os.path.join(root, ".cache", "pycache"),
     }
     if not args.whole:
         env["BENCH_STARTUP_STOP"] = "1"
