@@ -13,11 +13,10 @@ import time
 
 from qcow2_conformance.conformance.cases import cases
 from qcow2_conformance.conformance.pipeline import Pipeline
-from qcow2_conformance.fixtures import chain_daemon
 from qcow2_conformance.fixtures.cache import ChainCache
 from qcow2_conformance.implementations import registry
 from qcow2_conformance.rules import HARDENING
-from qcow2_conformance.tools import toolset
+from qcow2_conformance.tools import kept_daemon, toolset
 
 
 def cpu_seconds(who=resource.RUSAGE_CHILDREN):
@@ -26,10 +25,10 @@ def cpu_seconds(who=resource.RUSAGE_CHILDREN):
 
 
 def kept_daemon_seconds():
-    """CPU of the qemu-storage-daemon this process keeps for building chains
-    (fixtures/chain_daemon.py): a child not reaped yet, which RUSAGE_CHILDREN misses."""
-    kept = chain_daemon._running
-    if kept is None or kept.pid != os.getpid():
+    """CPU of the qemu-storage-daemon this process keeps (tools/kept_daemon.py):
+    a child not reaped yet, which RUSAGE_CHILDREN misses."""
+    kept = kept_daemon.running()
+    if kept is None:
         return 0.0
     try:
         with open(f"/proc/{kept.session.proc.pid}/stat") as f:

@@ -5,8 +5,9 @@ dirty bits, qemu merges the checkpoint's bitmaps of every layer and reports
 the result through a read-only NBD export read by qemu-img map; the
 reader's union of the same bitmaps must match. With qemu-storage-daemon one
 daemon opens the chain read-only, merges every checkpoint into a bitmap of
-its own that lives in memory only, and serves them all (one command a chain,
-tools/storage_daemon.py); without it, each checkpoint is merged into a
+its own that lives in memory only, and serves them all: the daemon the
+process keeps (tools/kept_daemon.py), or one started for the chain
+(tools/storage_daemon.py); without it, each checkpoint is merged into a
 scratch image (qemu-img bitmap --merge) served by qemu-nbd (five commands
 or more a checkpoint).
 """
@@ -16,7 +17,7 @@ import os
 from qcow2_conformance.observe import inspect
 from qcow2_conformance.observe.extents import merge, union_of
 from qcow2_conformance.observe.facts import Baseline
-from qcow2_conformance.tools import files, qemu_img, qemu_nbd, storage_daemon
+from qcow2_conformance.tools import files, kept_daemon, qemu_img, qemu_nbd, storage_daemon
 from qcow2_conformance.tools.toolset import BITMAP_COMMAND, NBD, STORAGE_DAEMON
 
 MERGED = "merged"
@@ -79,27 +80,28 @@ def _finest(holders, name):
 
 
 def _daemon_merges(tools, images, merges, scratch):
-    """{name: qemu's merge} of each checkpoint's holders, from one qemu-storage-daemon."""
+    """{name: qemu's merge} of each checkpoint's holders, from one qemu-storage-daemon:
+    the one this process keeps where there is one (tools/kept_daemon.py)."""
     wanted = list(merges.items())
     if not wanted:
         return {}
     index = {image.path: i for i, image in enumerate(images)}
-    # A socket path is limited to 108 bytes, and scratch may be deeper than that.
-    sockets = files.mkdtemp(tools.host, "harness-nbd")
-    try:
-        maps = storage_daemon.merged_dirty_maps(
-            tools,
-            [(image.path, image.format) for image in images],
-            [
-                # The merge lands on the highest holder: all holders have its size.
-                (index[h[-1].path], _finest(h, name), [(index[i.path], name) for i in h])
-                for name, h in wanted
-            ],
-            os.path.join(sockets, "nbd.sock"),
-            timeout=60,
-        )
-    finally:
-        files.remove(tools.host, sockets)
+    chain = [(image.path, image.format) for image in images]
+    asked = [
+        # The merge lands on the highest holder: all holders have its size.
+        (index[h[-1].path], _finest(h, name), [(index[i.path], name) for i in h])
+        for name, h in wanted
+    ]
+    if kept_daemon.usable(tools):
+        maps = kept_daemon.merged_dirty_maps(tools, chain, asked, timeout=60)
+    else:
+        # A socket path is limited to 108 bytes, and scratch may be deeper than that.
+        sockets = files.mkdtemp(tools.host, "harness-nbd")
+        try:
+            socket = os.path.join(sockets, "nbd.sock")
+            maps = storage_daemon.merged_dirty_maps(tools, chain, asked, socket, timeout=60)
+        finally:
+            files.remove(tools.host, sockets)
     return {name: merge(extents) for (name, _), extents in zip(wanted, maps)}
 
 

@@ -12,8 +12,8 @@ import os
 
 from qcow2_conformance.observe import damage, inspect
 from qcow2_conformance.observe.facts import CommitObservation, ProbeFacts
-from qcow2_conformance.observe.snapshot_run import PROBE_PATTERN, probe_writes
-from qcow2_conformance.tools import command, qemu_img, qemu_io
+from qcow2_conformance.observe.snapshot_run import probe_writes, write_probe
+from qcow2_conformance.tools import command, qemu_img
 
 
 def observe(tools, scenario, run, baseline, chain_paths, folder_changes=None):
@@ -84,7 +84,7 @@ def _probe(tools, new_top, roles):
     """Write through the new top, then read the chain its backing links make, top first."""
     writes = probe_writes(new_top.virtual_size)
     try:
-        qemu_io.write(tools, new_top.path, writes, pattern=PROBE_PATTERN, fmt=new_top.format)
+        write_probe(tools, new_top.path, writes, new_top.format)
         return ProbeFacts(writes, linked_chain(tools, new_top.path, roles), None, None)
     except (command.CommandError, inspect.InspectError) as e:
         return ProbeFacts(writes, (), None, str(e))

@@ -1,14 +1,16 @@
 """Observe the images after an implementation ran, then probe OVERLAY with writes.
 
-The probe writes through OVERLAY with qemu-io, as a guest would after the
-snapshot, so backup-ready can see whether the new bitmaps track them. It
-runs after everything else about OVERLAY was read.
+The probe writes through OVERLAY, as a guest would after the snapshot, so
+backup-ready can see whether the new bitmaps track them: through the
+qemu-storage-daemon the process keeps (tools/kept_daemon.py) where there is
+one, else with qemu-io; either way qemu opens OVERLAY with its backing chain
+and writes. It runs after everything else about OVERLAY was read.
 """
 
 from qcow2_conformance.observe import damage, inspect
 from qcow2_conformance.observe.facts import Observation, ProbeFacts
 from qcow2_conformance.scenarios.model import roles
-from qcow2_conformance.tools import command, qemu_io
+from qcow2_conformance.tools import command, kept_daemon, qemu_io
 
 PROBE_PATTERN = 0x99
 
@@ -26,6 +28,14 @@ def probe_writes(virtual_size):
         if end > start and (start, end - start) not in writes:
             writes.append((start, end - start))
     return tuple(writes)
+
+
+def write_probe(tools, path, writes, fmt="qcow2"):
+    """The probe's writes through the image at path (tools/kept_daemon.write or qemu-io)."""
+    if kept_daemon.usable(tools):
+        kept_daemon.write(tools, path, writes, pattern=PROBE_PATTERN, fmt=fmt)
+    else:
+        qemu_io.write(tools, path, writes, pattern=PROBE_PATTERN, fmt=fmt)
 
 
 def observe(tools, run, baseline, chain_paths, overlay_path, probe=True, folder_changes=None):
@@ -56,7 +66,7 @@ def observe(tools, run, baseline, chain_paths, overlay_path, probe=True, folder_
 def _probe(tools, overlay, chain_paths):
     writes = probe_writes(overlay.virtual_size)
     try:
-        qemu_io.write(tools, overlay.path, writes, pattern=PROBE_PATTERN)
+        write_probe(tools, overlay.path, writes)
         written, *below = inspect.chain_facts(
             tools,
             [overlay.path, *reversed(chain_paths)],

@@ -105,11 +105,13 @@ def map(tools, path, *, fmt=None, timeout=None):
     return json.loads(command.run(tools.host, argv, timeout=timeout).stdout)
 
 
-def nbd_dirty_map_argv(tools, socket, export, bitmap):
+def nbd_dirty_map_argv(tools, socket, export, bitmap, *, abstract=False):
     """qemu-img map of an NBD export on the UNIX socket at socket (export None: the
     server's default one), reporting bitmap's dirty ranges as "data": false
-    (x-dirty-bitmap)."""
+    (x-dirty-bitmap). abstract: socket names an abstract socket (Linux)."""
     opts = ["driver=nbd", "server.type=unix", f"server.path={_escape(socket)}"]
+    if abstract:
+        opts.append("server.abstract=on")
     if export is not None:
         opts.append(f"export={_escape(export)}")
     opts.append(f"x-dirty-bitmap=qemu:dirty-bitmap:{_escape(bitmap)}")

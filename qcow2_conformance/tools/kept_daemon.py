@@ -1,0 +1,186 @@
+"""The qemu-storage-daemon a process keeps running, from one use to the next.
+
+Starting a qemu program costs about 6 ms of CPU here, whatever it then
+does (docs/benchmarks.md). The steps the harness needs qemu for, whose
+program no rule judges, go to one daemon that each process (each xdist
+worker) starts on first use and keeps until it exits: building a chain's
+data and bitmaps (fixtures/chain_daemon.py), the backup probe's writes and
+qemu's merge of a checkpoint's bitmaps (observe/qemu_steps.py). Each use
+opens its images as nodes, works on them over QMP and the daemon's NBD
+server, and closes them again, so nothing holds a file between uses.
+Only on this machine (it holds the daemon's pipes), from qemu SINCE.
+"""
+
+import atexit
+import os
+import secrets
+
+from qcow2_conformance.tools import command, daemon_session, nbd_write, qemu_img, toolset
+from qcow2_conformance.tools.storage_daemon import merge_action, node_options
+
+# Nothing written here has to outlive the session, nor a crash of the
+# machine: the nodes skip qemu's flushes (fdatasync), as qemu-io -t unsafe does.
+CACHE = {"direct": False, "no-flush": True}
+# Before 6.0 the daemon lacks what a kept one needs: qemu 5.2 keeps a
+# program for each run of steps (and CI's 5.2 runs keep that way tested).
+SINCE = (6, 0)
+
+
+def usable(tools):
+    """Whether tools' steps go through a kept daemon: on this machine, from qemu SINCE."""
+    return daemon_session.usable(tools) and toolset.version(tools) >= SINCE
+
+
+class Kept:
+    """This process's daemon and its NBD server, which listens on an abstract
+    UNIX socket (Linux), so a process killed leaves no file behind."""
+
+    def __init__(self, tools):
+        self.binary, self.pid = tools.qemu_storage_daemon, os.getpid()
+        self._serial = 0
+        self.socket_name = f"harness-nbd-{self.pid}-{secrets.token_hex(4)}"
+        self.socket = "\0" + self.socket_name  # how Python names an abstract socket
+        self.session = daemon_session.Session(tools)
+        try:
+            address = {"type": "unix", "data": {"path": self.socket_name, "abstract": True}}
+            self.session.execute("nbd-server-start", {"addr": address})
+        except BaseException:
+            self.stop()
+            raise
+
+    def new_name(self, prefix):
+        """A node, job or export name not used before in this daemon."""
+        self._serial += 1
+        return f"{prefix}{self._serial}"
+
+    def export(self, node, *, writable=False, bitmaps=()):
+        """Export node over NBD, named as the node."""
+        options = {"type": "nbd", "id": node, "node-name": node, "name": node}
+        options["writable"] = writable
+        if bitmaps:
+            options["bitmaps"] = list(bitmaps)
+        self.session.execute("block-export-add", options)
+
+    def unexport(self, nodes):
+        """End the exports of nodes, and wait until qemu says each is gone."""
+        # "hard": a client's disconnection may not be through yet; an export is
+        # gone once qemu says so, not when block-export-del returns.
+        for node in nodes:
+            self.session.execute("block-export-del", {"id": node, "mode": "hard"})
+        for node in nodes:
+            self.session.wait_for("BLOCK_EXPORT_DELETED", id=node)
+
+    def close(self, nodes):
+        """blockdev-del each node, in order (top first: qemu stores the bitmaps of each)."""
+        for node in nodes:
+            self.session.execute("blockdev-del", {"node-name": node})
+
+    def stop(self):
+        self.session.kill()
+
+
+def write(tools, path, extents, *, pattern, fmt="qcow2"):
+    """qemu_io.write's writes, through the kept daemon: the image at path opened
+    writable with its backing chain, as qemu-io opens it (the header names the
+    backing file), written over NBD, closed. Raises command.CommandError with
+    qemu's reason if qemu cannot open the image or refuses a write."""
+    if not extents:
+        return
+    daemon = get(tools)
+    node = daemon.new_name("w")
+    file = {"driver": "file", "filename": path, "cache": CACHE}
+    daemon.session.execute(
+        "blockdev-add", {"driver": fmt, "node-name": node, "cache": CACHE, "file": file}
+    )
+    try:
+        daemon.export(node, writable=True)
+        try:
+            nbd_write.write(daemon.socket, node, [(off, n, pattern) for off, n in extents])
+        except (OSError, nbd_write.NbdError) as e:
+            raise command.CommandError(daemon.session.argv, command.Result(1, "", str(e))) from e
+        daemon.unexport([node])
+        daemon.close([node])
+    except BaseException:
+        stop()  # the node may still be open: the next use gets a new daemon
+        raise
+
+
+def merged_dirty_maps(tools, images, merges, *, timeout=None):
+    """storage_daemon.merged_dirty_maps's answer, from the kept daemon: the chain
+    opened read-only, each merge a bitmap of its own that lives in memory
+    only, exported with it and read back by qemu-img map over the daemon's
+    NBD server; the nodes closed again at the end."""
+    if not merges:
+        return []
+    daemon = get(tools)
+    chain = daemon.new_name("m")
+    nodes = [f"{chain}n{i}" for i in range(len(images))]
+    try:
+        for i, (path, fmt) in enumerate(images):
+            below = nodes[i - 1] if i else None
+            options = node_options(nodes[i], path, below, fmt, read_only=True, cache=CACHE)
+            daemon.session.execute("blockdev-add", options)
+        actions, exported = [], []
+        for m, (target, granularity, sources) in enumerate(merges):
+            name = f"{chain}b{m}"
+            add = {"node": nodes[target], "name": name, "persistent": False, "disabled": True}
+            if granularity is not None:
+                add["granularity"] = granularity
+            actions += [
+                {"type": "block-dirty-bitmap-add", "data": add},
+                merge_action(nodes[target], name, [(nodes[i], b) for i, b in sources]),
+            ]
+        daemon.session.transaction(actions)
+        maps = []
+        for m, (target, _, _) in enumerate(merges):
+            # One export a merge: a node exports once, and two merges may share one.
+            export, name = daemon.new_name("e"), f"{chain}b{m}"
+            daemon.session.execute(
+                "block-export-add",
+                {"type": "nbd", "id": export, "node-name": nodes[target], "name": export,
+                 "bitmaps": [name]},
+            )  # fmt: skip
+            exported.append(export)
+            argv = qemu_img.nbd_dirty_map_argv(
+                tools, daemon.socket_name, export, name, abstract=True
+            )
+            out = command.run(tools.host, argv, timeout=timeout)
+            maps.append(qemu_img.parse_nbd_dirty_map(out.stdout))
+        daemon.unexport(exported)
+        daemon.close(reversed(nodes))
+    except BaseException:
+        stop()
+        raise
+    return maps
+
+
+_kept = None
+
+
+def get(tools):
+    """This process's daemon for tools' qemu, started on first use (a forked child
+    starts its own, and one that died is replaced)."""
+    global _kept
+    kept = _kept
+    if kept and kept.pid == os.getpid() and kept.binary == tools.qemu_storage_daemon:
+        if kept.session.alive:
+            return kept
+    stop()
+    _kept = Kept(tools)
+    return _kept
+
+
+def running():
+    """This process's daemon if it has one running, else None."""
+    kept = _kept
+    return kept if kept and kept.pid == os.getpid() else None
+
+
+@atexit.register
+def stop():
+    """Kill this process's daemon, if it has one. After an error, what the daemon
+    holds open is unknown: the next use then starts a new one."""
+    global _kept
+    kept, _kept = _kept, None
+    if kept and kept.pid == os.getpid():
+        kept.stop()
