@@ -7,6 +7,7 @@ steps and writes (over its NBD server, tools/nbd_write.py) in between, in
 the order the steps need. Only on this machine: it holds the daemon's pipes.
 """
 
+import collections
 import contextlib
 import json
 import os
@@ -44,7 +45,9 @@ class Session:
             self.argv += ["--blockdev", json.dumps(node, separators=(",", ":"))]
         self.argv += ["--chardev", "stdio,id=qmp", "--monitor", "chardev=qmp"]
         self.timeout = timeout
-        self.said = []  # every line the daemon wrote, for an error's message
+        # The daemon's last words other than QMP's, for an error's message: a
+        # session kept for a whole run answers tens of thousands of commands.
+        self.said = collections.deque(maxlen=5)
         self.events = []  # the QMP events it sent, not yet waited for
         self._buffer = b""
         self._ended = False
@@ -190,9 +193,10 @@ class Session:
             self._buffer += chunk
         line, self._buffer = self._buffer.split(b"\n", 1)
         text = line.decode("utf-8", "replace")
-        self.said.append(text)
+        if not text.startswith("{"):
+            self.said.append(text)
         return text
 
     def _fail(self, why):
-        said = "\n".join(line for line in self.said[-5:] if not line.startswith("{"))
+        said = "\n".join(self.said)
         raise command.CommandError(self.argv, command.Result(1, said, why))

@@ -47,6 +47,14 @@ def test_a_refused_command_raises_with_qemus_words_and_the_daemon_goes_on(sessio
     assert _gone(daemon.proc.pid)
 
 
+def test_a_kept_session_holds_only_the_daemons_last_words(session_tools):
+    # A worker's kept daemon answers tens of thousands of commands in a run.
+    with daemon_session.Session(session_tools) as daemon:
+        for _ in range(50):
+            daemon.execute("query-version")
+        assert len(daemon.said) <= 5
+
+
 def test_a_daemon_that_does_not_answer_is_killed_after_the_timeout(session_tools):
     daemon = daemon_session.Session(session_tools, timeout=1)
     os.kill(daemon.proc.pid, signal.SIGSTOP)  # alive, and silent
