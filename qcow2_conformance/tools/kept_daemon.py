@@ -20,7 +20,7 @@ from qcow2_conformance.tools.storage_daemon import merge_action, node_options
 
 # Nothing written here has to outlive the session, nor a crash of the
 # machine: the nodes skip qemu's flushes (fdatasync), as qemu-io -t unsafe does.
-CACHE = {"direct": False, "no-flush": True}
+CACHE = {"no-flush": True}
 # Before 6.0 the daemon lacks what a kept one needs: qemu 5.2 keeps a
 # program for each run of steps (and CI's 5.2 runs keep that way tested).
 SINCE = (6, 0)
@@ -54,9 +54,10 @@ class Kept:
         return f"{prefix}{self._serial}"
 
     def export(self, node, *, writable=False, bitmaps=()):
-        """Export node over NBD, named as the node."""
-        options = {"type": "nbd", "id": node, "node-name": node, "name": node}
-        options["writable"] = writable
+        """Export node over NBD, named as the node (qemu's default name)."""
+        options = {"type": "nbd", "id": node, "node-name": node}
+        if writable:
+            options["writable"] = True
         if bitmaps:
             options["bitmaps"] = list(bitmaps)
         self.session.execute("block-export-add", options)
@@ -88,7 +89,7 @@ def write(tools, path, extents, *, pattern, fmt="qcow2"):
         return
     daemon = get(tools)
     node = daemon.new_name("w")
-    file = {"driver": "file", "filename": path, "cache": CACHE}
+    file = {"driver": "file", "filename": path}
     daemon.session.execute(
         "blockdev-add", {"driver": fmt, "node-name": node, "cache": CACHE, "file": file}
     )
