@@ -24,6 +24,18 @@ ANSWER_TIMEOUT = 120
 QUIT_TIMEOUT = 30
 
 
+def _line_of(message):
+    """message as one line of QMP input. Text goes as UTF-8, not as \\uXXXX escapes:
+    qemu reads its monitor a byte at a time, at about 4 us of its CPU a byte
+    (docs/benchmarks.md), and a generated bitmap name can take up to 1,023
+    bytes. A lone surrogate, which UTF-8 cannot carry, keeps its escape."""
+    text = json.dumps(message, separators=(",", ":"), ensure_ascii=False)
+    try:
+        return text.encode("utf-8") + b"\n"
+    except UnicodeEncodeError:
+        return json.dumps(message, separators=(",", ":")).encode() + b"\n"
+
+
 def usable(tools):
     """Whether sessions run here: qemu-storage-daemon on this machine."""
     return bool(tools.qemu_storage_daemon) and files.here(tools.host)
@@ -87,7 +99,7 @@ class Session:
         if arguments is not None:
             message["arguments"] = arguments
         try:
-            self.proc.stdin.write(json.dumps(message, separators=(",", ":")).encode() + b"\n")
+            self.proc.stdin.write(_line_of(message))
             self.proc.stdin.flush()
         except (BrokenPipeError, ValueError):  # ValueError: stdin closed, the daemon ended
             self._fail(f"qemu-storage-daemon ended before {name}")

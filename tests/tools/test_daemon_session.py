@@ -47,6 +47,22 @@ def test_a_refused_command_raises_with_qemus_words_and_the_daemon_goes_on(sessio
     assert _gone(daemon.proc.pid)
 
 
+def test_a_name_beyond_ascii_reaches_qemu_as_it_is(session_tools, tmp_path):
+    # Sent as UTF-8, not as \\uXXXX escapes (fewer bytes): qemu stores the same name.
+    image = str(tmp_path / "a.qcow2")
+    qemu_img.create(session_tools, image, fmt="qcow2", size=1 << 20)
+    name = '\u00e9t\u00e9 \u65e5\u672c \U0001f600 \u00a0"\\'
+    node = {"driver": "qcow2", "node-name": "a", "file": {"driver": "file", "filename": image}}
+    with daemon_session.Session(session_tools) as daemon:
+        daemon.execute("blockdev-add", node)
+        daemon.execute("block-dirty-bitmap-add", {"node": "a", "name": name, "persistent": True})
+        # A lone surrogate has no UTF-8: its escape goes, and qemu refuses it as before.
+        with pytest.raises(command.CommandError, match="qemu refused"):
+            daemon.execute("block-dirty-bitmap-add", {"node": "a", "name": "\ud800"})
+        daemon.execute("blockdev-del", {"node-name": "a"})
+    assert [b["name"] for b in qemu_img.bitmaps(qemu_img.info(session_tools, image))] == [name]
+
+
 def test_a_kept_session_holds_only_the_daemons_last_words(session_tools):
     # A worker's kept daemon answers tens of thousands of commands in a run.
     with daemon_session.Session(session_tools) as daemon:
