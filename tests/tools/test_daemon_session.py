@@ -48,7 +48,7 @@ def test_a_refused_command_raises_with_qemus_words_and_the_daemon_goes_on(sessio
 
 
 def test_a_name_beyond_ascii_reaches_qemu_as_it_is(session_tools, tmp_path):
-    # Sent as UTF-8, not as \\uXXXX escapes (fewer bytes): qemu stores the same name.
+    # Sent as UTF-8, not as \uXXXX escapes (fewer bytes): qemu stores the same name.
     image = str(tmp_path / "a.qcow2")
     qemu_img.create(session_tools, image, fmt="qcow2", size=1 << 20)
     name = '\u00e9t\u00e9 \u65e5\u672c \U0001f600 \u00a0"\\'
