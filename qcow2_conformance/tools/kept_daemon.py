@@ -5,7 +5,8 @@ does (docs/benchmarks.md). The steps the harness needs qemu for, whose
 program no rule judges, go to one daemon that each process (each xdist
 worker) starts on first use and keeps until it exits: building a chain's
 data and bitmaps (fixtures/chain_daemon.py), the backup probe's writes and
-qemu's merge of a checkpoint's bitmaps (observe/qemu_steps.py). Each use
+qemu's merge of a checkpoint's bitmaps (observe/snapshot_run.py,
+observe/commit_run.py, observe/baseline.py). Each use
 opens its images as nodes, works on them over QMP and the daemon's NBD
 server, and closes them again, so nothing holds a file between uses.
 Only on this machine (it holds the daemon's pipes), from qemu SINCE.
@@ -16,7 +17,7 @@ import os
 import secrets
 
 from qcow2_conformance.tools import command, daemon_session, nbd_write, qemu_img, toolset
-from qcow2_conformance.tools.storage_daemon import merge_action, node_options
+from qcow2_conformance.tools.storage_daemon import merged_actions, node_options
 
 # Nothing written here has to outlive the session, nor a crash of the
 # machine: the nodes skip qemu's flushes (fdatasync), as qemu-io -t unsafe does.
@@ -53,23 +54,26 @@ class Kept:
         self._serial += 1
         return f"{prefix}{self._serial}"
 
-    def export(self, node, *, writable=False, bitmaps=()):
-        """Export node over NBD, named as the node (qemu's default name)."""
-        options = {"type": "nbd", "id": node, "node-name": node}
+    def export(self, node, *, name=None, writable=False, bitmaps=()):
+        """Export node over NBD as name (its id too; None: named as the node, qemu's
+        default name)."""
+        options = {"type": "nbd", "id": name or node, "node-name": node}
+        if name is not None:
+            options["name"] = name
         if writable:
             options["writable"] = True
         if bitmaps:
             options["bitmaps"] = list(bitmaps)
         self.session.execute("block-export-add", options)
 
-    def unexport(self, nodes):
-        """End the exports of nodes, and wait until qemu says each is gone."""
+    def unexport(self, names):
+        """End the exports of these names, and wait until qemu says each is gone."""
         # "hard": a client's disconnection may not be through yet; an export is
         # gone once qemu says so, not when block-export-del returns.
-        for node in nodes:
-            self.session.execute("block-export-del", {"id": node, "mode": "hard"})
-        for node in nodes:
-            self.session.wait_for("BLOCK_EXPORT_DELETED", id=node)
+        for name in names:
+            self.session.execute("block-export-del", {"id": name, "mode": "hard"})
+        for name in names:
+            self.session.wait_for("BLOCK_EXPORT_DELETED", id=name)
 
     def close(self, nodes):
         """blockdev-del each node, in order (top first: qemu stores the bitmaps of each)."""
@@ -121,26 +125,17 @@ def merged_dirty_maps(tools, images, merges, *, timeout=None):
             below = nodes[i - 1] if i else None
             options = node_options(nodes[i], path, below, fmt, read_only=True, cache=CACHE)
             daemon.session.execute("blockdev-add", options)
-        actions, exported = [], []
-        for m, (target, granularity, sources) in enumerate(merges):
-            name = f"{chain}b{m}"
-            add = {"node": nodes[target], "name": name, "persistent": False, "disabled": True}
-            if granularity is not None:
-                add["granularity"] = granularity
-            actions += [
-                {"type": "block-dirty-bitmap-add", "data": add},
-                merge_action(nodes[target], name, [(nodes[i], b) for i, b in sources]),
-            ]
+        bitmaps = [f"{chain}b{m}" for m in range(len(merges))]
+        actions = []
+        for (target, granularity, sources), name in zip(merges, bitmaps):
+            sources = [(nodes[i], b) for i, b in sources]
+            actions += merged_actions(nodes[target], name, granularity, sources)
         daemon.session.transaction(actions)
-        maps = []
-        for m, (target, _, _) in enumerate(merges):
+        maps, exported = [], []
+        for (target, _, _), name in zip(merges, bitmaps):
             # One export a merge: a node exports once, and two merges may share one.
-            export, name = daemon.new_name("e"), f"{chain}b{m}"
-            daemon.session.execute(
-                "block-export-add",
-                {"type": "nbd", "id": export, "node-name": nodes[target], "name": export,
-                 "bitmaps": [name]},
-            )  # fmt: skip
+            export = daemon.new_name("e")
+            daemon.export(nodes[target], name=export, bitmaps=[name])
             exported.append(export)
             argv = qemu_img.nbd_dirty_map_argv(
                 tools, daemon.socket_name, export, name, abstract=True

@@ -186,6 +186,16 @@ def merge_action(node, name, sources):
     }
 
 
+def merged_actions(node, name, granularity, sources):
+    """Transaction actions that merge sources ((node, name) pairs) into a new bitmap
+    name of node that lives in memory only and records nothing (granularity
+    None: qemu's default)."""
+    add = {"node": node, "name": name, "persistent": False, "disabled": True}
+    if granularity is not None:
+        add["granularity"] = granularity
+    return [{"type": "block-dirty-bitmap-add", "data": add}, merge_action(node, name, sources)]
+
+
 def transaction(tools, images, actions, *, script, timeout=None):
     """Apply actions to images ((node, path, read_only) each) in one QMP transaction.
 
@@ -359,13 +369,9 @@ def serve_chain(
     commands = [{"execute": "qmp_capabilities"}]
     export = {"type": "nbd", "id": "e", "node-name": top, "name": EXPORT_NAME}
     if sources:
-        add = {"node": top, "name": TEMP_BITMAP, "persistent": False, "disabled": True}
-        if granularity is not None:
-            add["granularity"] = granularity
-        actions = [
-            {"type": "block-dirty-bitmap-add", "data": add},
-            merge_action(top, TEMP_BITMAP, [(nodes[i], name) for i, name in sources]),
-        ]
+        actions = merged_actions(
+            top, TEMP_BITMAP, granularity, [(nodes[i], name) for i, name in sources]
+        )
         commands.append({"execute": "transaction", "arguments": {"actions": actions}})
         export["bitmaps"] = [TEMP_BITMAP]
     address = {"type": "unix", "data": {"path": socket}}
@@ -399,13 +405,9 @@ def merged_dirty_maps(tools, images, merges, socket, *, timeout=None, mark=comma
     actions, exports, clients = [], [], []
     for m, (target, granularity, sources) in enumerate(merges):
         name = f"m{m}"
-        add = {"node": nodes[target], "name": name, "persistent": False, "disabled": True}
-        if granularity is not None:
-            add["granularity"] = granularity
-        actions += [
-            {"type": "block-dirty-bitmap-add", "data": add},
-            merge_action(nodes[target], name, [(nodes[i], b) for i, b in sources]),
-        ]
+        actions += merged_actions(
+            nodes[target], name, granularity, [(nodes[i], b) for i, b in sources]
+        )
         export = {"type": "nbd", "id": name, "node-name": nodes[target], "name": name}
         exports.append({"execute": "block-export-add", "arguments": {**export, "bitmaps": [name]}})
         clients.append(qemu_img.nbd_dirty_map_argv(tools, socket, name, name))
