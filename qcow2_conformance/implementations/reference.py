@@ -4,12 +4,19 @@
     for each BITMAP in ACTIVE that is recording and consistent:
         create a recording bitmap named BITMAP in OVERLAY, with its granularity
 
-It uses qemu's own tools only, adds every bitmap in one qemu-storage-daemon
-transaction (qemu-img, one call per bitmap, when there is no daemon), has
-qemu read back from the file what it stored (the same daemon reopens the
-file; qemu-img info without it, or with nothing to add), builds
-the overlay under a temporary name and gives it its final name only when it is
-complete, so it never leaves a half-made OVERLAY, and never replaces a file.
+It uses qemu's own code only, builds the overlay under a temporary name and
+gives it its final name only when it is complete, so it never leaves a
+half-made OVERLAY, and never replaces a file. Every bitmap is added in one
+transaction, then qemu reads back from the file what it stored.
+
+Where the process keeps a qemu-storage-daemon (tools/kept_daemon.py: on
+this machine, from qemu 6.0), every step goes through it: qemu's account of
+ACTIVE (the ImageInfo qemu-img info prints), blockdev-create for OVERLAY
+(what qemu-img create runs), the bitmaps, the reading back. A run then
+starts no program. If the daemon cannot open ACTIVE, qemu-img info says why,
+in its own words, as it does elsewhere: there, qemu-img info and qemu-img
+create, then a daemon of its own for the bitmaps (qemu-img bitmap, one call
+a bitmap, without a daemon).
 
 Usable on its own:  qcow2-snapshot ACTIVE OVERLAY
 """
@@ -17,7 +24,14 @@ Usable on its own:  qcow2-snapshot ACTIVE OVERLAY
 import os
 import sys
 
-from qcow2_conformance.tools import command, files, qemu_img, storage_daemon, toolset
+from qcow2_conformance.tools import (
+    command,
+    files,
+    kept_daemon,
+    qemu_img,
+    storage_daemon,
+    toolset,
+)
 
 
 class SnapshotError(Exception):
@@ -40,16 +54,15 @@ def snapshot(tools, active, overlay, *, timeout=300):
         raise SnapshotError(f"{overlay} already exists; choose a path that does not exist")
     # Without -U this fails while a VM holds ACTIVE: a snapshot taken behind
     # a running VM's back would miss its writes.
-    info = qemu_img.info(tools, active, timeout=timeout)
+    kept = kept_daemon.usable(tools)
+    info = _account(tools, active, kept, timeout)
     wanted = carried_bitmaps(info)
     partial = os.path.join(
         os.path.dirname(overlay), f".{os.path.basename(overlay)}.partial-{os.urandom(4).hex()}"
     )
     try:
-        qemu_img.create(
-            tools, partial, fmt="qcow2", backing=active, backing_fmt=info["format"], timeout=timeout
-        )
-        _add_and_confirm(tools, partial, wanted, timeout)
+        _create(tools, partial, active, info, kept, timeout)
+        _add_and_confirm(tools, partial, wanted, kept, timeout)
         files.rename_no_clobber(tools.host, partial, overlay)
     except BaseException:
         files.remove(tools.host, partial, partial + ".qmp")
@@ -57,9 +70,46 @@ def snapshot(tools, active, overlay, *, timeout=300):
     return wanted
 
 
-def _add_and_confirm(tools, path, wanted, timeout):
+def _account(tools, active, kept, timeout):
+    """qemu's account of ACTIVE (qemu-img info's dict): from the kept daemon when
+    there is one and it can open ACTIVE as qcow2, else from qemu-img info,
+    which probes the format and says in its own words why it cannot open it."""
+    if kept:
+        try:
+            return kept_daemon.image_info(tools, active)
+        except command.CommandError:
+            pass
+    return qemu_img.info(tools, active, timeout=timeout)
+
+
+def _create(tools, path, active, info, kept, timeout):
+    """An empty qcow2 image at path on top of ACTIVE, as qemu-img create -b ACTIVE makes it."""
+    backing, backing_fmt = active, info["format"]
+    if not kept:
+        qemu_img.create(
+            tools, path, fmt="qcow2", backing=backing, backing_fmt=backing_fmt, timeout=timeout
+        )
+        return
+    kept_daemon.create(
+        tools,
+        path,
+        fmt="qcow2",
+        compat=None,
+        size=None,
+        cluster_size=None,
+        backing=backing,
+        backing_fmt=backing_fmt,
+        virtual_size=info["virtual-size"],
+    )
+
+
+def _add_and_confirm(tools, path, wanted, kept, timeout):
     """Add wanted's bitmaps to path, then make sure qemu reads back from the file what it
     stored: the same daemon closes and reopens it, else qemu-img info does."""
+    if kept:
+        read = kept_daemon.add_bitmaps_read_back(tools, path, [(n, g, False) for n, g in wanted])
+        _check(path, [(n, g) for n, g, recording, bad in read if recording and not bad], wanted)
+        return
     if tools.qemu_storage_daemon and wanted:
         read = storage_daemon.add_bitmaps_read_back(
             tools, path, [(n, g, False) for n, g in wanted], script=path + ".qmp", timeout=timeout

@@ -205,7 +205,11 @@ class Session:
                 self._fail(f"no answer to {what} within {self.timeout} s; the daemon was killed")
             chunk = os.read(self.proc.stdout.fileno(), 65536)
             if not chunk:
-                self._fail(f"qemu-storage-daemon ended before answering {what}")
+                # Its last words are why: a daemon that cannot start says so and exits.
+                last = command.summary("\n".join(self.said))
+                self._fail(
+                    f"qemu-storage-daemon ended before answering {what}: {last or 'no output'}"
+                )
             self._buffer += chunk
         line, self._buffer = self._buffer.split(b"\n", 1)
         text = line.decode("utf-8", "replace")

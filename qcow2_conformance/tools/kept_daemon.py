@@ -6,7 +6,9 @@ program no rule judges, go to one daemon that each process (each xdist
 worker) starts on first use and keeps until it exits: building a chain's
 data and bitmaps (fixtures/chain_daemon.py), the backup probe's writes and
 qemu's merge of a checkpoint's bitmaps (observe/snapshot_run.py,
-observe/commit_run.py, observe/baseline.py). Each use
+observe/commit_run.py, observe/baseline.py). So do the reference's steps
+(implementations/reference.py): the rules judge what it leaves, not the
+programs it runs. Each use
 opens its images as nodes, works on them over QMP and the daemon's NBD
 server, and closes them again, so nothing holds a file between uses.
 Only on this machine (it holds the daemon's pipes), from qemu SINCE.
@@ -17,7 +19,7 @@ import os
 import secrets
 
 from qcow2_conformance.tools import command, daemon_session, nbd_write, qemu_img, toolset
-from qcow2_conformance.tools.storage_daemon import merged_actions, node_options
+from qcow2_conformance.tools.storage_daemon import add_action, merged_actions, node_options
 
 # Nothing written here has to outlive the session, nor a crash of the
 # machine: the nodes skip qemu's flushes (fdatasync), as qemu-io -t unsafe does.
@@ -148,6 +150,99 @@ def merged_dirty_maps(tools, images, merges, *, timeout=None):
         stop()
         raise
     return maps
+
+
+def image_info(tools, path, fmt="qcow2"):
+    """qemu-img info's dict of the image at path (as without -U or --backing-chain),
+    from the kept daemon: the image opened read-only, alone, as qemu-img info
+    opens it, and query-named-block-nodes's account of the node, which is the
+    same ImageInfo from the same code of qemu's; closed again. Raises
+    command.CommandError with qemu's reason if qemu cannot open it as fmt."""
+    daemon = get(tools)
+    node = daemon.new_name("i")
+    daemon.session.execute("blockdev-add", node_options(node, path, None, fmt, read_only=True))
+    try:
+        nodes = daemon.session.execute("query-named-block-nodes", {"flat": True})
+        daemon.close([node])
+    except BaseException:
+        stop()
+        raise
+    return next(n["image"] for n in nodes if n.get("node-name") == node)
+
+
+def create(tools, path, *, fmt, compat, size, cluster_size, backing, backing_fmt, virtual_size):
+    """qemu_img.create's image at path, made by the kept daemon (blockdev-create):
+    qemu-img create runs the same code of qemu's to make it
+    (tests/fixtures/test_chain_daemon.py compares them). size is left to
+    virtual_size, which qemu-img reads from backing."""
+    daemon = get(tools)
+    try:
+        _made(
+            daemon,
+            {"driver": "file", "filename": path, "size": virtual_size if fmt == "raw" else 0},
+        )
+        if fmt == "raw":
+            return
+        node = daemon.new_name("f")
+        daemon.session.execute(
+            "blockdev-add", {"driver": "file", "node-name": node, "filename": path}
+        )
+        options = {"driver": "qcow2", "file": node, "size": virtual_size}
+        if compat is not None:
+            options["version"] = "v2" if compat == "0.10" else "v3"
+        if cluster_size is not None:
+            options["cluster-size"] = cluster_size
+        if backing is not None:
+            options["backing-file"], options["backing-fmt"] = backing, backing_fmt
+        _made(daemon, options)
+        daemon.session.execute("blockdev-del", {"node-name": node})
+    except BaseException:
+        stop()
+        raise
+
+
+def _made(daemon, options):
+    """Run a blockdev-create job to its end; raise with qemu's reason if it failed."""
+    job = daemon.new_name("j")
+    session = daemon.session
+    session.execute("blockdev-create", {"job-id": job, "options": options})
+    session.wait_for("JOB_STATUS_CHANGE", id=job, status="concluded")
+    error = next((j.get("error") for j in session.execute("query-jobs") if j["id"] == job), None)
+    session.execute("job-dismiss", {"id": job})
+    session.forget("JOB_STATUS_CHANGE", id=job)
+    if error:
+        raise command.CommandError(
+            session.argv, command.Result(1, "", f"qemu could not create the image: {error}")
+        )
+
+
+def add_bitmaps_read_back(tools, path, bitmaps):
+    """storage_daemon.add_bitmaps_read_back's steps and answer, in the kept daemon:
+    the qcow2 image at path opened alone, bitmaps ((name, granularity or None,
+    disabled) each) added in one transaction, closed (qemu stores them),
+    opened again read-only so qemu reads back what it stored, and closed."""
+    daemon = get(tools)
+    try:
+        if bitmaps:
+            node = daemon.new_name("a")
+            daemon.session.execute("blockdev-add", node_options(node, path, None))
+            # qemu stores one transaction's new bitmaps in reverse order.
+            daemon.session.transaction(
+                [add_action(node, n, g, disabled=d) for n, g, d in reversed(bitmaps)]
+            )
+            daemon.close([node])
+        again = daemon.new_name("r")
+        daemon.session.execute("blockdev-add", node_options(again, path, None, read_only=True))
+        nodes = daemon.session.execute("query-named-block-nodes", {"flat": True})
+        daemon.close([again])
+    except BaseException:
+        stop()
+        raise
+    (node,) = [n for n in nodes if n.get("node-name") == again]
+    return [
+        (b["name"], b["granularity"], b["recording"], b.get("inconsistent", False))
+        for b in node.get("dirty-bitmaps", [])
+    ]
 
 
 _kept = None

@@ -8,7 +8,7 @@ import pytest
 
 from qcow2_conformance.implementations import reference
 from qcow2_conformance.implementations.registry import Reference
-from qcow2_conformance.tools import command, files, qemu_img, qemu_io, storage_daemon
+from qcow2_conformance.tools import command, files, kept_daemon, qemu_img, qemu_io, storage_daemon
 
 
 @pytest.mark.parametrize("use_daemon", [True, False], ids=["storage-daemon", "qemu-img"])
@@ -39,9 +39,11 @@ def test_refuses_an_existing_overlay(tools, built, tmp_path):
     assert overlay.read_bytes() == b"precious"
 
 
-def test_leaves_nothing_behind_when_a_step_fails(tools, built, tmp_path):
+def test_leaves_nothing_behind_when_a_step_fails(tools, built, tmp_path, monkeypatch):
     # A daemon that always fails makes the bitmap step fail after the
-    # overlay was created under its temporary name.
+    # overlay was created under its temporary name (by qemu-img create: the
+    # way without a kept daemon).
+    monkeypatch.setattr(kept_daemon, "SINCE", (999, 0))
     broken = tmp_path / "broken-daemon"
     broken.write_text("#!/bin/sh\necho 'injected failure' >&2\nexit 1\n")
     broken.chmod(0o755)
@@ -50,6 +52,24 @@ def test_leaves_nothing_behind_when_a_step_fails(tools, built, tmp_path):
     folder.mkdir()
     with pytest.raises(command.CommandError, match="injected failure"):
         reference.snapshot(failing, built.active, str(folder / "overlay.qcow2"))
+    assert os.listdir(folder) == []
+
+
+def test_leaves_nothing_behind_when_the_kept_daemon_refuses_a_bitmap(
+    tools, built, tmp_path, monkeypatch
+):
+    if not kept_daemon.usable(tools):
+        pytest.skip(f"no kept qemu-storage-daemon with {tools.qemu_img} (qemu 6.0 on)")
+
+    def bad_granularity(node, name, granularity=None, *, disabled=False):
+        return storage_daemon.add_action(node, name, 3, disabled=disabled)
+
+    # qemu itself refuses the bitmap, once the overlay exists under its temporary name.
+    monkeypatch.setattr(kept_daemon, "add_action", bad_granularity)
+    folder = tmp_path / "out"
+    folder.mkdir()
+    with pytest.raises(command.CommandError, match="[Gg]ranularity"):
+        reference.snapshot(tools, built.active, str(folder / "overlay.qcow2"))
     assert os.listdir(folder) == []
 
 
@@ -104,3 +124,35 @@ def test_the_daemon_reads_back_what_it_stored(tools, tmp_path):
         ("new", 4096, True, False),
         ("off", 65536, False, False),
     ]
+
+
+def test_the_kept_daemons_overlay_is_the_programs_byte_for_byte(
+    tools, chain_cache, catalog, tmp_path, monkeypatch
+):
+    if not kept_daemon.usable(tools):
+        pytest.skip(f"no kept qemu-storage-daemon with {tools.qemu_img} (qemu 6.0 on)")
+    different, kept_since = [], kept_daemon.SINCE
+    for scenario in catalog.values():
+        if scenario.procedure != "snapshot":
+            continue
+        built = chain_cache.copy(scenario, str(tmp_path / scenario.name))
+        made = {}
+        for way, since in (("kept daemon", kept_since), ("programs", (999, 0))):
+            monkeypatch.setattr(kept_daemon, "SINCE", since)
+            overlay = tmp_path / scenario.name / f"overlay-{since[0]}.qcow2"
+            reference.snapshot(tools, built.active, str(overlay))
+            made[way] = overlay.read_bytes()
+        if made["kept daemon"] != made["programs"]:
+            different.append(scenario.name)
+    assert different == []
+
+
+@pytest.mark.parametrize("kept", [True, False], ids=["kept-daemon", "programs"])
+def test_an_active_qemu_cannot_open_gets_qemu_img_infos_words(tools, tmp_path, monkeypatch, kept):
+    if not kept:
+        monkeypatch.setattr(kept_daemon, "SINCE", (999, 0))
+    with pytest.raises(command.CommandError) as missing:
+        reference.snapshot(tools, str(tmp_path / "absent.qcow2"), str(tmp_path / "overlay.qcow2"))
+    assert str(missing.value).startswith(f"{tools.qemu_img} info failed")
+    assert "No such file or directory" in str(missing.value)
+    assert os.listdir(tmp_path) == []
