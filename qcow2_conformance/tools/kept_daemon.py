@@ -177,17 +177,13 @@ def create(tools, path, *, fmt, compat, size, cluster_size, backing, backing_fmt
     virtual_size, which qemu-img reads from backing."""
     daemon = get(tools)
     try:
-        _made(
-            daemon,
-            {"driver": "file", "filename": path, "size": virtual_size if fmt == "raw" else 0},
-        )
         if fmt == "raw":
+            _made(daemon, {"driver": "file", "filename": path, "size": virtual_size})
             return
-        node = daemon.new_name("f")
-        daemon.session.execute(
-            "blockdev-add", {"driver": "file", "node-name": node, "filename": path}
-        )
-        options = {"driver": "qcow2", "file": node, "size": virtual_size}
+        _empty_file(daemon, path)
+        # The file node inline: qemu opens it for the job and closes it after.
+        file = {"driver": "file", "filename": path}
+        options = {"driver": "qcow2", "file": file, "size": virtual_size}
         if compat is not None:
             options["version"] = "v2" if compat == "0.10" else "v3"
         if cluster_size is not None:
@@ -195,10 +191,19 @@ def create(tools, path, *, fmt, compat, size, cluster_size, backing, backing_fmt
         if backing is not None:
             options["backing-file"], options["backing-fmt"] = backing, backing_fmt
         _made(daemon, options)
-        daemon.session.execute("blockdev-del", {"node-name": node})
     except BaseException:
         stop()
         raise
+
+
+def _empty_file(daemon, path):
+    """The empty file qemu's file driver creates first (open with O_CREAT, mode 0644,
+    truncated), made here: a job of its own and a node to open it cost the daemon
+    four more commands. If it cannot be made here, qemu makes it, and says why not."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644))
+    except OSError:
+        _made(daemon, {"driver": "file", "filename": path, "size": 0})
 
 
 def _made(daemon, options):

@@ -105,3 +105,21 @@ def test_a_write_that_fails_midway_stops_the_daemon(kept_tools, tmp_path, monkey
     qemu_img.info(kept_tools, image)  # the killed daemon's lock went with it
     kept_daemon.write(kept_tools, image, [(0, 512)], pattern=PROBE_PATTERN)
     assert kept_daemon.running().session.proc.pid != first.pid
+
+
+def test_an_image_in_a_folder_that_does_not_exist_gets_qemus_words(kept_tools, tmp_path):
+    # The empty file is made here; where it cannot be, qemu makes it and says why.
+    path = str(tmp_path / "no-such-folder" / "image.qcow2")
+    with pytest.raises(command.CommandError, match="Could not create .*No such file or directory"):
+        kept_daemon.create(
+            kept_tools,
+            path,
+            fmt="qcow2",
+            compat=None,
+            size=None,
+            cluster_size=None,
+            backing=None,
+            backing_fmt=None,
+            virtual_size=1 << 20,
+        )
+    assert os.listdir(tmp_path) == []
