@@ -19,7 +19,12 @@ import os
 import secrets
 
 from qcow2_conformance.tools import command, daemon_session, nbd_write, qemu_img, toolset
-from qcow2_conformance.tools.storage_daemon import add_action, merged_actions, node_options
+from qcow2_conformance.tools.storage_daemon import (
+    add_action,
+    bitmaps_of,
+    merged_actions,
+    node_options,
+)
 
 # Nothing written here has to outlive the session, nor a crash of the
 # machine: the nodes skip qemu's flushes (fdatasync), as qemu-io -t unsafe does.
@@ -243,11 +248,7 @@ def add_bitmaps_read_back(tools, path, bitmaps):
     except BaseException:
         stop()
         raise
-    (node,) = [n for n in nodes if n.get("node-name") == again]
-    return [
-        (b["name"], b["granularity"], b["recording"], b.get("inconsistent", False))
-        for b in node.get("dirty-bitmaps", [])
-    ]
+    return bitmaps_of(nodes, again)
 
 
 _kept = None

@@ -117,7 +117,13 @@ def add_bitmaps_read_back(tools, path, bitmaps, *, script, timeout=None):
         timeout=timeout,
         open_at_end=[again],
     )
-    (node,) = [n for n in answers[-1] if n.get("node-name") == again]
+    return bitmaps_of(answers[-1], again)
+
+
+def bitmaps_of(nodes, name):
+    """(name, granularity, recording, inconsistent) of each bitmap of node name, in
+    query-named-block-nodes's answer nodes."""
+    (node,) = [n for n in nodes if n.get("node-name") == name]
     return [
         (b["name"], b["granularity"], b["recording"], b.get("inconsistent", False))
         for b in node.get("dirty-bitmaps", [])
