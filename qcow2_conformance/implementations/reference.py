@@ -91,29 +91,21 @@ def _create(tools, path, active, info, kept, timeout):
         )
         return
     kept_daemon.create(
-        tools,
-        path,
-        fmt="qcow2",
-        compat=None,
-        size=None,
-        cluster_size=None,
-        backing=backing,
-        backing_fmt=backing_fmt,
-        virtual_size=info["virtual-size"],
+        tools, path, backing=backing, backing_fmt=backing_fmt, virtual_size=info["virtual-size"]
     )
 
 
 def _add_and_confirm(tools, path, wanted, kept, timeout):
     """Add wanted's bitmaps to path, then make sure qemu reads back from the file what it
     stored: the same daemon closes and reopens it, else qemu-img info does."""
-    if kept:
-        read = kept_daemon.add_bitmaps_read_back(tools, path, [(n, g, False) for n, g in wanted])
-        _check(path, [(n, g) for n, g, recording, bad in read if recording and not bad], wanted)
-        return
-    if tools.qemu_storage_daemon and wanted:
-        read = storage_daemon.add_bitmaps_read_back(
-            tools, path, [(n, g, False) for n, g in wanted], script=path + ".qmp", timeout=timeout
-        )
+    if kept or (tools.qemu_storage_daemon and wanted):
+        asked = [(n, g, False) for n, g in wanted]
+        if kept:
+            read = kept_daemon.add_bitmaps_read_back(tools, path, asked)
+        else:
+            read = storage_daemon.add_bitmaps_read_back(
+                tools, path, asked, script=path + ".qmp", timeout=timeout
+            )
         _check(path, [(n, g) for n, g, recording, bad in read if recording and not bad], wanted)
         return
     for name, granularity in wanted:

@@ -23,6 +23,7 @@ from qcow2_conformance.tools.storage_daemon import (
     add_action,
     bitmaps_of,
     merged_actions,
+    named,
     node_options,
 )
 
@@ -159,12 +160,18 @@ def merged_dirty_maps(tools, images, merges, *, timeout=None):
 
 def image_info(tools, path, fmt="qcow2"):
     """qemu-img info's dict of the image at path (as without -U or --backing-chain),
-    from the kept daemon: the image opened read-only, alone, as qemu-img info
-    opens it, and query-named-block-nodes's account of the node, which is the
-    same ImageInfo from the same code of qemu's; closed again. Raises
-    command.CommandError with qemu's reason if qemu cannot open it as fmt."""
-    daemon = get(tools)
-    node = daemon.new_name("i")
+    from the kept daemon: query-named-block-nodes's account of the image opened
+    read-only and alone, as qemu-img info opens it, is the same ImageInfo from
+    the same code of qemu's. Raises command.CommandError with qemu's reason if
+    qemu cannot open it as fmt."""
+    return _read_only_node(get(tools), path, fmt)["image"]
+
+
+def _read_only_node(daemon, path, fmt="qcow2"):
+    """query-named-block-nodes's entry for the image at path, opened read-only and
+    alone, then closed. A refused open leaves the daemon as it was; a failure
+    once the image is open stops it."""
+    node = daemon.new_name("r")
     daemon.session.execute("blockdev-add", node_options(node, path, None, fmt, read_only=True))
     try:
         nodes = daemon.session.execute("query-named-block-nodes", {"flat": True})
@@ -172,10 +179,21 @@ def image_info(tools, path, fmt="qcow2"):
     except BaseException:
         stop()
         raise
-    return next(n["image"] for n in nodes if n.get("node-name") == node)
+    return named(nodes, node)
 
 
-def create(tools, path, *, fmt, compat, size, cluster_size, backing, backing_fmt, virtual_size):
+def create(
+    tools,
+    path,
+    *,
+    virtual_size,
+    fmt="qcow2",
+    size=None,
+    cluster_size=None,
+    compat=None,
+    backing=None,
+    backing_fmt=None,
+):
     """qemu_img.create's image at path, made by the kept daemon (blockdev-create):
     qemu-img create runs the same code of qemu's to make it
     (tests/fixtures/test_chain_daemon.py compares them). size is left to
@@ -241,14 +259,11 @@ def add_bitmaps_read_back(tools, path, bitmaps):
                 [add_action(node, n, g, disabled=d) for n, g, d in reversed(bitmaps)]
             )
             daemon.close([node])
-        again = daemon.new_name("r")
-        daemon.session.execute("blockdev-add", node_options(again, path, None, read_only=True))
-        nodes = daemon.session.execute("query-named-block-nodes", {"flat": True})
-        daemon.close([again])
+        again = _read_only_node(daemon, path)
     except BaseException:
         stop()
         raise
-    return bitmaps_of(nodes, again)
+    return bitmaps_of(again)
 
 
 _kept = None

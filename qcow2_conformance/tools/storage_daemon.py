@@ -117,13 +117,18 @@ def add_bitmaps_read_back(tools, path, bitmaps, *, script, timeout=None):
         timeout=timeout,
         open_at_end=[again],
     )
-    return bitmaps_of(answers[-1], again)
+    return bitmaps_of(named(answers[-1], again))
 
 
-def bitmaps_of(nodes, name):
-    """(name, granularity, recording, inconsistent) of each bitmap of node name, in
-    query-named-block-nodes's answer nodes."""
+def named(nodes, name):
+    """The entry of node name in query-named-block-nodes's answer nodes."""
     (node,) = [n for n in nodes if n.get("node-name") == name]
+    return node
+
+
+def bitmaps_of(node):
+    """(name, granularity, recording, inconsistent) of each bitmap of node, an entry
+    of query-named-block-nodes's answer."""
     return [
         (b["name"], b["granularity"], b["recording"], b.get("inconsistent", False))
         for b in node.get("dirty-bitmaps", [])

@@ -111,15 +111,5 @@ def test_an_image_in_a_folder_that_does_not_exist_gets_qemus_words(kept_tools, t
     # The empty file is made here; where it cannot be, qemu makes it and says why.
     path = str(tmp_path / "no-such-folder" / "image.qcow2")
     with pytest.raises(command.CommandError, match="Could not create .*No such file or directory"):
-        kept_daemon.create(
-            kept_tools,
-            path,
-            fmt="qcow2",
-            compat=None,
-            size=None,
-            cluster_size=None,
-            backing=None,
-            backing_fmt=None,
-            virtual_size=1 << 20,
-        )
+        kept_daemon.create(kept_tools, path, virtual_size=1 << 20)
     assert os.listdir(tmp_path) == []
