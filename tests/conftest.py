@@ -6,6 +6,7 @@ from qcow2_conformance.fixtures.session import settings
 from qcow2_conformance.rules import load_rules
 
 import sshd
+from workers import pytest_xdist_auto_num_workers  # noqa: F401  (a hook: -n auto's count)
 
 
 @pytest.fixture(scope="session")
