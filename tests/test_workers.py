@@ -5,6 +5,7 @@ Its one test writes the worker count xdist gave it: a change in how xdist resolv
 -n auto, or in its hook's name, fails here rather than making CI slower unnoticed.
 """
 
+import configparser
 import os
 import subprocess
 import sys
@@ -39,9 +40,16 @@ def workers_of_auto(tmp_path, **env):
     return int((tmp_path / "n").read_text())
 
 
-def test_auto_gives_one_worker_more_than_the_cpus(tmp_path):
-    assert workers_of_auto(tmp_path) == len(os.sched_getaffinity(0)) + 1
+def test_auto_gives_two_workers_more_than_the_cpus(tmp_path):
+    assert workers_of_auto(tmp_path) == len(os.sched_getaffinity(0)) + 2
 
 
 def test_xdists_variable_still_decides(tmp_path):
     assert workers_of_auto(tmp_path, PYTEST_XDIST_AUTO_NUM_WORKERS="1") == 1
+
+
+def test_tox_passes_the_variable_on():
+    ini = configparser.ConfigParser(interpolation=None)
+    ini.read(os.path.join(ROOT, "tox.ini"))
+    passed = [name.strip() for name in ini["testenv"]["passenv"].split(",")]
+    assert "PYTEST_XDIST_AUTO_NUM_WORKERS" in passed
