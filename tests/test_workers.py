@@ -15,7 +15,7 @@ from support import ROOT
 COUNT_TEST = """
 import os
 
-def test_count(tmp_path_factory):
+def test_count():
     with open(os.environ["COUNT_FILE"], "w") as f:
         f.write(os.environ["PYTEST_XDIST_WORKER_COUNT"])
 """

@@ -1,7 +1,7 @@
 """How many xdist workers `-n auto` (tox.ini's addopts) gives the project's own tests.
 
-A plugin of its own (tests/conftest.py imports its hook), so a test can load it
-alone into a small pytest session (tests/test_workers.py).
+A module of its own (tests/conftest.py imports its hook), so a test can import
+the same hook into a small pytest session (tests/test_workers.py).
 """
 
 import os
@@ -15,10 +15,9 @@ def pytest_xdist_auto_num_workers(config):
     """Two workers more than the CPUs this process may use.
 
     Most of these tests wait on what they start (qemu, libvirt, sshd, pip, whole
-    conformance runs). On 2 cores, with libvirt running, a fresh clone's suite took
-    650 s on 3 workers and 615 s on 4, where 2 workers had kept only 1.44 CPUs busy
-    (docs/development.md). PYTEST_XDIST_AUTO_NUM_WORKERS, when set, decides instead,
-    as in any xdist session.
+    conformance runs), so one worker a CPU leaves the CPUs idle part of the time;
+    docs/development.md has the figures. PYTEST_XDIST_AUTO_NUM_WORKERS, when set,
+    decides instead, as in any xdist session.
     """
     if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
         return None
