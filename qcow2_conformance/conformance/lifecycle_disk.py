@@ -20,7 +20,7 @@ The daemon, its clients and its end are one command
 harness, not four. Everything runs on the target host (tools/command.run);
 the daemon carries the Disk's process mark, so close() stops it if a
 backup was interrupted (tools/processes.py); a timeout kills it with its
-command.
+command, and the error comes once it is gone.
 
 timings adds up the seconds spent, by kind: "chain" (creating the base,
 writes, checkpoints, bitmap-less snapshots, reading the chain's links and
@@ -251,7 +251,7 @@ class Disk:
                 self._daemon = False
                 raise BackupError(f"backup since {name}: qemu refused it: {e}") from e
             except command.CommandError:
-                self._daemon = False  # ended, or killed with its command's group on a timeout
+                self._daemon = False  # ended, or gone after a timeout (serve_chain waits)
                 raise
             self._daemon = False
             if name is None:

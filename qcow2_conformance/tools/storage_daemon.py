@@ -447,6 +447,10 @@ def _serve(tools, argv, commands, socket, clients, *, timeout, mark):
         mark = command.new_mark()  # known here, to find what a killed shell left
     out = command.run(tools.host, script, check=False, timeout=timeout, mark=mark)
     if out.timed_out:
+        # The command returns once its shell is gone; a daemon that took the
+        # SIGTERM may still be closing its images (seen on CI under load).
+        if mark is not None:
+            processes.left_behind(tools.host, mark)
         why = f"timed out after {timeout} s; the daemon and its clients were killed"
         raise command.CommandError(argv, command.Result(out.rc, "", why, timed_out=True))
     parts = out.stdout.split(separator + "\n")

@@ -2,7 +2,9 @@
 lifecycle operates, its backups as a backup application takes them, and their
 restores, checked against the bytes the guest wrote."""
 
+import dataclasses
 import os
+import shlex
 import shutil
 import subprocess
 
@@ -192,6 +194,28 @@ def test_a_failed_backup_leaves_no_daemon(guest, tmp_path, client, timeout, said
         disk.backup("c1")
     assert processes.marked(disk.tools.host, disk._mark) == {}
     guest.write(0, 10, 0x11)  # the daemon's read-only opens are gone too
+
+
+def test_a_timed_out_backup_waits_for_a_daemon_slow_to_stop(guest, tmp_path):
+    # CI under load once found the daemon still stopping (SIGTERM taken, images
+    # not yet closed) when the timeout was reported. Here a shell between the
+    # harness and the real daemon outlives the SIGTERM for good.
+    disk = guest.disk
+    disk.checkpoint("c1")
+    slow = tmp_path / "slow-daemon"
+    daemon = shlex.quote(disk.tools.qemu_storage_daemon)
+    slow.write_text(f"#!/bin/sh\ntrap 'sleep 30' TERM\n{daemon} \"$@\" <&0 &\nwait\n")
+    slow.chmod(0o755)
+    client = tmp_path / "client"
+    client.write_text("#!/bin/sh\nsleep 30\n")
+    client.chmod(0o755)
+    disk.tools = dataclasses.replace(disk.tools, qemu_storage_daemon=str(slow))
+    disk._nbd = nbd.NbdTools(disk.tools.host, disk._nbd.nbdinfo, str(client))
+    disk.timeout = 1
+    with pytest.raises(command.CommandError, match="the daemon and its clients were killed"):
+        disk.backup("c1")
+    assert processes.marked(disk.tools.host, disk._mark) == {}
+    guest.write(0, 10, 0x11)
 
 
 def test_a_backup_whose_shell_is_killed_says_so_and_leaves_no_daemon(guest, tmp_path):
