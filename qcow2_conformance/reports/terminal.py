@@ -38,6 +38,11 @@ HARNESS_ERROR = ("error", "E", "ERROR")
 WORST_FIRST = (HARNESS_ERROR, RULE_FAILED, NOT_EVALUATED, REFUSED_RUN, ADVISORY, PASSED, SKIPPED)
 FINDINGS = (RULE_FAILED, NOT_EVALUATED, REFUSED_RUN, ADVISORY)
 MARKUP = {".": "green", "s": "yellow", "A": "yellow", "R": "yellow"}
+# pytest's summary line counts the categories it does not know in the order
+# their first reports reached it: under xdist, the workers' race decided it.
+SUMMARY_ORDER = tuple(
+    category for category, _, _ in (RULE_FAILED, ADVISORY, NOT_EVALUATED, REFUSED_RUN)
+)
 
 # Lines are cut here at least, however narrow the terminal says it is.
 NARROWEST = 100
@@ -156,6 +161,9 @@ class Terminal:
     def pytest_terminal_summary(self, terminalreporter):
         reporter = terminalreporter
         self.summarizing = True
+        for category in SUMMARY_ORDER:
+            if category in reporter.stats:
+                reporter.stats[category] = reporter.stats.pop(category)
         if self.column:
             self._end_line(reporter)
         document = getattr(self.collector, "document", None)

@@ -17,6 +17,7 @@ from xml.etree import ElementTree
 import pytest
 
 from qcow2_conformance.reports import findings
+from qcow2_conformance.reports.terminal import SUMMARY_ORDER
 from qcow2_conformance.tools import command, cpus
 
 import support
@@ -114,6 +115,18 @@ def test_a_careless_tool_fits_one_screen(tools, tmp_path):
     assert counts["nonconformant"] == len(failed) and counts["advisory"] == len(advisory)
     assert counts["refused"] == 1
     assert "failed" not in counts and "error" not in counts
+    assert [c for c in counts if c in SUMMARY_ORDER] == list(SUMMARY_ORDER)
+
+
+def test_the_summary_line_counts_findings_in_one_order(tools, tmp_path):
+    # Without xdist the refusal (raw-active) comes first in the catalog: the
+    # order the reports arrived in is not the line's.
+    scenarios = ("granularity-512", "raw-active", "hardening-existing-overlay")
+    out = run(tools, tmp_path, "careless.py", "-n", "0", *(f"--scenario={s}" for s in scenarios))
+    assert out.rc == 1, out.stdout[-3000:]
+    assert list(summary_counts(out.stdout)) == [
+        "passed", "skipped", "nonconformant", "advisory", "refused"
+    ]  # fmt: skip
 
 
 def test_advisory_findings_are_no_pytest_failures(tools, tmp_path):
