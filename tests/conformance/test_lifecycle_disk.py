@@ -49,6 +49,18 @@ class Guest:
         return bytes(self.truth)
 
 
+def shell_program(path, script):
+    """An executable sh script at path that runs script; its path, as a str."""
+    path.write_text(f"#!/bin/sh\n{script}\n")
+    path.chmod(0o755)
+    return str(path)
+
+
+def copy_with(disk, program):
+    """Make disk's backups copy with program instead of nbdcopy (nbdinfo stays)."""
+    disk._nbd = nbd.NbdTools(disk.tools.host, disk._nbd.nbdinfo, program)
+
+
 @pytest.fixture
 def guest(usable, tmp_path):
     with Disk(usable, registry.resolve("reference"), str(tmp_path / "disk"), size=2 * MiB) as d:
@@ -156,9 +168,7 @@ def test_checkpoints_record_from_their_own_moment(guest):
     ids=["unlinked-overlay", "deleted-active"],
 )
 def test_a_chain_the_tool_broke_is_a_chain_error(usable, tmp_path, script, said):
-    program = tmp_path / "snapshot-tool"
-    program.write_text(f"#!/bin/sh\n{script}\n")
-    program.chmod(0o755)
+    program = shell_program(tmp_path / "snapshot-tool", script)
     impl = registry.resolve(f"exec:{program}")
     with Disk(usable, impl, str(tmp_path / "disk"), size=2 * MiB) as disk:
         with pytest.raises(ChainError, match=said):
@@ -185,10 +195,7 @@ def test_an_inconsistent_bitmap_in_the_chain_refuses_the_backup(guest):
 def test_a_failed_backup_leaves_no_daemon(guest, tmp_path, client, timeout, said):
     disk = guest.disk
     disk.checkpoint("c1")
-    program = tmp_path / "client"
-    program.write_text(f"#!/bin/sh\n{client}\n")
-    program.chmod(0o755)
-    disk._nbd = nbd.NbdTools(disk.tools.host, disk._nbd.nbdinfo, str(program))
+    copy_with(disk, shell_program(tmp_path / "client", client))
     disk.timeout = timeout
     with pytest.raises(command.CommandError, match=said):
         disk.backup("c1")
@@ -202,15 +209,12 @@ def test_a_timed_out_backup_waits_for_a_daemon_slow_to_stop(guest, tmp_path):
     # harness and the real daemon outlives the SIGTERM for good.
     disk = guest.disk
     disk.checkpoint("c1")
-    slow = tmp_path / "slow-daemon"
     daemon = shlex.quote(disk.tools.qemu_storage_daemon)
-    slow.write_text(f"#!/bin/sh\ntrap 'sleep 30' TERM\n{daemon} \"$@\" <&0 &\nwait\n")
-    slow.chmod(0o755)
-    client = tmp_path / "client"
-    client.write_text("#!/bin/sh\nsleep 30\n")
-    client.chmod(0o755)
-    disk.tools = dataclasses.replace(disk.tools, qemu_storage_daemon=str(slow))
-    disk._nbd = nbd.NbdTools(disk.tools.host, disk._nbd.nbdinfo, str(client))
+    slow = shell_program(
+        tmp_path / "slow-daemon", f"trap 'sleep 30' TERM\n{daemon} \"$@\" <&0 &\nwait"
+    )
+    disk.tools = dataclasses.replace(disk.tools, qemu_storage_daemon=slow)
+    copy_with(disk, shell_program(tmp_path / "client", "sleep 30"))
     disk.timeout = 1
     with pytest.raises(command.CommandError, match="the daemon and its clients were killed"):
         disk.backup("c1")
@@ -223,10 +227,7 @@ def test_a_backup_whose_shell_is_killed_says_so_and_leaves_no_daemon(guest, tmp_
     # the shell's separators are left behind or missing.
     disk = guest.disk
     disk.checkpoint("c1")
-    program = tmp_path / "client"
-    program.write_text("#!/bin/sh\nkill -KILL $PPID\n")
-    program.chmod(0o755)
-    disk._nbd = nbd.NbdTools(disk.tools.host, disk._nbd.nbdinfo, str(program))
+    copy_with(disk, shell_program(tmp_path / "client", "kill -KILL $PPID"))
     with pytest.raises(command.CommandError) as failed:
         disk.backup("c1")
     said = str(failed.value)
